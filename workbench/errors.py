@@ -1,0 +1,106 @@
+"""One hierarchy of clear, typed errors for the whole workbench.
+
+Every error caused by bad input is a :class:`WorkbenchInputError`, which is a
+:class:`ValueError`, so ``except ValueError`` still catches it. Each subclass
+names one kind of mistake; its message says what was wrong and how to fix it.
+
+Examples
+--------
+>>> from workbench.errors import UnknownVariableError, WorkbenchInputError
+>>> err = UnknownVariableError("smokng", ["smoking", "tar", "cancer"])
+>>> print(err)
+Unknown variable 'smokng'. Did you mean 'smoking'? Known variables: cancer, smoking, tar.
+>>> isinstance(err, WorkbenchInputError) and isinstance(err, ValueError)
+True
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Iterable
+
+__all__ = [
+    "WorkbenchError",
+    "WorkbenchInputError",
+    "UnknownVariableError",
+    "CycleError",
+    "GraphError",
+    "NonFiniteValueError",
+    "ShapeError",
+    "WidgetValueError",
+    "DeviceUnavailableError",
+    "NotIdentifiableError",
+    "CheckpointError",
+    "did_you_mean",
+]
+
+
+class WorkbenchError(Exception):
+    """Base class of every error the workbench raises on purpose."""
+
+
+class WorkbenchInputError(WorkbenchError, ValueError):
+    """Bad input: a value, name, shape or setting the caller can fix."""
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str | None:
+    """Return the closest known name to ``name``, or ``None`` if none is close.
+
+    Examples
+    --------
+    >>> did_you_mean("cancr", ["smoking", "cancer"])
+    'cancer'
+    >>> did_you_mean("zzz", ["smoking", "cancer"]) is None
+    True
+    """
+    matches = difflib.get_close_matches(str(name), [str(k) for k in known], n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+class UnknownVariableError(WorkbenchInputError, KeyError):
+    """A variable (node, site, factor) name that the model does not have."""
+
+    def __init__(self, name: str, known: Iterable[str], what: str = "variable"):
+        known = sorted(str(k) for k in known)
+        self.name, self.known = name, known
+        hint = did_you_mean(name, known)
+        message = f"Unknown {what} {name!r}."
+        if hint is not None:
+            message += f" Did you mean {hint!r}?"
+        message += f" Known {what}s: {', '.join(known) if known else '(none)'}."
+        super().__init__(message)
+
+    def __str__(self) -> str:  # KeyError would otherwise quote the message
+        return self.args[0]
+
+
+class GraphError(WorkbenchInputError):
+    """A graph that is malformed for the operation asked of it."""
+
+
+class CycleError(GraphError):
+    """A directed cycle where the model must be acyclic (a DAG or an ADMG)."""
+
+
+class NonFiniteValueError(WorkbenchInputError):
+    """NaN or infinite values where finite numbers are required."""
+
+
+class ShapeError(WorkbenchInputError):
+    """A tensor or array whose shape does not fit the operation."""
+
+
+class WidgetValueError(WorkbenchInputError):
+    """A value set on a widget that lies outside what the widget allows."""
+
+
+class DeviceUnavailableError(WorkbenchInputError):
+    """A compute device was requested that this machine does not have."""
+
+
+class NotIdentifiableError(WorkbenchInputError):
+    """A causal effect that cannot be computed from the given observational data."""
+
+
+class CheckpointError(WorkbenchError):
+    """A checkpoint that is missing, corrupted or fails its hash check."""

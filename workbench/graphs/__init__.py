@@ -1,0 +1,13 @@
+"""Causal graphs: DAGs, ADMGs, surgery and d-separation (pure functions)."""
+
+from workbench.graphs.core import (
+    ADMG, admg, ancestors, as_admg, check_nodes, children, dag, descendants, mutilate,
+    nodes_of, parents, topological_order, validate, would_create_cycle,
+)
+from workbench.graphs.separation import d_separated
+
+__all__ = [
+    "ADMG", "admg", "ancestors", "as_admg", "check_nodes", "children", "dag",
+    "descendants", "d_separated", "mutilate", "nodes_of", "parents",
+    "topological_order", "validate", "would_create_cycle",
+]

@@ -1,0 +1,250 @@
+"""Causal graphs: DAGs as ``networkx.DiGraph`` and ADMGs with bidirected edges.
+
+A DAG is a plain :class:`networkx.DiGraph`. An ADMG (acyclic directed mixed graph)
+adds bidirected edges ``a <-> b`` that stand for a hidden common cause; it is an
+:class:`ADMG` holding a directed graph and an undirected graph of bidirected edges
+over the same nodes. Every function here is pure: it validates its input up front,
+raises a typed error, and returns a new graph rather than mutating its argument.
+
+Examples
+--------
+>>> from workbench.graphs import dag, admg, mutilate, parents
+>>> g = dag([("smoking", "tar"), ("tar", "cancer")])
+>>> sorted(mutilate(g, ["tar"]).edges())
+[('tar', 'cancer')]
+>>> fd = admg([("smoking", "tar"), ("tar", "cancer")], bidirected=[("smoking", "cancer")])
+>>> fd.has_bidirected("cancer", "smoking")
+True
+>>> parents(fd, "cancer")
+['tar']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Hashable, Iterable
+
+import networkx as nx
+
+from workbench.errors import CycleError, GraphError, UnknownVariableError
+
+__all__ = [
+    "ADMG", "dag", "admg", "validate", "as_admg", "nodes_of", "check_nodes",
+    "mutilate", "parents", "children", "ancestors", "descendants",
+    "topological_order", "would_create_cycle",
+]
+
+Node = Hashable
+
+
+@dataclass(frozen=True)
+class ADMG:
+    """An acyclic directed mixed graph.
+
+    Attributes
+    ----------
+    directed : networkx.DiGraph
+        All nodes and the directed edges ``a -> b``.
+    bidirected : networkx.Graph
+        The same nodes and the bidirected edges ``a <-> b`` (hidden confounders).
+    """
+
+    directed: nx.DiGraph
+    bidirected: nx.Graph = field(default_factory=nx.Graph)
+
+    def __post_init__(self):
+        missing = set(self.bidirected.nodes) - set(self.directed.nodes)
+        self.directed.add_nodes_from(sorted(missing, key=str))
+        self.bidirected.add_nodes_from(self.directed.nodes)
+
+    @property
+    def nodes(self) -> list:
+        return list(self.directed.nodes)
+
+    def has_bidirected(self, a: Node, b: Node) -> bool:
+        return self.bidirected.has_edge(a, b)
+
+    def subgraph(self, nodes: Iterable[Node]) -> "ADMG":
+        """The induced sub-ADMG on ``nodes`` (a new graph)."""
+        nodes = list(nodes)
+        check_nodes(self, nodes)
+        return ADMG(self.directed.subgraph(nodes).copy(), self.bidirected.subgraph(nodes).copy())
+
+    def copy(self) -> "ADMG":
+        return ADMG(self.directed.copy(), self.bidirected.copy())
+
+    def c_components(self) -> list[frozenset]:
+        """The districts: connected components of the bidirected part."""
+        return [frozenset(c) for c in nx.connected_components(self.bidirected)]
+
+    def to_canonical_dag(self, prefix: str = "U_") -> nx.DiGraph:
+        """A DAG with one explicit latent parent ``U_a_b`` per bidirected edge."""
+        g = self.directed.copy()
+        for a, b in self.bidirected.edges():
+            u = f"{prefix}{a}_{b}"
+            g.add_edge(u, a)
+            g.add_edge(u, b)
+            g.nodes[u]["latent"] = True
+        return g
+
+    def __repr__(self) -> str:
+        d = ", ".join(f"{a}->{b}" for a, b in self.directed.edges())
+        b = ", ".join(f"{a}<->{b}" for a, b in self.bidirected.edges())
+        return f"ADMG([{d}]" + (f", bidirected=[{b}])" if b else ")")
+
+
+def _find_cycle_text(g: nx.DiGraph) -> str:
+    cycle = nx.find_cycle(g)
+    return " -> ".join(str(a) for a, _ in cycle) + f" -> {cycle[0][0]}"
+
+
+def validate(graph) -> None:
+    """Raise a typed error unless ``graph`` is a DAG or an ADMG.
+
+    Raises
+    ------
+    CycleError
+        If the directed part has a cycle (or a self-loop); the cycle is named.
+    GraphError
+        If ``graph`` is neither a ``networkx.DiGraph`` nor an :class:`ADMG`.
+    """
+    if isinstance(graph, ADMG):
+        directed = graph.directed
+        if any(a == b for a, b in graph.bidirected.edges()):
+            raise GraphError("A bidirected self-loop a <-> a is meaningless; remove it.")
+    elif isinstance(graph, nx.DiGraph):
+        directed = graph
+    else:
+        raise GraphError(
+            f"Expected a networkx.DiGraph (a DAG) or a workbench ADMG, got {type(graph).__name__}."
+        )
+    if not nx.is_directed_acyclic_graph(directed):
+        raise CycleError(
+            f"The graph has a directed cycle {_find_cycle_text(directed)}; a causal graph "
+            "must be acyclic. Remove one of these edges."
+        )
+
+
+def dag(edges: Iterable[tuple[Node, Node]] = (), nodes: Iterable[Node] = ()) -> nx.DiGraph:
+    """Build and validate a DAG from an edge list (and optional isolated nodes).
+
+    Examples
+    --------
+    >>> dag([("a", "b"), ("b", "a")])
+    Traceback (most recent call last):
+    ...
+    workbench.errors.CycleError: The graph has a directed cycle a -> b -> a; ...
+    """
+    g = nx.DiGraph()
+    g.add_nodes_from(nodes)
+    g.add_edges_from(edges)
+    validate(g)
+    return g
+
+
+def admg(directed: Iterable[tuple[Node, Node]] = (), bidirected: Iterable[tuple[Node, Node]] = (),
+         nodes: Iterable[Node] = ()) -> ADMG:
+    """Build and validate an ADMG from directed and bidirected edge lists."""
+    d = nx.DiGraph()
+    d.add_nodes_from(nodes)
+    d.add_edges_from(directed)
+    b = nx.Graph()
+    b.add_edges_from(bidirected)
+    g = ADMG(d, b)
+    validate(g)
+    return g
+
+
+def as_admg(graph) -> ADMG:
+    """View a DAG as an ADMG with no bidirected edges (a new object)."""
+    validate(graph)
+    return graph.copy() if isinstance(graph, ADMG) else ADMG(graph.copy(), nx.Graph())
+
+
+def nodes_of(graph) -> list:
+    return list(graph.directed.nodes) if isinstance(graph, ADMG) else list(graph.nodes)
+
+
+def check_nodes(graph, names: Iterable[Node], what: str = "variable") -> None:
+    """Raise :class:`UnknownVariableError` (with a suggestion) for a name not in ``graph``."""
+    known = nodes_of(graph)
+    known_set = set(known)
+    for name in names:
+        if name not in known_set:
+            raise UnknownVariableError(name, known, what=what)
+
+
+def _directed(graph) -> nx.DiGraph:
+    return graph.directed if isinstance(graph, ADMG) else graph
+
+
+def mutilate(graph, targets: Iterable[Node]):
+    """Graph surgery for ``do(targets)``: remove every edge pointing into a target.
+
+    For an ADMG, bidirected edges touching a target are removed too (the
+    intervention cuts the target off from its hidden causes). Returns a new graph.
+    """
+    targets = list(targets)
+    validate(graph)
+    check_nodes(graph, targets)
+    d = _directed(graph).copy()
+    d.remove_edges_from([(p, t) for t in targets for p in list(d.predecessors(t))])
+    if isinstance(graph, ADMG):
+        b = graph.bidirected.copy()
+        b.remove_edges_from([(t, n) for t in targets for n in list(b.neighbors(t))])
+        return ADMG(d, b)
+    return d
+
+
+def parents(graph, node: Node) -> list:
+    check_nodes(graph, [node])
+    return sorted(_directed(graph).predecessors(node), key=str)
+
+
+def children(graph, node: Node) -> list:
+    check_nodes(graph, [node])
+    return sorted(_directed(graph).successors(node), key=str)
+
+
+def ancestors(graph, nodes: Iterable[Node], *, inclusive: bool = True) -> set:
+    """Ancestors of a set of nodes (including the nodes themselves by default)."""
+    nodes = list(nodes)
+    check_nodes(graph, nodes)
+    d = _directed(graph)
+    out = set(nodes) if inclusive else set()
+    for n in nodes:
+        out |= nx.ancestors(d, n)
+    return out
+
+
+def descendants(graph, nodes: Iterable[Node], *, inclusive: bool = True) -> set:
+    nodes = list(nodes)
+    check_nodes(graph, nodes)
+    d = _directed(graph)
+    out = set(nodes) if inclusive else set()
+    for n in nodes:
+        out |= nx.descendants(d, n)
+    return out
+
+
+def topological_order(graph) -> list:
+    """A deterministic topological order (ties broken by the node's string)."""
+    validate(graph)
+    return list(nx.lexicographical_topological_sort(_directed(graph), key=str))
+
+
+def would_create_cycle(graph, source: Node, target: Node) -> list | None:
+    """The cycle that adding ``source -> target`` would close, or ``None``.
+
+    Examples
+    --------
+    >>> would_create_cycle(dag([("a", "b"), ("b", "c")]), "c", "a")
+    ['a', 'b', 'c', 'a']
+    """
+    d = _directed(graph)
+    if source == target:
+        return [source, source]
+    if target in d and source in d and nx.has_path(d, target, source):
+        path = nx.shortest_path(d, target, source)
+        return path + [target]
+    return None
