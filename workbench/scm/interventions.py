@@ -1,0 +1,115 @@
+"""Interventions: what ``do`` may set a variable to, checked before Pyro sees it.
+
+Pyro (and ChiRho's ``do``) silently ignore an intervention on a site that does not
+exist, so every intervention is validated here first: the target must be a
+variable of the model (else :class:`~workbench.errors.UnknownVariableError` with a
+did-you-mean), the value finite, of a usable shape, and in range for a discrete
+variable.
+
+Kinds of intervention, all handed to ``chirho.interventional.handlers.do``:
+
+* a number or tensor: a *hard* intervention ``do(x = value)``;
+* :class:`Shift`: ``do(x = x + delta)``, a *shift* of the natural value;
+* :class:`Transform`: ``do(x = g(x))`` for any torch callable ``g``.
+
+A *soft* intervention that replaces the whole mechanism is
+:meth:`workbench.scm.SCM.replace` (a new model, same site names).
+
+Examples
+--------
+>>> import torch
+>>> s = Shift(1.5)
+>>> s(torch.tensor([0.0, 1.0]))
+tensor([1.5000, 2.5000])
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Mapping
+
+import torch
+
+from workbench.errors import NonFiniteValueError, ShapeError, UnknownVariableError, WorkbenchInputError
+
+__all__ = ["Shift", "Transform", "check_interventions"]
+
+
+@dataclass(frozen=True)
+class Shift:
+    """``do(x = x + delta)``: move the variable's natural value by ``delta``."""
+
+    delta: float
+
+    def __call__(self, value: torch.Tensor) -> torch.Tensor:
+        return value + self.delta
+
+
+@dataclass(frozen=True)
+class Transform:
+    """``do(x = fn(x))``: replace the natural value by a function of it."""
+
+    fn: Callable[[torch.Tensor], torch.Tensor]
+
+    def __call__(self, value: torch.Tensor) -> torch.Tensor:
+        return self.fn(value)
+
+
+def _check_value(name, value, mechanism, device):
+    if isinstance(value, (Shift, Transform)):
+        if isinstance(value, Shift):
+            if not torch.isfinite(torch.tensor(float(value.delta))):
+                raise NonFiniteValueError(f"Shift of {name!r} is {value.delta}; use a finite number.")
+            if mechanism.cardinality is not None:
+                raise WorkbenchInputError(
+                    f"{name!r} is discrete; a Shift has no meaning for it. Set a category instead."
+                )
+        return value
+    if callable(value):
+        return Transform(value)
+    try:
+        t = torch.as_tensor(value, device=device)
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise WorkbenchInputError(
+            f"Cannot use {value!r} as a value for {name!r}: give a number, a tensor, or a Shift."
+        ) from exc
+    if t.dim() > 1:
+        raise ShapeError(
+            f"do({name}=...) got shape {tuple(t.shape)}; give a scalar or a 1-D tensor "
+            "with one value per unit."
+        )
+    if not torch.isfinite(t.to(torch.get_default_dtype())).all():
+        raise NonFiniteValueError(f"do({name}=...) got a NaN or infinite value; use finite numbers.")
+    if mechanism.cardinality is not None:
+        k = mechanism.cardinality
+        if t.is_floating_point() and not torch.equal(t, t.round()):
+            raise WorkbenchInputError(f"{name!r} is discrete; set it to a category 0..{k - 1}.")
+        if (t < 0).any() or (t >= k).any():
+            raise WorkbenchInputError(
+                f"{name!r} has {k} categories, so do({name}=...) needs a value in 0..{k - 1}."
+            )
+        return t.long()
+    return t.to(torch.get_default_dtype())
+
+
+def check_interventions(actions: Mapping, mechanisms: Mapping, device=None) -> dict:
+    """Validate ``{variable: intervention}``; return it with values as tensors.
+
+    Examples
+    --------
+    >>> from workbench.scm.mechanisms import LinearGaussian
+    >>> check_interventions({"smokng": 1.0}, {"smoking": LinearGaussian()})
+    Traceback (most recent call last):
+    ...
+    workbench.errors.UnknownVariableError: Unknown variable 'smokng'. Did you mean 'smoking'? ...
+    """
+    if not isinstance(actions, Mapping):
+        raise WorkbenchInputError(
+            f"Interventions must be a mapping {{variable: value}}, got {type(actions).__name__}."
+        )
+    out = {}
+    for name, value in actions.items():
+        if name not in mechanisms:
+            raise UnknownVariableError(name, list(mechanisms))
+        out[name] = _check_value(name, value, mechanisms[name], device)
+    return out

@@ -1,0 +1,326 @@
+"""Mechanisms: how one variable is computed from its parents and its own noise.
+
+A structural causal model assigns every variable ``v`` a *mechanism*
+``v := f(parents(v), u_v)`` and an *exogenous noise* distribution for ``u_v``.
+Each class here is one kind of mechanism. They all answer four questions:
+
+``noise()``
+    The distribution of ``u_v`` for one unit (a Pyro distribution).
+``__call__(pa, u)``
+    The value of ``v`` given its parents' values ``pa`` (a tensor of shape
+    ``(..., n_parents)``) and its noise ``u``.
+``distribution(pa)``
+    The conditional distribution ``P(v | pa)``; for additive noise it is a
+    ``TransformedDistribution`` of the noise, which lets ChiRho abduct the noise.
+``abduct(value, pa)``
+    The noise that reproduces ``value`` (the *abduction* step of a
+    counterfactual): exact when the mechanism is invertible in its noise, a
+    posterior sample (``DiscreteCPT``, Gumbel-max) otherwise.
+
+Examples
+--------
+>>> import torch
+>>> from workbench.scm.mechanisms import LinearGaussian
+>>> m = LinearGaussian({"x": 2.0}, bias=1.0, noise_scale=0.5)
+>>> m.parents
+('x',)
+>>> pa = torch.tensor([[3.0]])
+>>> m(pa, torch.tensor([0.1]))
+tensor([7.1000])
+>>> m.abduct(torch.tensor([7.1]), pa)
+tensor([0.1000])
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Mapping, Sequence
+
+import pyro.distributions as dist
+import torch
+
+from workbench.errors import NonFiniteValueError, ShapeError, WorkbenchInputError
+
+__all__ = [
+    "Mechanism", "NotInvertibleError", "AdditiveNoise", "LinearGaussian", "DiscreteCPT",
+    "FunctionMechanism", "mlp",
+]
+
+
+class NotInvertibleError(WorkbenchInputError):
+    """A mechanism whose noise cannot be recovered from its output (no abduction)."""
+
+
+def _check_finite(name: str, t: torch.Tensor) -> None:
+    if not torch.isfinite(t).all():
+        raise NonFiniteValueError(f"{name} contains NaN or infinite values; pass finite numbers.")
+
+
+class Mechanism:
+    """Base class. Subclasses set ``parents`` and implement the methods below.
+
+    Attributes
+    ----------
+    parents : tuple of str
+        The parents, in the order of the last axis of ``pa``.
+    cardinality : int or None
+        Number of categories for a discrete variable, ``None`` if continuous.
+    invertible : bool
+        Whether :meth:`abduct` recovers the noise exactly.
+    """
+
+    parents: tuple = ()
+    cardinality: int | None = None
+    invertible: bool = False
+
+    def noise(self) -> dist.Distribution:
+        raise NotImplementedError
+
+    def __call__(self, pa: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def distribution(self, pa: torch.Tensor) -> dist.Distribution:
+        raise NotInvertibleError(
+            f"{type(self).__name__} has no density P(v | parents); it cannot be conditioned on."
+        )
+
+    def abduct(self, value: torch.Tensor, pa: torch.Tensor) -> torch.Tensor:
+        raise NotInvertibleError(
+            f"{type(self).__name__} is not invertible in its noise; give it an `inverse`."
+        )
+
+    def to(self, device) -> "Mechanism":
+        """A copy whose tensors live on ``device`` (mechanisms are never mutated)."""
+        return self
+
+
+class AdditiveNoise(Mechanism):
+    """``v := f(pa) + u`` with ``u`` drawn from ``noise`` (default ``Normal(0, noise_scale)``).
+
+    ``f`` is any torch callable from a ``(..., n_parents)`` tensor to ``(...)``,
+    e.g. a small MLP (see :func:`mlp`). Invertible: ``u = v - f(pa)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> m = AdditiveNoise(["x"], lambda pa: torch.tanh(pa[..., 0]), noise_scale=0.1)
+    >>> float(m(torch.tensor([[0.0]]), torch.tensor([0.3])))
+    0.3
+    """
+
+    invertible = True
+
+    def __init__(self, parents: Sequence[str], f: Callable[[torch.Tensor], torch.Tensor],
+                 noise_scale: float = 1.0, noise: dist.Distribution | None = None):
+        self.parents = tuple(parents)
+        if len(set(self.parents)) != len(self.parents):
+            raise WorkbenchInputError(f"Parents {self.parents} repeat a name; list each once.")
+        if noise is None:
+            if not (float(noise_scale) > 0 and torch.isfinite(torch.tensor(float(noise_scale)))):
+                raise WorkbenchInputError(f"noise_scale must be a positive number, got {noise_scale!r}.")
+            noise = dist.Normal(0.0, float(noise_scale))
+        if noise.batch_shape != torch.Size() or noise.event_shape != torch.Size():
+            raise ShapeError("An additive noise distribution must be scalar (batch and event shape ()).")
+        self.f, self._noise = f, noise
+
+    def noise(self) -> dist.Distribution:
+        return self._noise
+
+    def mean(self, pa: torch.Tensor) -> torch.Tensor:
+        """``f(pa)``, the part of ``v`` explained by its parents."""
+        out = self.f(pa.to(torch.get_default_dtype()))
+        return out.expand(pa.shape[:-1]) if out.dim() == 0 else out
+
+    def __call__(self, pa, u):
+        return self.mean(pa) + u
+
+    def distribution(self, pa):
+        shift = dist.transforms.AffineTransform(self.mean(pa), 1.0)
+        base = self._noise.expand(pa.shape[:-1])
+        return dist.TransformedDistribution(base, [shift])
+
+    def abduct(self, value, pa):
+        return value.to(torch.get_default_dtype()) - self.mean(pa)
+
+
+class LinearGaussian(AdditiveNoise):
+    """``v := bias + sum_p weights[p] * p + u``, ``u ~ Normal(0, noise_scale)``.
+
+    Parameters
+    ----------
+    weights : mapping of parent name to float
+        One coefficient per parent (the order of the mapping is the parent order).
+    bias : float
+    noise_scale : float
+        Standard deviation of the noise; must be positive.
+    """
+
+    def __init__(self, weights: Mapping[str, float] | None = None, bias: float = 0.0,
+                 noise_scale: float = 1.0):
+        weights = dict(weights or {})
+        w = torch.tensor([float(x) for x in weights.values()])
+        _check_finite("LinearGaussian weights", w)
+        _check_finite("LinearGaussian bias", torch.tensor(float(bias)))
+        self.weights, self.bias = weights, float(bias)
+        self._w = w
+        super().__init__(list(weights), self._linear, noise_scale=noise_scale)
+        self.noise_scale = float(noise_scale)
+
+    def _linear(self, pa: torch.Tensor) -> torch.Tensor:
+        if pa.shape[-1] == 0:
+            return torch.full(pa.shape[:-1], self.bias, dtype=pa.dtype, device=pa.device)
+        return pa @ self._w.to(pa.device, pa.dtype) + self.bias
+
+    def to(self, device):
+        return LinearGaussian(self.weights, self.bias, self.noise_scale)._moved(device)
+
+    def _moved(self, device):
+        self._w = self._w.to(device)
+        self._noise = dist.Normal(torch.tensor(0.0, device=device), self.noise_scale)
+        return self
+
+    def __repr__(self):
+        terms = " + ".join(f"{w:g}*{p}" for p, w in self.weights.items())
+        return f"LinearGaussian({terms or '0'} + {self.bias:g}, noise_scale={self.noise_scale:g})"
+
+
+def mlp(n_inputs: int, hidden: int = 8, *, seed: int = 0, scale: float = 1.0) -> Callable:
+    """A small fixed random MLP ``(..., n_inputs) -> (...)`` (tanh hidden layer).
+
+    Seeded with its own generator, so it never touches the global random state.
+
+    Examples
+    --------
+    >>> import torch
+    >>> f = mlp(2, seed=1)
+    >>> f(torch.zeros(5, 2)).shape
+    torch.Size([5])
+    >>> bool(torch.equal(f(torch.ones(1, 2)), mlp(2, seed=1)(torch.ones(1, 2))))
+    True
+    """
+    g = torch.Generator().manual_seed(int(seed))
+    w1 = torch.randn(n_inputs, hidden, generator=g) * scale
+    b1 = torch.randn(hidden, generator=g) * 0.5
+    w2 = torch.randn(hidden, generator=g) / hidden ** 0.5 * scale
+
+    def f(pa: torch.Tensor) -> torch.Tensor:
+        h = torch.tanh(pa @ w1.to(pa.device, pa.dtype) + b1.to(pa.device, pa.dtype))
+        return h @ w2.to(pa.device, pa.dtype)
+
+    return f
+
+
+class DiscreteCPT(Mechanism):
+    """A discrete variable given by a conditional probability table, as Gumbel-max.
+
+    ``v := argmax_k (log table[pa][k] + u_k)`` with ``u_k ~ Gumbel(0, 1)`` i.i.d.
+    This draws ``v`` from ``table[pa]`` and, because the noise is explicit, makes
+    categorical counterfactuals well defined (Oberst & Sontag, 2019). Abduction
+    samples the noise from its posterior given the observed category
+    (top-down truncated Gumbels), so counterfactuals are Monte Carlo estimates.
+
+    Parameters
+    ----------
+    parents : sequence of str
+        Discrete parents, in the order of the table's leading axes.
+    table : tensor of shape ``(*parent_cardinalities, K)``
+        Probabilities; the last axis sums to one.
+
+    Examples
+    --------
+    >>> import torch
+    >>> coin = DiscreteCPT([], torch.tensor([0.3, 0.7]))
+    >>> coin.cardinality
+    2
+    >>> coin(torch.zeros(1, 0, dtype=torch.long), torch.tensor([[5.0, 0.0]]))
+    tensor([0])
+    """
+
+    def __init__(self, parents: Sequence[str], table):
+        self.parents = tuple(parents)
+        table = torch.as_tensor(table, dtype=torch.get_default_dtype())
+        if table.dim() != len(self.parents) + 1:
+            raise ShapeError(
+                f"A table for {len(self.parents)} parent(s) needs {len(self.parents) + 1} axes "
+                f"(one per parent, then the categories); got shape {tuple(table.shape)}."
+            )
+        _check_finite("The probability table", table)
+        if (table < 0).any() or not torch.allclose(table.sum(-1), torch.ones(()), atol=1e-5):
+            raise WorkbenchInputError(
+                "Every row of a probability table must be non-negative and sum to 1 over the "
+                "last axis; normalise it with table / table.sum(-1, keepdim=True)."
+            )
+        self.table = table
+        self.cardinality = int(table.shape[-1])
+        self.parent_cardinalities = tuple(int(s) for s in table.shape[:-1])
+
+    def to(self, device):
+        return DiscreteCPT(self.parents, self.table.to(device))
+
+    def noise(self):
+        zero = torch.zeros(self.cardinality, device=self.table.device)
+        return dist.Gumbel(zero, 1.0).to_event(1)
+
+    def logits(self, pa: torch.Tensor) -> torch.Tensor:
+        """``log table[pa]``, shape ``(..., K)``."""
+        pa = pa.long()
+        index = tuple(pa[..., i] for i in range(pa.shape[-1]))
+        return self.table.log()[index] if index else self.table.log().expand(*pa.shape[:-1], -1)
+
+    def __call__(self, pa, u):
+        return torch.argmax(self.logits(pa) + u, dim=-1)
+
+    def distribution(self, pa):
+        return dist.Categorical(logits=self.logits(pa))
+
+    def abduct(self, value, pa):
+        """One posterior sample of the Gumbel noise given ``value`` and ``pa``."""
+        logits = self.logits(pa)
+        value = value.long()
+        logits, value = torch.broadcast_tensors(logits, value.unsqueeze(-1))
+        value = value[..., 0]
+        observed = logits.gather(-1, value.unsqueeze(-1))
+        if torch.isinf(observed).any():
+            raise WorkbenchInputError(
+                "An observed category has probability 0 under its parents' values, so no "
+                "noise can explain it; check the factual data against the tables."
+            )
+        gumbel = dist.Gumbel(torch.zeros_like(logits), 1.0).sample()
+        top = torch.logsumexp(logits, -1, keepdim=True) + gumbel[..., :1]  # the max of l + u
+        # other categories: Gumbel(l_i) truncated below top
+        trunc = -torch.log(torch.exp(-top) + torch.exp(-(logits + gumbel)))
+        u = torch.where(torch.isinf(logits), gumbel, trunc - logits)
+        return u.scatter(-1, value.unsqueeze(-1), top - observed)
+
+
+class FunctionMechanism(Mechanism):
+    """Any user callable ``v := f(pa, u)`` with noise ``u ~ noise``.
+
+    Give ``inverse(value, pa) -> u`` to make counterfactuals exact; without it
+    the mechanism can be sampled and intervened on, but not abducted.
+
+    Examples
+    --------
+    >>> import torch, pyro.distributions as dist
+    >>> m = FunctionMechanism(["x"], lambda pa, u: pa[..., 0] * torch.exp(u),
+    ...                       dist.Normal(0.0, 1.0), inverse=lambda v, pa: torch.log(v / pa[..., 0]))
+    >>> m.abduct(m(torch.tensor([[2.0]]), torch.tensor([0.5])), torch.tensor([[2.0]]))
+    tensor([0.5000])
+    """
+
+    def __init__(self, parents: Sequence[str], f: Callable, noise: dist.Distribution,
+                 inverse: Callable | None = None, cardinality: int | None = None):
+        self.parents = tuple(parents)
+        self.f, self._noise, self.inverse = f, noise, inverse
+        self.invertible = inverse is not None
+        self.cardinality = cardinality
+
+    def noise(self):
+        return self._noise
+
+    def __call__(self, pa, u):
+        return self.f(pa.to(torch.get_default_dtype()) if self.cardinality is None else pa, u)
+
+    def abduct(self, value, pa):
+        if self.inverse is None:
+            return super().abduct(value, pa)
+        return self.inverse(value, pa.to(torch.get_default_dtype()))
