@@ -1,0 +1,38 @@
+"""Errors specific to disentanglement metrics.
+
+Each is a :class:`workbench.errors.WorkbenchInputError` (so also a ``ValueError``)
+whose message says what was wrong and how to fix it.
+
+Examples
+--------
+>>> from workbench.metrics.errors import ConstantFactorError
+>>> from workbench.errors import WorkbenchInputError
+>>> issubclass(ConstantFactorError, WorkbenchInputError)
+True
+"""
+
+from __future__ import annotations
+
+from workbench.errors import WorkbenchInputError
+
+__all__ = ["MetricInputError", "ConstantFactorError", "TooFewLatentsError", "SamplerError"]
+
+
+class MetricInputError(WorkbenchInputError):
+    """Codes, factors or estimator settings that a metric cannot work with."""
+
+
+class ConstantFactorError(MetricInputError):
+    """A ground-truth factor takes a single value, so its entropy is zero.
+
+    Scores normalised by a factor's entropy (MIG, InfoMEC) or that classify a factor
+    (DCI, SAP, BetaVAE) are undefined for it; drop the factor before scoring.
+    """
+
+
+class TooFewLatentsError(MetricInputError):
+    """A metric that compares latents (a gap, a ranking) was given too few of them."""
+
+
+class SamplerError(MetricInputError):
+    """A factor sampler or encoder that does not follow the documented interface."""

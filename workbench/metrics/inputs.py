@@ -1,0 +1,132 @@
+"""Checking and preparing the two inputs every metric takes: codes and factors.
+
+``codes`` are the learned representation, an ``(n_points, n_latents)`` tensor;
+``factors`` the ground-truth factors of variation, ``(n_points, n_factors)``. NumPy
+arrays are accepted and turned into tensors. Bad input gets a typed error:
+
+* a 1-D array, or different numbers of rows: :class:`~workbench.errors.ShapeError`;
+* NaN or infinite codes or factors: :class:`~workbench.errors.NonFiniteValueError`
+  (a NaN code would otherwise fall into no histogram bin and quietly bias the score);
+* a factor with a single value: :class:`ConstantFactorError` (its entropy is zero).
+
+Examples
+--------
+>>> import torch
+>>> codes, labels = check_codes_factors(torch.randn(6, 2), torch.tensor([[0, 5]] * 3 + [[1, 7]] * 3))
+>>> codes.dtype, labels.tolist()[:4]
+(torch.float64, [[0, 0], [0, 0], [0, 0], [1, 1]])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from workbench.errors import NonFiniteValueError, ShapeError
+from workbench.metrics.errors import ConstantFactorError, MetricInputError
+
+__all__ = ["as_matrix", "check_codes_factors", "encode_labels", "first_points",
+           "check_positive_int"]
+
+
+def as_matrix(x, what: str) -> torch.Tensor:
+    """Return ``x`` as a 2-D float64 tensor with finite entries, or raise."""
+    if isinstance(x, np.ndarray):
+        x = torch.from_numpy(np.ascontiguousarray(x))
+    if not isinstance(x, torch.Tensor):
+        raise MetricInputError(f"{what} must be a torch.Tensor or numpy array, got "
+                               f"{type(x).__name__}.")
+    if x.ndim != 2:
+        raise ShapeError(f"{what} must be 2-D (n_points, n_columns), got shape "
+                         f"{tuple(x.shape)}. For a single column use x.reshape(-1, 1).")
+    if x.shape[0] < 2 or x.shape[1] < 1:
+        raise ShapeError(f"{what} needs at least 2 points and 1 column, got shape "
+                         f"{tuple(x.shape)}.")
+    x = x.to(torch.float64)
+    bad = ~torch.isfinite(x)
+    if bad.any():
+        cols = torch.nonzero(bad.any(0)).flatten().tolist()
+        raise NonFiniteValueError(
+            f"{what} contain {int(bad.sum())} NaN or infinite value(s), in column(s) "
+            f"{cols}. Metrics need finite numbers: remove those points or fix the "
+            "encoder (a diverged VAE often produces NaN codes).")
+    return x
+
+
+def encode_labels(factors: torch.Tensor) -> tuple[torch.Tensor, list[int]]:
+    """Relabel each factor column as 0..n_values-1; return labels and value counts.
+
+    Raises :class:`ConstantFactorError` for a column with a single value.
+    """
+    labels, sizes = [], []
+    for j in range(factors.shape[1]):
+        _, inverse = torch.unique(factors[:, j], return_inverse=True)
+        n_values = int(inverse.max()) + 1
+        if n_values < 2:
+            raise ConstantFactorError(
+                f"Factor {j} takes the single value {float(factors[0, j])!r} in all "
+                f"{factors.shape[0]} points, so its entropy is zero and the metric is "
+                "undefined for it. Drop that column, e.g. factors[:, keep].")
+        labels.append(inverse)
+        sizes.append(n_values)
+    return torch.stack(labels, dim=1), sizes
+
+
+def check_codes_factors(codes, factors, factor_bins: int | None = None,
+                        return_values: bool = False):
+    """Validate codes and factors; return float64 codes and integer factor labels.
+
+    With ``factor_bins`` the factors are histogram-discretised first (for continuous
+    factors); otherwise each distinct value is a category. With ``return_values``
+    the float64 factor values are returned as a third item.
+    """
+    codes = as_matrix(codes, "codes")
+    values = as_matrix(factors, "factors").to(codes.device)
+    if codes.shape[0] != values.shape[0]:
+        raise ShapeError(f"codes have {codes.shape[0]} points but factors have "
+                         f"{values.shape[0]}: pass the factors of the same points.")
+    if factor_bins is not None:
+        from workbench.metrics.information import histogram_discretize
+
+        check_positive_int(factor_bins, "factor_bins", 2)
+        labels, _ = encode_labels(values)  # a constant factor raises before binning
+        labels, _ = encode_labels(histogram_discretize(values, factor_bins))
+    else:
+        labels, _ = encode_labels(values)
+    return (codes, labels, values) if return_values else (codes, labels)
+
+
+def first_points(n: int | None, *tensors: torch.Tensor):
+    """Keep the first ``n`` rows of each tensor (all rows when ``n`` is None)."""
+    if n is None:
+        return tensors
+    return tuple(t[:n] for t in tensors)
+
+
+def check_positive_int(value, name: str, minimum: int = 1) -> int:
+    """Return ``value`` as an int, raising if it is not an integer >= ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise MetricInputError(f"{name} must be an integer >= {minimum}, got {value!r}.")
+    return int(value)
+
+
+def split_train_test(n_points: int, num_train: int, num_test: int) -> tuple[int, int]:
+    """Sizes of the train and test parts taken from ``n_points`` given points.
+
+    The first ``num_train`` points train and the next ``num_test`` test. With fewer
+    points than ``num_train + num_test`` they are split in the same proportion (the
+    sizes actually used are recorded in the metric's result).
+
+    Examples
+    --------
+    >>> split_train_test(20000, 10000, 5000), split_train_test(300, 10000, 5000)
+    ((10000, 5000), (200, 100))
+    """
+    if n_points >= num_train + num_test:
+        return num_train, num_test
+    n_train = round(n_points * num_train / (num_train + num_test))
+    n_train = min(max(n_train, 2), n_points - 2)
+    if n_train < 2 or n_points - n_train < 2:
+        raise MetricInputError(f"{n_points} points are too few to split into train and "
+                               "test parts; pass at least 4 (thousands for a stable score).")
+    return n_train, n_points - n_train
