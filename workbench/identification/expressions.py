@@ -1,0 +1,341 @@
+"""Estimands as small expression trees: printed as LaTeX, evaluated on tables.
+
+Four node types cover every formula the ID algorithm returns:
+:class:`Probability` ``P(a | b)`` (an observational conditional), :class:`Product`,
+:class:`Sum` (a marginalisation over some variables) and :class:`Fraction`.
+:class:`DoProbability` ``P(y | do(x))`` names a query; it can be printed but not
+evaluated on observational data (that is what identification is for).
+
+Evaluation follows factor semantics: every sub-expression becomes a
+:class:`~workbench.identification.tables.DiscreteTable` over its free variables, a
+product broadcasts, a sum removes axes. So a bound variable that shadows a free one
+(``sum_{x'} P(x') P(y | x', z)`` inside a formula that also uses ``x``) is handled
+correctly; LaTeX output primes such bound variables.
+
+The helpers :func:`marginalize` and :func:`product` build *simplified* expressions
+(summing a variable out of the one conditional it is the outcome of, pulling
+factors that do not depend on the summed variables out of the sum). Every
+simplification is an identity of probability theory, and the tests check the
+simplified and unsimplified forms give the same numbers.
+
+Examples
+--------
+>>> import torch
+>>> from workbench.identification import DiscreteTable, Probability, marginalize, product
+>>> p = DiscreteTable(("x", "z", "y"), torch.full((2, 2, 2), 1 / 8))
+>>> backdoor = marginalize(product([Probability(["y"], ["x", "z"]), Probability(["z"])]), ["z"])
+>>> print(backdoor)
+sum_{z} P(y | x, z) P(z)
+>>> print(backdoor.to_latex())
+\\sum_{z} P(y \\mid x, z) \\, P(z)
+>>> backdoor.evaluate(p).values
+tensor([[0.5000, 0.5000],
+        [0.5000, 0.5000]], dtype=torch.float64)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable
+
+from workbench.errors import NotIdentifiableError, UnknownVariableError
+from workbench.identification.tables import DiscreteTable
+
+__all__ = [
+    "Expression", "Probability", "DoProbability", "Product", "Sum", "Fraction", "ONE",
+    "marginalize", "product", "conditional", "latex_name",
+]
+
+
+def _key(v) -> str:
+    return str(v)
+
+
+def _sorted(vs: Iterable) -> tuple:
+    return tuple(sorted(set(vs), key=_key))
+
+
+def latex_name(v, rename: dict | None = None) -> str:
+    """LaTeX for a variable name: ``x1`` becomes ``x_{1}``, words go in ``\\text{}``."""
+    if rename and v in rename:
+        return rename[v]
+    s = str(v)
+    m = re.fullmatch(r"([A-Za-z])_?(\d+)", s)
+    if m:
+        return f"{m.group(1)}_{{{m.group(2)}}}"
+    if re.fullmatch(r"[A-Za-z]", s):
+        return s
+    return r"\text{" + s.replace("_", r"\_") + "}"
+
+
+class Expression:
+    """Base class; subclasses are frozen dataclasses."""
+
+    def free_variables(self) -> frozenset:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def evaluate(self, table: DiscreteTable) -> DiscreteTable:
+        """Evaluate on a joint table of the observed variables; a table over the free variables."""
+        missing = [v for v in self.observed_variables() if v not in table.variables]
+        if missing:
+            raise UnknownVariableError(missing[0], table.variables, what="table variable")
+        return self._eval(table, {})
+
+    def observed_variables(self) -> frozenset:
+        """Every variable named anywhere in the expression (free or bound)."""
+        return self.free_variables()
+
+    def to_latex(self) -> str:
+        return self._latex({}, set(self.free_variables()))
+
+    def __str__(self) -> str:
+        return self._text()
+
+    def _latex(self, rename: dict, outer: set) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _text(self) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _repr_latex_(self) -> str:
+        return f"${self.to_latex()}$"
+
+
+@dataclass(frozen=True)
+class Probability(Expression):
+    """``P(outcomes | given)`` of the observational distribution."""
+
+    outcomes: tuple
+    given: tuple = ()
+
+    def __post_init__(self):
+        object.__setattr__(self, "outcomes", _sorted(self.outcomes))
+        object.__setattr__(self, "given", _sorted(self.given))
+
+    def free_variables(self) -> frozenset:
+        return frozenset(self.outcomes) | frozenset(self.given)
+
+    def _eval(self, table, cache):
+        def marginal(names):
+            key = frozenset(names)
+            if key not in cache:
+                cache[key] = table.marginal(names)
+            return cache[key]
+        joint = marginal(self.free_variables())
+        return joint.divide(marginal(self.given)) if self.given else joint
+
+    def _latex(self, rename, outer):
+        out = ", ".join(latex_name(v, rename) for v in self.outcomes)
+        if not self.given:
+            return f"P({out})"
+        return f"P({out} \\mid {', '.join(latex_name(v, rename) for v in self.given)})"
+
+    def _text(self):
+        out = ", ".join(map(str, self.outcomes))
+        return f"P({out} | {', '.join(map(str, self.given))})" if self.given else f"P({out})"
+
+
+@dataclass(frozen=True)
+class DoProbability(Expression):
+    """``P(outcomes | do(treatments), given)``: a causal query, printable but not evaluable."""
+
+    outcomes: tuple
+    treatments: tuple
+    given: tuple = ()
+
+    def __post_init__(self):
+        for name in ("outcomes", "treatments", "given"):
+            object.__setattr__(self, name, _sorted(getattr(self, name)))
+
+    def free_variables(self) -> frozenset:
+        return frozenset(self.outcomes) | frozenset(self.treatments) | frozenset(self.given)
+
+    def _eval(self, table, cache):
+        raise NotIdentifiableError(
+            f"{self} is interventional; identify it first (workbench.identification.identify) "
+            "and evaluate the estimand that comes back."
+        )
+
+    def _latex(self, rename, outer):
+        out = ", ".join(latex_name(v, rename) for v in self.outcomes)
+        parts = []
+        if self.treatments:
+            parts.append(r"\mathrm{do}(" + ", ".join(latex_name(v, rename) for v in self.treatments) + ")")
+        parts += [latex_name(v, rename) for v in self.given]
+        return f"P({out} \\mid {', '.join(parts)})" if parts else f"P({out})"
+
+    def _text(self):
+        parts = [f"do({', '.join(map(str, self.treatments))})"] if self.treatments else []
+        parts += [str(v) for v in self.given]
+        out = ", ".join(map(str, self.outcomes))
+        return f"P({out} | {', '.join(parts)})" if parts else f"P({out})"
+
+
+@dataclass(frozen=True)
+class Product(Expression):
+    """The product of ``factors`` (the empty product is the constant 1, :data:`ONE`)."""
+
+    factors: tuple
+
+    def __post_init__(self):
+        object.__setattr__(self, "factors", tuple(self.factors))
+
+    def free_variables(self) -> frozenset:
+        return frozenset().union(*(f.free_variables() for f in self.factors))
+
+    def observed_variables(self) -> frozenset:
+        return frozenset().union(*(f.observed_variables() for f in self.factors))
+
+    def _eval(self, table, cache):
+        out = DiscreteTable((), 1.0)
+        for f in self.factors:
+            out = out * f._eval(table, cache)
+        return out
+
+    def _latex(self, rename, outer):
+        if not self.factors:
+            return "1"
+        return r" \, ".join(_wrap_latex(f, rename, outer) for f in self.factors)
+
+    def _text(self):
+        if not self.factors:
+            return "1"
+        return " ".join(f"[{f._text()}]" if isinstance(f, (Sum, Fraction)) and len(self.factors) > 1
+                        else f._text() for f in self.factors)
+
+
+def _wrap_latex(f, rename, outer) -> str:
+    s = f._latex(rename, outer)
+    return f"\\left({s}\\right)" if isinstance(f, Sum) else s
+
+
+ONE = Product(())
+
+
+@dataclass(frozen=True)
+class Sum(Expression):
+    """``sum_{over} expression``: marginalise the variables ``over``."""
+
+    over: tuple
+    expression: Expression
+
+    def __post_init__(self):
+        object.__setattr__(self, "over", _sorted(self.over))
+
+    def free_variables(self) -> frozenset:
+        return self.expression.free_variables() - frozenset(self.over)
+
+    def observed_variables(self) -> frozenset:
+        return self.expression.observed_variables() | frozenset(self.over)
+
+    def _eval(self, table, cache):
+        inner = self.expression._eval(table, cache)
+        present = [v for v in self.over if v in inner.variables]
+        out = inner.sum_out(present)
+        for v in self.over:  # summing a constant over k values multiplies it by k
+            if v not in inner.variables:
+                out = DiscreteTable(out.variables, out.values * table.cardinalities[v])
+        return out
+
+    def _latex(self, rename, outer):
+        rename = dict(rename)
+        for v in self.over:
+            if v in outer:  # a bound variable shadowing one in use outside: prime it
+                rename[v] = latex_name(v, rename) + "'"
+        idx = ", ".join(latex_name(v, rename) for v in self.over)
+        return f"\\sum_{{{idx}}} " + self.expression._latex(rename, outer | set(self.over))
+
+    def _text(self):
+        return f"sum_{{{', '.join(map(str, self.over))}}} {self.expression._text()}"
+
+
+@dataclass(frozen=True)
+class Fraction(Expression):
+    """``numerator / denominator`` (a zero denominator evaluates to 0)."""
+
+    numerator: Expression
+    denominator: Expression
+
+    def free_variables(self) -> frozenset:
+        return self.numerator.free_variables() | self.denominator.free_variables()
+
+    def observed_variables(self) -> frozenset:
+        return self.numerator.observed_variables() | self.denominator.observed_variables()
+
+    def _eval(self, table, cache):
+        return self.numerator._eval(table, cache).divide(self.denominator._eval(table, cache))
+
+    def _latex(self, rename, outer):
+        return (f"\\frac{{{self.numerator._latex(rename, outer)}}}"
+                f"{{{self.denominator._latex(rename, outer)}}}")
+
+    def _text(self):
+        return f"({self.numerator._text()}) / ({self.denominator._text()})"
+
+
+# -- simplifying constructors ------------------------------------------------------------
+
+def product(factors: Iterable[Expression]) -> Expression:
+    """A flattened product without factors equal to 1; a single factor is returned as is."""
+    flat = []
+    for f in factors:
+        flat.extend(f.factors if isinstance(f, Product) else [f])
+    return flat[0] if len(flat) == 1 else Product(tuple(flat))
+
+
+def _sum_out_of_probability(p: Probability, w) -> Expression:
+    """``sum_w P(A | B) = P(A - w | B)`` for ``w`` in ``A`` (and 1 when ``A = {w}``)."""
+    rest = [v for v in p.outcomes if v != w]
+    return Probability(rest, p.given) if rest else ONE
+
+
+def marginalize(expression: Expression, over: Iterable) -> Expression:
+    """``sum_{over} expression``, simplified by identities of probability.
+
+    A variable that is the outcome of exactly one conditional and appears nowhere
+    else is summed out of that conditional; factors that do not mention any summed
+    variable move in front of the sum; nested sums merge.
+    """
+    over = set(over) & set(expression.free_variables())
+    if not over:
+        return expression
+    if isinstance(expression, Sum):
+        return marginalize(expression.expression, over | set(expression.over))
+    factors = list(expression.factors) if isinstance(expression, Product) else [expression]
+    changed = True
+    while changed:
+        changed = False
+        for w in sorted(over, key=_key):
+            holders = [i for i, f in enumerate(factors) if w in f.free_variables()]
+            if len(holders) == 1 and isinstance(factors[holders[0]], Probability) \
+                    and w in factors[holders[0]].outcomes:
+                factors[holders[0]] = _sum_out_of_probability(factors[holders[0]], w)
+                factors = [f for f in factors if f != ONE]
+                over.discard(w)
+                changed = True
+            elif not holders:
+                over.discard(w)  # cannot happen for free variables; kept for safety
+    if not over:
+        return product(factors)
+    outside = [f for f in factors if not (f.free_variables() & over)]
+    inside = [f for f in factors if f.free_variables() & over]
+    inner = Sum(tuple(over), product(inside))
+    return product(outside + [inner]) if outside else inner
+
+
+def conditional(q: Expression, scope: Iterable, targets: Iterable, given: Iterable) -> Expression:
+    """``Q(targets | given)`` for a distribution expression ``q`` over the variables ``scope``.
+
+    When ``q`` is the observational joint (or a marginal of it) this is simply
+    ``P(targets | given)``; otherwise ``sum_{scope - targets - given} q`` divided by
+    ``sum_{scope - given} q``.
+    """
+    scope, targets, given = set(scope), set(targets), set(given)
+    if isinstance(q, Probability) and not q.given:
+        return Probability(targets, given)
+    numerator = marginalize(q, scope - targets - given)
+    denominator = marginalize(q, scope - given)
+    if denominator == ONE:
+        return numerator
+    return Fraction(numerator, denominator)

@@ -1,0 +1,192 @@
+"""Discrete tables: a torch tensor whose axes are named by variables.
+
+A :class:`DiscreteTable` is the one numeric object of the identification area. It
+holds a joint distribution ``P(v1, ..., vn)`` over discrete variables (each taking
+values ``0 .. k-1``), and equally any intermediate *factor* met while evaluating an
+estimand, such as ``P(y | x, z)`` or ``sum_z P(z | x) P(y | x, z)``. Products of
+tables broadcast over the union of their variables, sums remove axes.
+
+Examples
+--------
+>>> import torch
+>>> from workbench.identification import DiscreteTable
+>>> p = DiscreteTable(("x", "y"), torch.tensor([[0.3, 0.1], [0.2, 0.4]]))
+>>> p.marginal(["y"]).values.tolist()
+[0.5, 0.5]
+>>> cond = p.conditional(["y"], ["x"])          # P(y | x), axes (x, y)
+>>> [round(v, 2) for v in cond.values[1].tolist()]
+[0.33, 0.67]
+>>> DiscreteTable.from_samples({"x": torch.tensor([0, 1, 1, 1])}).values.tolist()
+[0.25, 0.75]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Hashable, Iterable, Mapping
+
+import torch
+
+from workbench.errors import NonFiniteValueError, ShapeError, UnknownVariableError, WorkbenchInputError
+
+__all__ = ["DiscreteTable"]
+
+DTYPE = torch.float64
+
+
+@dataclass(frozen=True)
+class DiscreteTable:
+    """A tensor over discrete variables; axis ``i`` is variable ``variables[i]``.
+
+    Parameters
+    ----------
+    variables : tuple
+        Distinct variable names, one per axis.
+    values : torch.Tensor
+        Non-negative finite numbers; ``values.shape[i]`` is the number of values
+        (the cardinality) of ``variables[i]``.
+    """
+
+    variables: tuple
+    values: torch.Tensor
+
+    def __post_init__(self):
+        variables = tuple(self.variables)
+        object.__setattr__(self, "variables", variables)
+        values = torch.as_tensor(self.values, dtype=DTYPE)
+        object.__setattr__(self, "values", values)
+        if len(set(variables)) != len(variables):
+            raise WorkbenchInputError(f"Table variables must be distinct, got {variables}.")
+        if values.dim() != len(variables):
+            raise ShapeError(
+                f"A table over {len(variables)} variables {variables} needs a tensor with "
+                f"{len(variables)} axes, got shape {tuple(values.shape)}."
+            )
+        if not bool(torch.isfinite(values).all()):
+            raise NonFiniteValueError("Table values contain NaN or infinity; pass finite numbers.")
+
+    # -- construction ---------------------------------------------------------------
+    @classmethod
+    def from_samples(cls, samples: Mapping[Hashable, torch.Tensor],
+                     cardinalities: Mapping[Hashable, int] | None = None) -> "DiscreteTable":
+        """The empirical joint distribution of integer-valued samples.
+
+        Parameters
+        ----------
+        samples : mapping of name to 1-D integer tensor
+            Equal-length columns of values ``0 .. k-1``.
+        cardinalities : mapping of name to int, optional
+            Number of values of each variable; by default ``max + 1`` of its column.
+        """
+        if not samples:
+            raise WorkbenchInputError("from_samples needs at least one column of samples.")
+        names = tuple(samples)
+        cols = [torch.as_tensor(samples[n]).long().reshape(-1) for n in names]
+        n_rows = {c.numel() for c in cols}
+        if len(n_rows) != 1 or 0 in n_rows:
+            raise ShapeError(f"Sample columns must be non-empty and of equal length, got {sorted(n_rows)}.")
+        cards = []
+        for name, col in zip(names, cols):
+            k = int(col.max()) + 1 if cardinalities is None else int(cardinalities[name])
+            if int(col.min()) < 0 or int(col.max()) >= k:
+                raise WorkbenchInputError(
+                    f"Samples of {name!r} must lie in 0..{k - 1}; got values "
+                    f"{int(col.min())}..{int(col.max())}."
+                )
+            cards.append(k)
+        flat = torch.zeros_like(cols[0])
+        for col, k in zip(cols, cards):
+            flat = flat * k + col
+        total = 1
+        for k in cards:
+            total *= k
+        counts = torch.bincount(flat, minlength=total).to(DTYPE)
+        return cls(names, (counts / counts.sum()).reshape(cards))
+
+    # -- queries ----------------------------------------------------------------------
+    @property
+    def cardinalities(self) -> dict:
+        return dict(zip(self.variables, self.values.shape))
+
+    def _check(self, names: Iterable) -> list:
+        names = list(names)
+        for n in names:
+            if n not in self.variables:
+                raise UnknownVariableError(n, self.variables, what="table variable")
+        return names
+
+    def sum_out(self, names: Iterable) -> "DiscreteTable":
+        """Sum over the axes of ``names`` (a marginalisation)."""
+        names = set(self._check(names))
+        if not names:
+            return self
+        axes = [i for i, v in enumerate(self.variables) if v in names]
+        keep = tuple(v for v in self.variables if v not in names)
+        return DiscreteTable(keep, self.values.sum(dim=axes))
+
+    def marginal(self, names: Iterable) -> "DiscreteTable":
+        """The table summed down to ``names`` (kept in this table's axis order)."""
+        names = set(self._check(names))
+        return self.sum_out([v for v in self.variables if v not in names])
+
+    def conditional(self, targets: Iterable, given: Iterable = ()) -> "DiscreteTable":
+        """``P(targets | given)`` from this joint; cells with ``P(given) = 0`` are 0."""
+        targets, given = self._check(targets), self._check(given)
+        joint = self.marginal(set(targets) | set(given))
+        return joint.divide(joint.marginal(given))
+
+    def permute(self, order: Iterable) -> "DiscreteTable":
+        """The same table with axes in ``order`` (which must list every variable)."""
+        order = tuple(self._check(order))
+        if set(order) != set(self.variables) or len(order) != len(self.variables):
+            raise WorkbenchInputError(f"permute needs all of {self.variables}, got {order}.")
+        perm = [self.variables.index(v) for v in order]
+        return DiscreteTable(order, self.values.permute(perm))
+
+    # -- algebra ----------------------------------------------------------------------
+    def _aligned(self, order: tuple, cards: dict) -> torch.Tensor:
+        """This table's tensor with singleton axes so it broadcasts over ``order``."""
+        mine = [v for v in order if v in self.variables]
+        t = self.permute(mine).values if mine else self.values
+        shape = [cards[v] if v in self.variables else 1 for v in order]
+        return t.reshape(shape)
+
+    def _union(self, other: "DiscreteTable") -> tuple[tuple, dict]:
+        order = self.variables + tuple(v for v in other.variables if v not in self.variables)
+        cards = dict(other.cardinalities)
+        for v, k in self.cardinalities.items():
+            if cards.setdefault(v, k) != k:
+                raise ShapeError(f"Variable {v!r} has {k} values in one table, {cards[v]} in another.")
+        return order, cards
+
+    def __mul__(self, other: "DiscreteTable") -> "DiscreteTable":
+        order, cards = self._union(other)
+        return DiscreteTable(order, self._aligned(order, cards) * other._aligned(order, cards))
+
+    def divide(self, other: "DiscreteTable") -> "DiscreteTable":
+        """``self / other`` broadcast over both; a zero denominator gives 0, never NaN."""
+        order, cards = self._union(other)
+        num, den = self._aligned(order, cards), other._aligned(order, cards)
+        safe = torch.where(den > 0, den, torch.ones_like(den))
+        out = torch.where(den > 0, num / safe, torch.zeros_like(num / safe))
+        return DiscreteTable(order, out)
+
+    def expand(self, cardinalities: Mapping) -> "DiscreteTable":
+        """Broadcast to also range over the variables of ``cardinalities`` (constant there)."""
+        order = tuple(cardinalities)
+        extra = tuple(v for v in self.variables if v not in cardinalities)
+        order = order + extra
+        cards = {**self.cardinalities, **dict(cardinalities)}
+        shape = [cards[v] for v in order]
+        return DiscreteTable(order, self._aligned(order, cards).expand(shape).clone())
+
+    def max_abs_diff(self, other: "DiscreteTable") -> float:
+        """Largest absolute difference after broadcasting both to the same axes."""
+        order, cards = self._union(other)
+        a = self._aligned(order, cards).expand([cards[v] for v in order])
+        b = other._aligned(order, cards).expand([cards[v] for v in order])
+        return float((a - b).abs().max())
+
+    def __repr__(self) -> str:
+        shape = "x".join(str(k) for k in self.values.shape) or "scalar"
+        return f"DiscreteTable({list(self.variables)}, {shape})"
