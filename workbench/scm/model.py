@@ -271,8 +271,14 @@ class SCM:
                     except NotInvertibleError:
                         pass  # no density: keep the explicit-noise form for this variable
                 u = pyro.sample(noise_site(v), mech.noise())
-                values[v] = pyro.deterministic(v, mech(pa, u))
+                values[v] = pyro.deterministic(v, mech(pa, u), event_dim=0)
         return values
+
+    def counterfactual(self, factual: Mapping, do: Mapping, **options):
+        """Unit-level counterfactuals; see :func:`workbench.scm.counterfactual`."""
+        from workbench.scm.counterfactual import counterfactual
+
+        return counterfactual(self, factual, do, **options)
 
     # ----------------------------------------------------------- sampling
     def sample(self, n: int, *, include_latent: bool = False, seed: int | None = None,
