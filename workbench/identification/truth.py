@@ -117,6 +117,34 @@ class DiscreteCPTModel:
         table = table.permute([("do", v) for v in x] + y)
         return DiscreteTable(tuple(x) + tuple(y), table.values)
 
+    def to_scm(self):
+        """The same model as a :class:`workbench.scm.SCM` of ``DiscreteCPT`` mechanisms.
+
+        Latent nodes stay latent; sampling it (with ChiRho's ``do`` through
+        ``SCM.do``) draws from exactly the laws computed here.
+        """
+        from workbench.scm import SCM, DiscreteCPT
+
+        bad = [v for v in self.order if not isinstance(v, str)]
+        if bad:
+            raise WorkbenchInputError(f"An SCM needs string variable names; got {bad}.")
+        mechanisms = {v: DiscreteCPT(self.parents[v], self.cpts[v].float()) for v in self.order}
+        return SCM(mechanisms, latent=self.latents)
+
+    @classmethod
+    def from_scm(cls, scm) -> "DiscreteCPTModel":
+        """Read the CPTs of a :class:`workbench.scm.SCM` whose mechanisms are all ``DiscreteCPT``."""
+        from workbench.scm import DiscreteCPT
+
+        mechs = scm.mechanisms
+        bad = [v for v, m in mechs.items() if not isinstance(m, DiscreteCPT)]
+        if bad:
+            raise WorkbenchInputError(
+                f"Exact enumeration needs DiscreteCPT mechanisms; {bad} are not discrete tables."
+            )
+        return cls(scm.graph, {v: tuple(m.parents) for v, m in mechs.items()},
+                   {v: m.table.to(DTYPE) for v, m in mechs.items()})
+
     def sample(self, n: int, *, generator: torch.Generator | None = None) -> dict:
         """``n`` ancestral samples of the observed variables (name -> long tensor)."""
         if not isinstance(n, int) or n < 1:

@@ -1,0 +1,185 @@
+"""Back-door and front-door criteria, adjustment-set search, and their estimands.
+
+Back-door (Pearl 1993): a set ``Z`` of observed variables is admissible for the
+effect of ``X`` on ``Y`` when (i) no ``Z``-node is a descendant of an ``X``-node and
+(ii) ``Z`` blocks every path between ``X`` and ``Y`` that starts with an arrow *into*
+``X``, i.e. ``(X _||_ Y | Z)`` in ``G_{underline X}`` (arrows out of ``X`` cut). Then
+``P(y | do(x)) = sum_z P(y | x, z) P(z)``.
+
+Front-door (Pearl 1995): ``Z`` is admissible when (i) ``Z`` intercepts every directed
+path from ``X`` to ``Y``, (ii) there is no unblocked back-door path from ``X`` to ``Z``
+and (iii) every back-door path from ``Z`` to ``Y`` is blocked by ``X``. Then
+``P(y | do(x)) = sum_z P(z | x) sum_{x'} P(y | x', z) P(x')``.
+
+Examples
+--------
+>>> from workbench.identification.fixtures import FIXTURES
+>>> from workbench.identification.criteria import backdoor_sets, frontdoor_effect, check_frontdoor
+>>> backdoor_sets(FIXTURES["backdoor"].graph, "x", "y")
+[frozenset({'z'})]
+>>> check_frontdoor(FIXTURES["frontdoor"].graph, "x", "y", "z").holds
+True
+>>> import torch
+>>> joint = torch.full((2, 2, 2), 1 / 8)          # axes (x, z, y), uniform
+>>> frontdoor_effect(joint, "x", "z", "y")
+tensor([[0.5000, 0.5000],
+        [0.5000, 0.5000]], dtype=torch.float64)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import combinations
+
+import networkx as nx
+import torch
+
+from workbench.errors import WorkbenchInputError
+from workbench.graphs import d_separated, descendants
+from workbench.identification._inputs import OverlappingVariablesError, as_set, check_query
+from workbench.identification.docalculus import cut_outgoing
+from workbench.identification.expressions import Expression, Probability, Sum, marginalize, product
+from workbench.identification.tables import DiscreteTable
+
+__all__ = [
+    "CriterionCheck", "check_backdoor", "backdoor_sets", "minimal_backdoor_set",
+    "backdoor_estimand", "check_frontdoor", "frontdoor_estimand", "frontdoor_effect",
+]
+
+
+@dataclass(frozen=True)
+class CriterionCheck:
+    """Whether a set satisfies a criterion, condition by condition.
+
+    ``conditions`` is a list of ``(description, satisfied)`` pairs; ``holds`` is
+    their conjunction.
+    """
+
+    criterion: str
+    adjustment: frozenset
+    conditions: list = field(default_factory=list)
+
+    @property
+    def holds(self) -> bool:
+        return all(ok for _, ok in self.conditions)
+
+    def to_markdown(self) -> str:
+        lines = [f"**{self.criterion}** with $Z = {sorted(self.adjustment, key=str)}$: "
+                 f"{'holds' if self.holds else 'fails'}"]
+        lines += [f"- {'✓' if ok else '✗'} {text}" for text, ok in self.conditions]
+        return "\n".join(lines)
+
+
+def _query(graph, x, y, z):
+    g, x, y = check_query(graph, x, y, need_treatment=True)
+    z = as_set(z)
+    check_query(g, (), z) if z else None
+    if z & (x | y):
+        raise OverlappingVariablesError(
+            f"The adjustment set shares {sorted(z & (x | y), key=str)} with the treatment or "
+            "outcome; an adjustment set must be disjoint from both."
+        )
+    return g, x, y, z
+
+
+def check_backdoor(graph, treatments, outcomes, adjustment) -> CriterionCheck:
+    """Check the back-door criterion for ``adjustment`` relative to ``(treatments, outcomes)``."""
+    g, x, y, z = _query(graph, treatments, outcomes, adjustment)
+    desc = descendants(g, x, inclusive=False)
+    return CriterionCheck("back-door", frozenset(z), [
+        ("no adjustment variable is a descendant of the treatment", not (z & desc)),
+        ("Z blocks every back-door path: (X ⫫ Y | Z) in G with the arrows out of X cut",
+         d_separated(cut_outgoing(g, x), x, y, z)),
+    ])
+
+
+def _backdoor_candidates(g, x, y) -> list:
+    desc = descendants(g, x, inclusive=False)
+    return sorted(set(g.nodes) - x - y - desc, key=str)
+
+
+def backdoor_sets(graph, treatments, outcomes, *, max_size: int | None = None) -> list[frozenset]:
+    """All *minimal* back-door adjustment sets (no proper subset is admissible).
+
+    Sets are searched by increasing size among observed non-descendants of the
+    treatment, so this is exponential in the number of candidates; ``max_size``
+    bounds the search (use :func:`minimal_backdoor_set` on large graphs).
+    """
+    g, x, y, _ = _query(graph, treatments, outcomes, ())
+    cands = _backdoor_candidates(g, x, y)
+    cut = cut_outgoing(g, x)
+    top = len(cands) if max_size is None else min(max_size, len(cands))
+    found: list[frozenset] = []
+    for k in range(top + 1):
+        for combo in combinations(cands, k):
+            s = frozenset(combo)
+            if any(f <= s for f in found):
+                continue
+            if d_separated(cut, x, y, s):
+                found.append(s)
+    return found
+
+
+def minimal_backdoor_set(graph, treatments, outcomes) -> frozenset | None:
+    """One minimal back-door set (NetworkX's ``find_minimal_d_separator``), or ``None``.
+
+    Polynomial time, so fine for large graphs. Latent confounders (bidirected
+    edges) are never chosen.
+    """
+    g, x, y, _ = _query(graph, treatments, outcomes, ())
+    dag = cut_outgoing(g, x).to_canonical_dag()
+    found = nx.find_minimal_d_separator(dag, x, y, restricted=set(_backdoor_candidates(g, x, y)))
+    return None if found is None else frozenset(found)
+
+
+def backdoor_estimand(treatments, outcomes, adjustment) -> Expression:
+    """``sum_z P(y | x, z) P(z)`` (``P(y | x)`` when ``Z`` is empty)."""
+    x, y, z = as_set(treatments), as_set(outcomes), as_set(adjustment)
+    if not z:
+        return Probability(y, x)
+    return marginalize(product([Probability(y, x | z), Probability(z)]), z)
+
+
+def check_frontdoor(graph, treatments, outcomes, mediators) -> CriterionCheck:
+    """Check the front-door criterion for ``mediators`` relative to ``(treatments, outcomes)``."""
+    g, x, y, z = _query(graph, treatments, outcomes, mediators)
+    without_z = g.directed.subgraph(set(g.nodes) - z)
+    no_path = not any(nx.has_path(without_z, a, b) for a in x for b in y)
+    return CriterionCheck("front-door", frozenset(z), [
+        ("Z intercepts every directed path from X to Y", no_path and bool(z)),
+        ("no unblocked back-door path from X to Z: (X ⫫ Z) in G with the arrows out of X cut",
+         bool(z) and d_separated(cut_outgoing(g, x), x, z, ())),
+        ("X blocks every back-door path from Z to Y: (Z ⫫ Y | X) in G with the arrows out of Z cut",
+         bool(z) and d_separated(cut_outgoing(g, z), z, y, x)),
+    ])
+
+
+def frontdoor_estimand(treatments, outcomes, mediators) -> Expression:
+    """``sum_z P(z | x) sum_{x'} P(y | x', z) P(x')``."""
+    x, y, z = as_set(treatments), as_set(outcomes), as_set(mediators)
+    if not (x and y and z):
+        raise WorkbenchInputError("The front-door estimand needs non-empty treatment, outcome and mediator sets.")
+    inner = Sum(tuple(x), product([Probability(y, x | z), Probability(x)]))
+    return marginalize(product([Probability(z, x), inner]), z)
+
+
+def frontdoor_effect(joint, treatment="x", mediator="z", outcome="y") -> torch.Tensor:
+    """``P(outcome | do(treatment))`` by the front-door formula, from a joint table.
+
+    Parameters
+    ----------
+    joint : DiscreteTable or torch.Tensor
+        The observational joint. A plain tensor must have axes
+        ``(treatment, mediator, outcome)`` in that order.
+    treatment, mediator, outcome : str
+        Variable names (axis names of a :class:`DiscreteTable`).
+
+    Returns
+    -------
+    torch.Tensor
+        Shape ``(|treatment|, |outcome|)``; row ``a`` is ``P(outcome | do(treatment = a))``.
+    """
+    if not isinstance(joint, DiscreteTable):
+        joint = DiscreteTable((treatment, mediator, outcome), joint)
+    effect = frontdoor_estimand(treatment, outcome, mediator).evaluate(joint)
+    return effect.permute((treatment, outcome)).values
