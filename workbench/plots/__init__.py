@@ -23,5 +23,6 @@ def enable_offline_charts() -> str:
     """
     import altair as alt
 
-    alt.renderers.enable("jupyter", offline=True)
+    alt.renderers.enable("jupyter", offline=True)  # charts displayed as cell outputs
+    alt.JupyterChart.enable_offline()  # charts placed inside our widgets
     return alt.renderers.active

@@ -1,0 +1,23 @@
+"""Shared test configuration: where artifacts go, and the notebook run summary."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+NOTEBOOK_RUNS = ARTIFACTS / "notebook_runs"
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Print each executed notebook's wall time and peak memory at the end of the run."""
+    runs = sorted(NOTEBOOK_RUNS.glob("*.json")) if NOTEBOOK_RUNS.exists() else []
+    if not runs or hasattr(config, "workerinput"):
+        return
+    terminalreporter.section("notebooks executed (fresh kernel, one thread)")
+    for path in runs:
+        run = json.loads(path.read_text())
+        status = "ok" if run["ok"] else "FAILED"
+        terminalreporter.write_line(
+            f"{run['notebook']:<40} {run['wall_s']:>7.1f} s {run['peak_mb']:>7.0f} MB  {status}")

@@ -1,0 +1,1 @@
+"""Tools for the project's own tests and benchmarks (not needed by learners)."""
