@@ -1,0 +1,92 @@
+"""The factor-sampler interface, and codes drawn through it.
+
+Metrics that need batches with a factor held fixed (BetaVAE, FactorVAE) cannot work
+from a fixed table of codes: they ask a data set for new observations. Any object
+with these two methods, and ``num_factors``, is a *factor sampler*:
+
+``sample_factors(n, generator) -> LongTensor (n, n_factors)``
+    ``n`` factor vectors drawn from the data set's factor distribution;
+``observe(factors, generator) -> Tensor (n, ...)``
+    observations rendered from the given factors.
+
+This is disentanglement_lib's ``GroundTruthData`` in torch: holding one factor fixed is
+then ``factors[:, k] = value`` between the two calls (:func:`sample_fixed`). An
+``encode(observations) -> codes`` callable (e.g. a VAE encoder's mean) maps
+observations to codes of shape (n, n_latents). :class:`~workbench.metrics.synthetic.
+SyntheticProcess` is a small sampler whose observations are already codes.
+
+Examples
+--------
+>>> import torch
+>>> from workbench.metrics.synthetic import SyntheticProcess
+>>> process = SyntheticProcess()
+>>> g = torch.Generator().manual_seed(0)
+>>> obs, factors = sample_fixed(process, 2, 4, g)
+>>> factors[:, 2].unique().numel(), tuple(obs.shape)
+(1, (4, 5))
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Protocol, runtime_checkable
+
+import torch
+
+from workbench.metrics.errors import SamplerError
+from workbench.metrics.inputs import as_matrix
+
+__all__ = ["FactorSampler", "check_sampler", "sample_fixed", "encode_in_batches",
+           "sample_codes"]
+
+
+@runtime_checkable
+class FactorSampler(Protocol):
+    """A data set that can sample factors and render observations from them."""
+
+    num_factors: int
+
+    def sample_factors(self, n: int, generator: torch.Generator) -> torch.Tensor: ...
+
+    def observe(self, factors: torch.Tensor, generator: torch.Generator) -> torch.Tensor: ...
+
+
+def check_sampler(sampler, encode) -> int:
+    """Check the interface; return the number of factors."""
+    missing = [m for m in ("sample_factors", "observe") if not callable(getattr(sampler, m, None))]
+    if missing or not isinstance(getattr(sampler, "num_factors", None), int):
+        raise SamplerError(
+            f"{type(sampler).__name__} is not a factor sampler: it needs num_factors (int), "
+            "sample_factors(n, generator) and observe(factors, generator); missing "
+            f"{missing or ['num_factors']}.")
+    if not callable(encode):
+        raise SamplerError(f"encode must be callable (observations -> codes), got "
+                           f"{type(encode).__name__}.")
+    return sampler.num_factors
+
+
+def sample_fixed(sampler, factor_index: int, batch_size: int, generator: torch.Generator):
+    """A batch whose factor ``factor_index`` takes one shared (random) value.
+
+    Returns ``(observations, factors)``.
+    """
+    factors = sampler.sample_factors(batch_size, generator)
+    factors[:, factor_index] = factors[0, factor_index]
+    return sampler.observe(factors, generator), factors
+
+
+def encode_in_batches(encode: Callable, observations: torch.Tensor,
+                      batch_size: int = 4096) -> torch.Tensor:
+    """Codes of ``observations`` as a 2-D float64 tensor, encoded in chunks, no grad."""
+    with torch.no_grad():
+        parts = [encode(observations[i:i + batch_size])
+                 for i in range(0, observations.shape[0], batch_size)]
+    codes = torch.cat([p if isinstance(p, torch.Tensor) else torch.as_tensor(p) for p in parts])
+    return as_matrix(codes.reshape(observations.shape[0], -1), "encoded codes")
+
+
+def sample_codes(sampler, encode: Callable, n: int, generator: torch.Generator,
+                 batch_size: int = 4096):
+    """``(codes, factors)`` for ``n`` fresh points from ``sampler`` through ``encode``."""
+    check_sampler(sampler, encode)
+    factors = sampler.sample_factors(n, generator)
+    return encode_in_batches(encode, sampler.observe(factors, generator), batch_size), factors
