@@ -10,7 +10,7 @@ Examples
 --------
 >>> from workbench.scm import backdoor_example
 >>> peer = to_dowhy_gcm(backdoor_example())
->>> sorted(str(v) for v in peer.graph.nodes)
+>>> print(sorted(peer.graph.nodes))
 ['x', 'y', 'z']
 """
 
