@@ -1,0 +1,52 @@
+"""The first widget: its numbers follow the closed form, and bad values are refused."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from workbench.errors import WidgetValueError
+from workbench.widgets.start import ConfoundingExplorer, observational_slope, sample_confounded
+
+
+@pytest.mark.parametrize("c,b", [(0.0, 0.5), (1.0, 0.5), (-2.0, 1.5), (3.0, -1.0)])
+def test_closed_form_slope_matches_least_squares(c, b):
+    data = sample_confounded(c, b, n=400_000, seed=3)
+    x, y = data["X"], data["Y"]
+    fitted = float(((x - x.mean()) * (y - y.mean())).mean() / x.var())
+    assert fitted == pytest.approx(observational_slope(c, b), abs=0.02)
+
+
+def test_intervening_recovers_the_effect_where_observing_does_not():
+    # do(X = x): replace X's mechanism by the constant, keep Z and Y's noise.
+    c, b, n = 1.5, 0.5, 200_000
+    g = torch.Generator().manual_seed(0)
+    z, ey = torch.randn(2, n, generator=g)
+    y_at = lambda x: b * x + c * z + ey  # noqa: E731
+    assert float((y_at(1.0) - y_at(0.0)).mean()) == pytest.approx(b)
+    assert observational_slope(c, b) > b + 0.5
+
+
+def test_sliders_drive_the_state_and_readout():
+    w = ConfoundingExplorer(n=100)
+    w.confounding_slider.value = 2.0
+    w.effect_slider.value = -1.0
+    assert w.confounding == 2.0 and w.effect == -1.0
+    assert w.observational == pytest.approx(-1.0 + 4.0 / 5.0)
+    assert "-0.20" in w.readout.value
+    spec = w.chart.chart.to_dict()
+    assert spec["layer"][1]["data"]["values"][1]["y"] == pytest.approx(4.0 * (-0.2))
+
+
+@pytest.mark.parametrize("name", ["confounding", "effect"])
+def test_out_of_range_values_are_refused(name):
+    w = ConfoundingExplorer(n=50)
+    with pytest.raises(WidgetValueError, match=name):
+        setattr(w, name, 10.0)
+    assert getattr(w, name) != 10.0
+
+
+def test_observational_is_read_only():
+    w = ConfoundingExplorer(n=50)
+    with pytest.raises(Exception):
+        w.observational = 3.0
