@@ -9,7 +9,7 @@ The pieces, each in its own module:
   as LaTeX and evaluated on tables.
 - :mod:`~workbench.identification.id_algorithm`: the ID algorithm with its
   :class:`Derivation` and, when an effect is not identifiable, its :class:`Hedge`.
-- :mod:`~workbench.identification.docalculus`: the three rules as :class:`RuleCheck`\ s.
+- :mod:`~workbench.identification.docalculus`: the three rules as :class:`RuleCheck` objects.
 - :mod:`~workbench.identification.criteria`: back-door and front-door criteria,
   adjustment-set search and their estimands (:func:`frontdoor_effect` on a joint table).
 - :mod:`~workbench.identification.truth`: discrete models with explicit latents and
