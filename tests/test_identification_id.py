@@ -161,3 +161,17 @@ def test_bad_input_is_typed():
         identify(nx.DiGraph([("a", "b"), ("b", "a")]), "a", "b")
     with pytest.raises(ValueError, match="at least one outcome"):
         identify(g, "x", [])
+
+
+def test_identification_evaluate_averages_out_verma_variables():
+    f = FIXTURES["napkin"]
+    result = identify(f.graph, "x", "y")
+    assert "w2" in result.estimand.free_variables()
+    model = random_discrete_model(f.graph, seed=3)
+    exact = result.evaluate(model.observational())
+    assert exact.variables == ("x", "y")
+    assert exact.max_abs_diff(model.interventional("x", "y")) < 1e-10
+    samples = model.sample(100_000, generator=torch.Generator().manual_seed(1))
+    sampled = result.evaluate(DiscreteTable.from_samples(samples, model.cardinalities))
+    assert sampled.variables == ("x", "y")
+    assert sampled.max_abs_diff(model.interventional("x", "y")) < 0.03

@@ -46,6 +46,7 @@ from workbench.errors import NotIdentifiableError
 from workbench.graphs import ADMG, topological_order
 from workbench.identification._inputs import check_query
 from workbench.identification.derivation import Derivation, Step
+from workbench.identification.tables import DiscreteTable
 from workbench.identification.expressions import (
     DoProbability, Expression, Probability, conditional, latex_name, marginalize, product,
 )
@@ -113,6 +114,23 @@ class Identification:
         if self.hedge is not None:
             raise HedgeError(str(self.query), self.hedge)
         return self.expression
+
+    def evaluate(self, table: DiscreteTable) -> DiscreteTable:
+        """The estimand on ``table`` as a table over exactly the treatments and outcomes.
+
+        An ID estimand can mention other variables on which, in the true
+        distribution, it does not depend (the napkin's ``w2``, a Verma constraint).
+        Those are averaged out under their marginal in ``table``: exact tables give
+        the same value for every weighting, samples give a stable average.
+        """
+        est = self.estimand.evaluate(table)
+        keep = set(self.query.outcomes) | set(self.query.treatments)
+        extra = [v for v in est.variables if v not in keep]
+        if extra:
+            est = (est * table.marginal(extra)).sum_out(extra)
+        order = [v for v in self.graph.nodes if v in keep]
+        cards = table.cardinalities
+        return est.expand({v: cards[v] for v in order}).permute(order)
 
     def to_markdown(self) -> str:
         head = f"$${self.query.to_latex()}"
