@@ -36,7 +36,7 @@ import networkx as nx
 
 from workbench.diagrams.causal import causal_diagram
 from workbench.diagrams.kernels import Kernel
-from workbench.diagrams.syntax import Box, Diagram, discard_box, do_box, interpret, map_boxes
+from workbench.diagrams.syntax import Box, Diagram, do_box, interpret, map_boxes
 from workbench.errors import UnknownVariableError
 
 __all__ = ["cut", "cut_boxes", "interventional"]
@@ -48,9 +48,11 @@ def cut_boxes(diagram: Diagram) -> list[str]:
 
 
 def _cut_one(b: Box, value) -> Diagram:
+    """Discard each input wire (a discard named ``cut(X)``, drawn as the cut), then ``do``."""
     d = Diagram.id(b.dom)
     for w in b.dom:
-        d = d >> (discard_box(w) @ Diagram.id(d.cod[1:]))
+        cut_wire = Box(f"cut({b.name})", (w,), (), "discard").as_diagram()
+        d = d >> (cut_wire @ Diagram.id(d.cod[1:]))
     return d >> do_box(b.cod[0], value)
 
 
