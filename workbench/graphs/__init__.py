@@ -5,6 +5,7 @@ from workbench.graphs.core import (
     nodes_of, parents, topological_order, validate, would_create_cycle,
 )
 from workbench.graphs.separation import d_separated
+from workbench.graphs.draw import draw_graph, figure_to_png, layout
 
 __all__ = [
     "ADMG", "admg", "ancestors", "as_admg", "check_nodes", "children", "dag",
