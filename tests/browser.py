@@ -134,3 +134,35 @@ def run_all_cells(page, timeout_s: float = 600) -> dict:
 def launch(playwright):
     return playwright.chromium.launch(executable_path=chromium_path(), headless=True,
                                       args=CHROMIUM_FLAGS)
+
+
+# What a widget shows, minus the slider itself: pictures, charts, text. When a slider moves,
+# the widget's view must change this signature.
+OUTPUT_SIGNATURE = """(cell) => {
+  const parts = [];
+  for (const img of cell.querySelectorAll('.jp-OutputArea-output img')) parts.push(img.src.length + ':' + img.src.slice(-64));
+  for (const svg of cell.querySelectorAll('.jp-OutputArea-output .vega-embed svg')) parts.push(svg.innerHTML.length + svg.innerHTML.slice(-200));
+  for (const c of cell.querySelectorAll('.jp-OutputArea-output canvas')) { try { parts.push(c.toDataURL().slice(-64)); } catch (e) {} }
+  for (const el of cell.querySelectorAll('.jp-OutputArea-output :is(.widget-html-content, .widget-htmlmath-content, pre, table)')) parts.push(el.textContent);
+  return parts.join('|');
+}"""
+
+
+def move_first_slider(page, presses: int = 3, timeout_ms: int = 60_000) -> tuple[str, str]:
+    """Move the first slider in the notebook's outputs; wait until its cell's view changes.
+
+    Returns the slider's readout before and after.
+    """
+    cell = page.locator(".jp-Cell", has=page.locator(".jp-OutputArea-output .widget-slider")).first
+    cell.scroll_into_view_if_needed()
+    slider = cell.locator(".jp-OutputArea-output .widget-slider").first
+    readout = slider.locator(".widget-readout")
+    before_readout = readout.inner_text()
+    before = cell.evaluate(OUTPUT_SIGNATURE)
+    handle = slider.locator(".noUi-handle").first
+    handle.focus()
+    for _ in range(presses):
+        handle.press("ArrowRight")
+    page.wait_for_function(f"([cell, before]) => ({OUTPUT_SIGNATURE})(cell) !== before",
+                           arg=[cell.element_handle(), before], timeout=timeout_ms)
+    return before_readout, readout.inner_text()

@@ -95,3 +95,47 @@ def test_start_here_widget_and_chart_render_and_respond(lab):
     numbers = lambda s: [float(x) for x in re.findall(r"-?\d+\.\d+", s)]  # noqa: E731
     assert numbers(html_after) != numbers(html_before), "the readout followed the slider"
     assert (SHOTS / "00_start_here.png").stat().st_size > 10_000
+
+
+# Every notebook but the start page (checked in detail above) runs in the real browser;
+# where it shows a slider, moving the first one must change what its widget shows.
+from workbench.devtools.notebooks import find_notebooks  # noqa: E402
+
+from .browser import move_first_slider  # noqa: E402
+
+LESSONS = [p for p in find_notebooks(ROOT / "notebooks") if p.name != "00_start_here.ipynb"]
+
+
+def _lesson(lab, name):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = launch(p)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1400})
+            page.goto(lab.url(name))
+            state = run_all_cells(page)
+            moved = None
+            if page.locator(".jp-OutputArea-output .widget-slider").count():
+                moved = move_first_slider(page)
+                time.sleep(1.0)
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            shot = SHOTS / name.replace(".ipynb", ".png")
+            cell = page.locator(".jp-Cell", has=page.locator(".jp-OutputArea-output .widget-slider")).first
+            if moved:
+                cell.screenshot(path=str(shot))
+            else:
+                page.screenshot(path=str(shot))
+            return state, moved
+        finally:
+            browser.close()
+
+
+@pytest.mark.timeout(1200)
+@pytest.mark.parametrize("path", LESSONS, ids=[p.stem for p in LESSONS])
+def test_lesson_runs_in_the_browser_and_its_widget_responds(lab, path):
+    state, moved = _with_one_retry(_lesson, lab, path.name)
+    assert state["done"] == state["total"] > 0
+    if moved is not None:
+        before, after = moved
+        assert before != after
