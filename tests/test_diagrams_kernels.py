@@ -197,3 +197,12 @@ def test_other_bad_input_raises():
     assert torch.allclose(filled.table[1], torch.tensor([0.5, 0.5], dtype=torch.float64))
     with pytest.raises(UnknownVariableError, match="Did you mean 'b'"):
         joint.marginal(["bb"])
+
+
+@SETTINGS
+@given(kernel_chains(length=1, batch=True))
+def test_graph_of_is_copy_then_kernel(ks):
+    (f,) = ks
+    by_structure = copy_all(f.inputs) >> (identity(f.inputs) @ f)
+    assert graph_of(f).allclose(by_structure, atol=1e-12)
+    assert graph_of(f).is_stochastic()
