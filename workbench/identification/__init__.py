@@ -42,6 +42,7 @@ from workbench.identification.criteria import (
 )
 from workbench.identification.fixtures import FIXTURES, Fixture, random_admg, random_query
 from workbench.identification.truth import DiscreteCPTModel, random_discrete_model
+from workbench.identification import exercises  # noqa: E402  (checkers for notebook 03)
 
 __all__ = [
     "DiscreteTable", "Expression", "Probability", "DoProbability", "Product", "Sum",
@@ -50,5 +51,5 @@ __all__ = [
     "OverlappingVariablesError", "RuleCheck", "rule1", "rule2", "rule3", "CriterionCheck",
     "check_backdoor", "backdoor_sets", "minimal_backdoor_set", "backdoor_estimand",
     "check_frontdoor", "frontdoor_estimand", "frontdoor_effect", "FIXTURES", "Fixture",
-    "random_admg", "random_query", "DiscreteCPTModel", "random_discrete_model",
+    "random_admg", "random_query", "DiscreteCPTModel", "random_discrete_model", "exercises",
 ]

@@ -69,6 +69,9 @@ class CriterionCheck:
         lines += [f"- {'✓' if ok else '✗'} {text}" for text, ok in self.conditions]
         return "\n".join(lines)
 
+    def _repr_markdown_(self) -> str:
+        return self.to_markdown()
+
 
 def _query(graph, x, y, z):
     g, x, y = check_query(graph, x, y, need_treatment=True)

@@ -166,9 +166,9 @@ class IdentificationExplorer(widgets.VBox):
         self.derivation_view.value = derivation_html(r)
         self.graph_view.value = figure_svg(identification_figure(
             self.graph, self.treatments, self.outcomes, hedge=r.hedge))
-        self._compare()
+        self._update_comparison()
 
-    def _compare(self):
+    def _update_comparison(self):
         r = self.result
         if not (r.identifiable and self.treatments):
             self.comparison_view.value = ""
