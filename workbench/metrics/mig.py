@@ -22,7 +22,7 @@ Examples
 --------
 >>> import torch
 >>> from workbench.metrics.synthetic import constructed_codes
->>> codes, factors = constructed_codes("disentangled", n_points=2000, seed=0)
+>>> codes, factors = constructed_codes("disentangled", n_points=2000, seed=0, noise=0.01)
 >>> r = mig(codes, factors)
 >>> r.score > 0.9, r.mode, r.choices["bins"]
 (True, 'exact', 20)

