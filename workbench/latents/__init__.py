@@ -1,0 +1,27 @@
+"""Latent-variable models: the VAE family, one training loop, checkpoints, pretrained weights.
+
+* Models (:mod:`~workbench.latents.vae`): :class:`VAE`, :class:`BetaVAE`, :class:`BetaTCVAE`,
+  all with ``encode(x) -> (mean, logvar)`` and ``decode(z) -> images``.
+* Training (:mod:`~workbench.latents.training`): :func:`train`, resumable and safe to
+  interrupt; checkpoints in :mod:`~workbench.latents.checkpoint`.
+* Pretrained (:mod:`~workbench.latents.pretrained`): :func:`load_pretrained`,
+  :func:`list_pretrained`.
+* Analysis (:mod:`~workbench.latents.analysis`): traversals, mean vs sampled codes,
+  active and passive latents, reconstruction quality.
+"""
+
+from workbench.latents.analysis import (
+    LatentActivity, encode_batched, latent_activity, mean_and_sampled, reconstruction_report,
+    traversal_grid, traverse,
+)
+from workbench.latents.checkpoint import load_checkpoint, load_weights_file, save_checkpoint
+from workbench.latents.pretrained import list_pretrained, load_pretrained, save_pretrained
+from workbench.latents.training import TrainResult, train
+from workbench.latents.vae import MODELS, VAE, BetaTCVAE, BetaVAE, build_model
+
+__all__ = [
+    "VAE", "BetaVAE", "BetaTCVAE", "MODELS", "build_model", "train", "TrainResult",
+    "save_checkpoint", "load_checkpoint", "load_weights_file", "load_pretrained",
+    "list_pretrained", "save_pretrained", "traverse", "traversal_grid", "mean_and_sampled",
+    "latent_activity", "LatentActivity", "reconstruction_report", "encode_batched",
+]

@@ -1,0 +1,84 @@
+"""Small pretrained models shipped with the package, verified by SHA-256 on load.
+
+The weights in ``workbench/pretrained/`` are produced by ``python
+scripts/train_pretrained.py`` from a fixed seed on the CPU; ``manifest.json`` there
+records each model's file, hash, configuration, training settings and measured
+reconstruction quality. Nothing is ever downloaded.
+
+Examples
+--------
+>>> sorted(list_pretrained())[:1]
+['beta_tcvae_sprites']
+>>> model = load_pretrained("beta_vae_sprites", device="cpu")
+>>> model.kind, model.latent_dim
+('beta_vae', 10)
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from safetensors.torch import load as load_safetensors_bytes
+from safetensors.torch import save as save_safetensors_bytes
+
+from workbench.errors import CheckpointError, UnknownVariableError
+from workbench.latents.checkpoint import atomic_write, sha256_bytes, verified_bytes
+from workbench.latents.vae import build_model
+
+__all__ = ["PRETRAINED_DIR", "list_pretrained", "load_pretrained", "save_pretrained"]
+
+PRETRAINED_DIR = Path(__file__).resolve().parent.parent / "pretrained"
+FORMAT = "workbench-pretrained/1"
+
+
+def _manifest(directory: Path) -> dict:
+    path = directory / "manifest.json"
+    if not path.is_file():
+        return {"format": FORMAT, "models": {}}
+    try:
+        manifest = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise CheckpointError(f"{path} is not valid JSON: {exc}") from exc
+    if manifest.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is not a {FORMAT} manifest.")
+    return manifest
+
+
+def list_pretrained(directory=PRETRAINED_DIR) -> dict[str, dict]:
+    """Every shipped model's manifest entry, by name."""
+    return dict(_manifest(Path(directory))["models"])
+
+
+def load_pretrained(name: str, device=None, directory=PRETRAINED_DIR):
+    """The pretrained model ``name``, hash-verified, in eval mode on ``device``.
+
+    Raises
+    ------
+    UnknownVariableError
+        If there is no model of that name (the message lists those there are).
+    CheckpointError
+        If its file is missing or fails the SHA-256 check.
+    """
+    directory = Path(directory)
+    models = _manifest(directory)["models"]
+    if name not in models:
+        raise UnknownVariableError(name, models, what="pretrained model")
+    entry = models[name]
+    data = verified_bytes(directory / Path(entry["file"]).name, entry["sha256"], f"Pretrained {name!r}")
+    model = build_model(entry["config"], device=device)
+    model.load_state_dict(load_safetensors_bytes(data))
+    return model.eval()
+
+
+def save_pretrained(model, name: str, info: dict, directory=PRETRAINED_DIR) -> dict:
+    """Write ``model``'s weights as ``<name>.safetensors`` and record it in the manifest."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    data = save_safetensors_bytes({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()})
+    atomic_write(directory / f"{name}.safetensors", data)
+    manifest = _manifest(directory)
+    manifest["models"][name] = {"file": f"{name}.safetensors", "sha256": sha256_bytes(data),
+                                "bytes": len(data), "config": model.config, **info}
+    atomic_write(directory / "manifest.json", json.dumps(manifest, indent=1, sort_keys=True).encode())
+    return manifest["models"][name]
