@@ -1,0 +1,361 @@
+"""Widgets over structural causal models: a graph editor, an intervention panel and a
+counterfactual panel. State lives in traitlets (``@validate`` / ``@observe``); the
+callbacks only call :mod:`workbench.scm` and :mod:`workbench.plots.scm`.
+
+Examples
+--------
+>>> from workbench.scm import backdoor_example
+>>> panel = InterventionPanel(backdoor_example(), outcome="y", n=2000)
+>>> panel.set_intervention("x", 1.0)
+>>> abs(panel.interventional_mean - 1.5) < 0.2      # E[y | do(x=1)] = 1.5
+True
+>>> editor = GraphEditor(["a", "b", "c"], [("a", "b"), ("b", "c")])
+>>> editor.add_edge("c", "a")
+False
+>>> editor.message
+'Refused c → a: it would close the cycle a → b → c → a. A causal graph must be acyclic.'
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from typing import Iterable, Mapping
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import torch
+import traitlets
+
+from workbench.errors import UnknownVariableError, WidgetValueError, WorkbenchInputError
+from workbench.graphs import dag, would_create_cycle
+from workbench.graphs.draw import draw_graph, figure_to_png
+from workbench.plots.scm import DistributionView, describe_interventions
+from workbench.scm.model import SCM
+
+__all__ = ["GraphEditor", "InterventionPanel", "CounterfactualPanel"]
+
+
+def _png(fig) -> bytes:
+    return figure_to_png(fig, dpi=72)
+
+
+# ------------------------------------------------------------------ graph editor
+class GraphEditor(widgets.VBox):
+    """Add and remove edges of a DAG over fixed nodes; a cycle is refused and explained.
+
+    ``edges`` (a list of ``[a, b]`` pairs) is the state. Setting it to a cyclic
+    graph raises :class:`~workbench.errors.CycleError` and leaves it unchanged;
+    the buttons (and :meth:`add_edge`) show the explanation in ``message`` instead.
+    """
+
+    edges = traitlets.List()
+    message = traitlets.Unicode("")
+
+    def __init__(self, nodes: Iterable[str], edges: Iterable = ()):
+        self._nodes = [str(v) for v in nodes]
+        if not self._nodes:
+            raise WorkbenchInputError("GraphEditor needs at least one node.")
+        self.source = widgets.Dropdown(options=self._nodes, description="from")
+        self.target = widgets.Dropdown(options=self._nodes, value=self._nodes[-1], description="to")
+        self.add_button = widgets.Button(description="add edge", button_style="success")
+        self.remove_button = widgets.Button(description="remove edge", button_style="warning")
+        self.status = widgets.HTML()
+        self.image = widgets.Image(format="png")
+        super().__init__([widgets.HBox([self.source, self.target, self.add_button, self.remove_button]),
+                          self.status, self.image])
+        self.edges = [list(e) for e in edges]
+        self.add_button.on_click(lambda _: self.add_edge(self.source.value, self.target.value))
+        self.remove_button.on_click(lambda _: self.remove_edge(self.source.value, self.target.value))
+        self._redraw()
+
+    @property
+    def graph(self):
+        """The current DAG (a new ``networkx.DiGraph``)."""
+        return dag([tuple(e) for e in self.edges], nodes=self._nodes)
+
+    @traitlets.validate("edges")
+    def _valid_edges(self, proposal):
+        edges = [list(e) for e in proposal["value"]]
+        for e in edges:
+            if len(e) != 2:
+                raise WorkbenchInputError(f"An edge is a pair [source, target], got {e!r}.")
+            for v in e:
+                if v not in self._nodes:
+                    raise UnknownVariableError(v, self._nodes, what="node")
+        dag([tuple(e) for e in edges], nodes=self._nodes)  # raises CycleError naming the cycle
+        return edges
+
+    @traitlets.observe("edges", "message")
+    def _redraw(self, change=None):
+        self.status.value = f"<span>{html.escape(self.message)}</span>"
+        self.image.value = _png(draw_graph(self.graph).figure)
+
+    def add_edge(self, source: str, target: str) -> bool:
+        """Add ``source -> target``; return False (and explain why) if it is refused."""
+        for v in (source, target):
+            if v not in self._nodes:
+                raise UnknownVariableError(v, self._nodes, what="node")
+        if [source, target] in self.edges:
+            self.message = f"{source} → {target} is already there."
+            return False
+        cycle = would_create_cycle(self.graph, source, target)
+        if cycle is not None:
+            self.message = (f"Refused {source} → {target}: it would close the cycle "
+                            f"{' → '.join(map(str, cycle))}. A causal graph must be acyclic.")
+            return False
+        self.edges = self.edges + [[source, target]]
+        self.message = f"Added {source} → {target}."
+        return True
+
+    def remove_edge(self, source: str, target: str) -> bool:
+        """Remove ``source -> target``; return False if there is no such edge."""
+        if [source, target] not in self.edges:
+            self.message = f"There is no edge {source} → {target} to remove."
+            return False
+        self.edges = [e for e in self.edges if e != [source, target]]
+        self.message = f"Removed {source} → {target}."
+        return True
+
+
+# ------------------------------------------------------------ intervention panel
+def _slider_for(name: str, mech, values: torch.Tensor):
+    if mech.cardinality is not None:
+        return widgets.IntSlider(value=0, min=0, max=mech.cardinality - 1, description=name,
+                                 continuous_update=False)
+    mu, sd = float(values.mean()), float(values.std())
+    lo, hi = round(mu - 3 * sd, 1), round(mu + 3 * sd, 1)
+    return widgets.FloatSlider(value=round(mu, 1), min=lo, max=hi, step=round((hi - lo) / 60, 3) or 0.01,
+                               description=name, continuous_update=False)
+
+
+class InterventionPanel(widgets.VBox):
+    """One slider per observed variable; the outcome's observational vs interventional distribution.
+
+    Moving a variable's slider intervenes on it (its checkbox turns on); unticking
+    the checkbox releases it. State: ``interventions`` ({variable: value}) and
+    ``outcome``; each update samples the intervened model and redraws the chart.
+    """
+
+    outcome = traitlets.Unicode()
+    interventions = traitlets.Dict()
+    observational_mean = traitlets.Float(read_only=True)
+    interventional_mean = traitlets.Float(read_only=True)
+    last_update_s = traitlets.Float(0.0, read_only=True)
+
+    def __init__(self, scm: SCM, outcome: str | None = None, *, n: int = 20000, seed: int = 0):
+        if not isinstance(scm, SCM):
+            raise WorkbenchInputError(f"InterventionPanel needs a workbench SCM, got {type(scm).__name__}.")
+        self.scm, self._n, self._seed = scm, n, seed
+        self._view = None
+        self._observational = scm.sample(n, seed=seed)
+        names = scm.observed
+        self.sliders = {v: _slider_for(v, scm.mechanisms[v], self._observational[v]) for v in names}
+        self.active = {v: widgets.Checkbox(value=False, description="do", indent=False,
+                                           layout=widgets.Layout(width="60px")) for v in names}
+        self.outcome_picker = widgets.Dropdown(options=names, value=outcome or names[-1], description="outcome")
+        self.graph_image = widgets.Image(format="png")
+        self.image = widgets.Image(format="png")
+        self.readout = widgets.HTML()
+        rows = [widgets.HBox([self.active[v], self.sliders[v]]) for v in names]
+        super().__init__([self.outcome_picker, *rows, self.readout,
+                          widgets.HBox([self.graph_image, self.image])])
+        self.outcome = self.outcome_picker.value
+        widgets.link((self.outcome_picker, "value"), (self, "outcome"))
+        for v in names:
+            self.sliders[v].observe(lambda ch, v=v: self.set_intervention(v, ch["new"]), "value")
+            self.active[v].observe(lambda ch, v=v: self._toggle(v, ch["new"]), "value")
+        self._draw_graph()
+        self._update()
+
+    # -- state
+    @traitlets.validate("outcome")
+    def _valid_outcome(self, proposal):
+        if proposal["value"] not in self.scm.observed:
+            raise UnknownVariableError(proposal["value"], self.scm.observed)
+        return proposal["value"]
+
+    @traitlets.validate("interventions")
+    def _valid_interventions(self, proposal):
+        out = {}
+        for v, x in proposal["value"].items():
+            if v not in self.sliders:
+                raise UnknownVariableError(v, list(self.sliders))
+            s = self.sliders[v]
+            if not isinstance(x, (int, float)) or isinstance(x, bool) or not (s.min <= x <= s.max):
+                raise WidgetValueError(f"do({v}={x!r}) is outside the slider's range [{s.min}, {s.max}].")
+            if isinstance(s, widgets.IntSlider) and x != int(x):
+                raise WidgetValueError(f"{v} is discrete: pick a category {s.min}..{s.max}.")
+            out[v] = int(x) if isinstance(s, widgets.IntSlider) else float(x)
+        return out
+
+    def set_intervention(self, variable: str, value) -> None:
+        """Intervene on ``variable`` (what moving its slider does)."""
+        self.interventions = {**self.interventions, variable: value}
+
+    def release(self, variable: str) -> None:
+        """Stop intervening on ``variable``."""
+        self.interventions = {k: v for k, v in self.interventions.items() if k != variable}
+
+    def _toggle(self, v, on):
+        if on and v not in self.interventions:
+            self.set_intervention(v, self.sliders[v].value)
+        elif not on and v in self.interventions:
+            self.release(v)
+
+    @traitlets.observe("interventions", "outcome")
+    def _changed(self, change):
+        for v, x in self.interventions.items():  # keep the controls in step with the state
+            self.active[v].value = True
+            if self.sliders[v].value != x:
+                self.sliders[v].value = x
+        for v in self.sliders:
+            if v not in self.interventions:
+                self.active[v].value = False
+        if change["name"] == "outcome" and self._view is not None:
+            self._view.close()
+            self._view = None
+        if change["name"] == "outcome" or set(change["old"] or {}) != set(change["new"] or {}):
+            self._draw_graph()
+        self._update()
+
+    # -- views
+    def _draw_graph(self):
+        from workbench.graphs import mutilate
+        g = mutilate(self.scm.graph, list(self.interventions))
+        marks = {**{v: "#f9cb9c" for v in self.interventions}, self.outcome: "#9fc5e8"}
+        fig, ax = plt.subplots(figsize=(3.6, 2.6))
+        draw_graph(g, ax=ax, highlight_nodes=marks, title=describe_interventions(self.interventions))
+        self.graph_image.value = _png(fig)
+
+    def _update(self):
+        start = time.perf_counter()
+        model = self.scm.do(self.interventions) if self.interventions else self.scm
+        samples = model.sample(self._n, seed=self._seed + 1)
+        y0, y1 = self._observational[self.outcome], samples[self.outcome]
+        label = describe_interventions(self.interventions)
+        if self._view is None:
+            self._view = DistributionView(y0, name=self.outcome,
+                                          cardinality=self.scm.mechanisms[self.outcome].cardinality)
+        self.image.value = self._view.update(y1, label=label)
+        self.set_trait("observational_mean", float(y0.float().mean()))
+        self.set_trait("interventional_mean", float(y1.float().mean()))
+        self.readout.value = (f"<b>{html.escape(self.outcome)}</b>: observational mean "
+                              f"{self.observational_mean:.3f}, under {html.escape(label)} "
+                              f"{self.interventional_mean:.3f}")
+        self.set_trait("last_update_s", time.perf_counter() - start)
+
+
+# --------------------------------------------------------- counterfactual panel
+class CounterfactualPanel(widgets.VBox):
+    """Pick a unit, set a do-value: factual and counterfactual values side by side.
+
+    State: ``unit`` (row of ``data``), ``target`` and ``value``. The table shows,
+    for every variable, its factual value, its counterfactual value and the
+    abducted noise. For discrete models the counterfactual is a posterior
+    (``n_samples`` draws) and the table shows the probability of each category.
+    """
+
+    unit = traitlets.Int(0)
+    target = traitlets.Unicode()
+    value = traitlets.Float(0.0)
+    result = traitlets.Any(read_only=True)
+
+    def __init__(self, scm: SCM, data: Mapping[str, torch.Tensor], target: str | None = None, *,
+                 n_samples: int = 500):
+        self.scm, self._n_samples = scm, n_samples
+        self.data = {v: torch.as_tensor(x) for v, x in data.items()}
+        self._n = len(next(iter(self.data.values())))
+        names = [v for v in scm.observed]
+        target = target or names[0]
+        self.unit_picker = widgets.BoundedIntText(value=0, min=0, max=self._n - 1, description="unit")
+        self.target_picker = widgets.Dropdown(options=names, value=target, description="do")
+        self.value_slider = widgets.FloatSlider(description="value", continuous_update=False)
+        self.table = widgets.HTML()
+        super().__init__([widgets.HBox([self.unit_picker, self.target_picker, self.value_slider]), self.table])
+        self.target = target
+        self._set_slider_range()
+        self.value = float(self.data[target][0]) if target in self.data else 0.0
+        widgets.link((self.unit_picker, "value"), (self, "unit"))
+        widgets.link((self.target_picker, "value"), (self, "target"))
+        widgets.link((self.value_slider, "value"), (self, "value"))
+        self._update()
+
+    def _set_slider_range(self):
+        mech = self.scm.mechanisms[self.target]
+        s = self.value_slider
+        if mech.cardinality is not None:
+            s.min, s.max, s.step = 0, mech.cardinality - 1, 1
+        else:
+            x = self.data[self.target].float()
+            lo, hi = float(x.min()), float(x.max())
+            pad = 0.5 * (hi - lo) + 1.0
+            s.max, s.min = round(hi + pad, 1), round(lo - pad, 1)
+            s.step = 0.05
+
+    @traitlets.validate("unit")
+    def _valid_unit(self, proposal):
+        u = proposal["value"]
+        if not 0 <= u < self._n:
+            raise WidgetValueError(f"unit {u} does not exist: pick 0..{self._n - 1}.")
+        return u
+
+    @traitlets.validate("target")
+    def _valid_target(self, proposal):
+        if proposal["value"] not in self.scm.observed:
+            raise UnknownVariableError(proposal["value"], self.scm.observed)
+        return proposal["value"]
+
+    @traitlets.validate("value")
+    def _valid_value(self, proposal):
+        x, s = proposal["value"], self.value_slider
+        if not (s.min <= x <= s.max):
+            raise WidgetValueError(f"do({self.target}={x}) is outside [{s.min}, {s.max}].")
+        if self.scm.mechanisms[self.target].cardinality is not None and x != int(x):
+            raise WidgetValueError(f"{self.target} is discrete: pick a category {int(s.min)}..{int(s.max)}.")
+        return x
+
+    @traitlets.observe("target")
+    def _new_target(self, change):
+        self._set_slider_range()
+        self.value = min(max(self.value, self.value_slider.min), self.value_slider.max)
+        self._update()
+
+    @traitlets.observe("unit", "value")
+    def _changed(self, change):
+        self._update()
+
+    def _update(self):
+        if not hasattr(self, "table"):
+            return
+        unit = {v: x[self.unit:self.unit + 1] for v, x in self.data.items()}
+        discrete = self.scm.mechanisms[self.target].cardinality is not None
+        act = {self.target: int(self.value) if discrete else float(self.value)}
+        exact = all(self.scm.mechanisms[v].invertible for v in self.scm.variables) and \
+            all(v in unit for v in self.scm.variables)
+        r = self.scm.counterfactual(unit, act, n_samples=1 if exact else self._n_samples)
+        self.set_trait("result", r)
+        self.table.value = self._table(r, exact)
+
+    def _table(self, r, exact) -> str:
+        def cell(x, v):
+            x = x.reshape(-1, *x.shape[2:]) if x.dim() > 1 and not exact else x
+            if self.scm.mechanisms[v].cardinality is None:
+                return f"{float(x.float().mean()):.3f}" + ("" if exact else " (mean)")
+            k = self.scm.mechanisms[v].cardinality
+            p = torch.bincount(x.long().reshape(-1), minlength=k).float()
+            p = p / p.sum()
+            return str(int(x.reshape(-1)[0])) if p.max() == 1 else \
+                ", ".join(f"P({html.escape(v)}={i})={float(p[i]):.2f}" for i in range(k))
+
+        def noise(u):
+            u = u if exact else u[0]
+            return ", ".join(f"{float(t):.2f}" for t in u.reshape(-1)[:4])
+
+        rows = []
+        for v in self.scm.observed:
+            rows.append(f"<tr><td><b>{html.escape(v)}</b></td><td>{cell(r.factual[v], v)}</td>"
+                        f"<td>{cell(r.counterfactual[v], v)}</td><td>{noise(r.noise['U_' + v])}</td></tr>")
+        head = ("<tr><th>variable</th><th>factual</th><th>counterfactual "
+                f"do({html.escape(self.target)}={self.value:g})</th><th>abducted noise u</th></tr>")
+        return f"<table>{head}{''.join(rows)}</table>"
