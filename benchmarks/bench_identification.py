@@ -23,7 +23,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from workbench.identification import (  # noqa: E402
     FIXTURES, identify, random_admg, random_discrete_model, random_query,
 )
-from workbench.identification.y0_bridge import to_y0_graph, y0_identify  # noqa: E402
+from workbench.identification.y0_bridge import from_y0, to_y0_graph  # noqa: E402
+
+
+def _y0(yg, x, y):
+    """y0's own call only (graph converted beforehand, translation done afterwards)."""
+    from y0.algorithm.identify import identify_outcomes
+    from y0.dsl import Variable
+
+    xs, ys = {Variable(v) for v in x}, {Variable(v) for v in y}
+    return lambda: identify_outcomes(yg, xs, ys)
 
 
 def _time(fn, repeats: int) -> tuple[float, object]:
@@ -40,7 +49,8 @@ def _fixture_rows(repeats: int) -> list[dict]:
     for name, f in FIXTURES.items():
         yg = to_y0_graph(f.graph)
         ours_s, ours = _time(lambda: identify(f.graph, f.treatments, f.outcomes), repeats)
-        peer_s, theirs = _time(lambda: y0_identify(f.graph, f.treatments, f.outcomes, y0_graph=yg), repeats)
+        peer_s, theirs = _time(_y0(yg, f.treatments, f.outcomes), repeats)
+        theirs = None if theirs is None else from_y0(theirs)
         agree = ours.identifiable == (theirs is not None)
         notes = "identifiable" if ours.identifiable else f"hedge {ours.hedge!r}"
         if ours.identifiable and theirs is not None:
@@ -63,12 +73,12 @@ def _random_rows(sizes, n_graphs: int) -> list[dict]:
         for seed in range(n_graphs):
             g = random_admg(n, p_directed=min(0.4, 3.0 / n), p_bidirected=min(0.3, 4.0 / n), seed=seed)
             x, y = random_query(g, n_treatments=1 + seed % 2, n_outcomes=1 + (seed // 2) % 2, seed=seed)
-            yg = to_y0_graph(g)
+            call_y0 = _y0(to_y0_graph(g), x, y)
             t0 = time.perf_counter()
             ours = identify(g, x, y)
             t1 = time.perf_counter()
             try:
-                theirs = y0_identify(g, x, y, y0_graph=yg)
+                theirs = call_y0()
             except Exception:  # y0 crashes on a few graphs (a NetworkXError)
                 errors += 1
                 continue

@@ -89,3 +89,19 @@ def test_scm_sampling_with_chirho_do_agrees_with_enumeration():
     obs = scm.sample(n, seed=7)
     empirical = DiscreteTable.from_samples(obs, model.cardinalities)
     assert empirical.max_abs_diff(model.observational()) < 0.015
+
+
+@pytest.mark.parametrize("n", [10, 20])
+def test_verdicts_match_y0_on_larger_random_graphs(n):
+    compared = 0
+    for seed in range(25):
+        g = random_admg(n, p_directed=3.0 / n, p_bidirected=4.0 / n, seed=seed)
+        x, y = random_query(g, n_treatments=1 + seed % 2, n_outcomes=1 + (seed // 2) % 2, seed=seed)
+        ours = identify(g, x, y)
+        try:
+            theirs = y0_bridge.y0_identify(g, x, y)
+        except Exception:
+            continue
+        compared += 1
+        assert ours.identifiable == (theirs is not None), (seed, g, x, y)
+    assert compared >= 20

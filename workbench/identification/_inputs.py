@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Iterable
 
 from workbench.errors import WorkbenchInputError
-from workbench.graphs import ADMG, as_admg, check_nodes
+import networkx as nx
+
+from workbench.graphs import ADMG, check_nodes, validate
 
 __all__ = ["OverlappingVariablesError", "as_set", "check_query"]
 
@@ -32,7 +34,8 @@ def check_query(graph, treatments, outcomes, *, need_treatment: bool = False) ->
     when a variable is both treatment and outcome, and ``WorkbenchInputError`` for
     an empty outcome set.
     """
-    g = as_admg(graph)
+    validate(graph)  # CycleError / GraphError; no copy: nothing here mutates the graph
+    g = graph if isinstance(graph, ADMG) else ADMG(graph, nx.Graph())
     x, y = as_set(treatments), as_set(outcomes)
     check_nodes(g, sorted(x, key=str), what="treatment")
     check_nodes(g, sorted(y, key=str), what="outcome")

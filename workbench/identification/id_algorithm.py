@@ -43,7 +43,7 @@ from dataclasses import dataclass
 import networkx as nx
 
 from workbench.errors import NotIdentifiableError
-from workbench.graphs import ADMG, topological_order
+from workbench.graphs import ADMG
 from workbench.identification._inputs import check_query
 from workbench.identification.derivation import Derivation, Step
 from workbench.identification.tables import DiscreteTable
@@ -149,11 +149,25 @@ class _Hedged(Exception):
         self.hedge = hedge
 
 
+class _Sub:
+    """A read-only induced subgraph (NetworkX views, no copies): what ID recurses on."""
+
+    def __init__(self, directed, bidirected):
+        self.directed, self.bidirected = directed, bidirected
+        self.nodes = list(directed.nodes)
+
+    def subgraph(self, nodes) -> "_Sub":
+        return _Sub(self.directed.subgraph(nodes), self.bidirected.subgraph(nodes))
+
+    def c_components(self) -> list[frozenset]:
+        return [frozenset(c) for c in nx.connected_components(self.bidirected)]
+
+
 class _ID:
     """One run of ID; holds the fixed topological order and the derivation."""
 
     def __init__(self, graph: ADMG):
-        self.order = topological_order(graph)
+        self.order = list(nx.lexicographical_topological_sort(graph.directed, key=str))
         self.rank = {v: i for i, v in enumerate(self.order)}
         self.derivation = Derivation()
 
@@ -165,12 +179,13 @@ class _ID:
         query = f"P{sub}({_names(y)})" if p_is_joint else f"Q{sub}({_names(y)})"
         return self.derivation.add(Step(line, depth, query, action, why, component))
 
-    def run(self, y: set, x: set, p: Expression, g: ADMG, depth: int) -> Expression:
+    def run(self, y: set, x: set, p: Expression, g: _Sub, depth: int) -> Expression:
         v = set(g.nodes)
         joint = isinstance(p, Probability) and not p.given
         # line 1
         if not x:
-            s = self.step(1, depth, y, x, joint, f"sum ${_set(v - y)}$ out of the distribution.",
+            what = f"sum ${_set(v - y)}$ out of the distribution." if v - y else "nothing to sum out."
+            s = self.step(1, depth, y, x, joint, what,
                           "marginalisation (no intervention is left).")
             out = marginalize(p, v - y)
             s.result = out.to_latex()
@@ -187,8 +202,7 @@ class _ID:
             s.result = out.to_latex()
             return out
         # line 3
-        cut = g.directed.copy()
-        cut.remove_edges_from([(a, b) for b in x for a in list(cut.predecessors(b))])
+        cut = nx.subgraph_view(g.directed, filter_edge=lambda a, b: b not in x)  # G with arrows into X cut
         w = (v - x) - _ancestors(cut, y)
         if w:
             s = self.step(3, depth, y, x, joint,
@@ -225,8 +239,8 @@ class _ID:
         if district in components:
             s = self.step(6, depth, y, x, joint,
                           f"$S = {_set(district)}$ is a c-component of $G$: multiply "
-                          "$P(v_i \\mid v_\\pi^{(i-1)})$ over $S$ and sum out "
-                          f"${_set(district - y)}$.",
+                          "$P(v_i \\mid v_\\pi^{(i-1)})$ over $S$"
+                          + (f" and sum out ${_set(district - y)}$." if district - y else "."),
                           "c-component factorisation; rule 2 turns each $do$ into conditioning.",
                           frozenset(district))
             out = marginalize(self.factor(p, v, district), district - y)
@@ -284,7 +298,7 @@ def identify(graph, treatments, outcomes) -> Identification:
     run = _ID(g)
     query = DoProbability(tuple(y), tuple(x))
     try:
-        expr = run.run(y, x, Probability(tuple(g.nodes)), g, 0)
+        expr = run.run(y, x, Probability(tuple(g.nodes)), _Sub(g.directed, g.bidirected), 0)
     except _Hedged as hedged:
         return Identification(query, g, run.derivation, hedge=hedged.hedge)
     return Identification(query, g, run.derivation, expression=expr)
