@@ -12,9 +12,16 @@ Every row computes ``P(y | do(x))`` for the front-door shape (hidden ``h -> x, h
 - surgery on the generating model vs ChiRho ``do`` on the Pyro SCM, enumerated exactly
   (``workbench.diagrams.compare.pyro_do_kernel``).
 
-``agree`` is a max absolute difference below 1e-6. Times are the best of several repeats
-(the machine is shared, so the median mostly measures other people's load). DiscoPy is not installed (we do not use
-it, see ``workbench.diagrams.syntax``); pgmpy was not tried (it pulls a large stack).
+- interpreting a diagram (with and without surgery) vs DiscoPy 1.2: our diagram is
+  translated to a ``discopy.markov.Diagram`` (the translation is not timed), surgery is
+  a ``discopy.markov.Functor`` on the syntax and evaluation a ``markov.Functor`` into
+  ``tensor.Tensor[float]`` (timed). DiscoPy is not a dependency of the workbench; these
+  rows are skipped when it is not installed. Note: DiscoPy's default ``tensor.Tensor``
+  category is ``Tensor[int]`` and silently truncates probabilities to integers.
+
+``agree`` is a max absolute difference below 1e-6. Torch runs on one thread; times are the
+best of several repeats (the machine is shared, so a median mostly measures other people's
+load). pgmpy was not tried (it pulls a large stack).
 
     python benchmarks/bench_diagrams.py [--quick]
 """
@@ -113,7 +120,84 @@ def _pyro_rows(repeats, quick):
     return rows
 
 
+def to_discopy(diagram):
+    """Our :class:`Diagram` as a ``discopy.markov.Diagram`` (and its boxes by name)."""
+    from discopy import markov
+
+    def ty(wires):
+        return markov.Ty(*[w.name for w in wires]) if wires else markov.Ty()
+
+    boxes, out = {}, markov.Id(ty(diagram.dom))
+    for layer in diagram.layers:
+        b = layer.box
+        if b.kind == "copy":
+            gen = markov.Copy(ty(b.dom))
+        elif b.kind == "discard":
+            gen = markov.Discard(ty(b.dom))
+        elif b.kind == "permute":
+            gen = markov.Diagram.permutation(list(b.data), ty(b.dom))
+        else:
+            gen = boxes.setdefault(b.name, markov.Box(b.name, ty(b.dom), ty(b.cod)))
+        out = out >> markov.Id(ty(layer.left)) @ gen @ markov.Id(ty(layer.right))
+    return out, boxes
+
+
+def _discopy_rows(repeats):
+    try:
+        from discopy import markov, tensor
+    except ImportError:
+        return [dict(benchmark="diagrams", case="interpret vs DiscoPy", ours_s=float("nan"),
+                     peer="discopy", peer_s=float("nan"), ratio=float("nan"), agree=False,
+                     notes="skipped: discopy is not installed")]
+    from workbench.diagrams import cut, interpret, smoking_example
+
+    rows = []
+    for name, m, x in [("smoking", smoking_example(), "smoking"),
+                       ("front door + extras, sizes 3-4",
+                        random_front_door(2, extra=True, sizes={"h": 3, "x": 4, "z": 3, "z2": 3,
+                                                                "y": 4, "w": 3}), "x")]:
+        d = m.diagram()
+        syntax, boxes = to_discopy(d)
+        dims = {markov.Ty(v): tensor.Dim(n) for v, n in m.sizes.items()}
+        arrays = {boxes[v]: m.tables[v].numpy() for v in boxes}
+        evaluate = markov.Functor(ob=dims, ar=arrays,
+                                  cod=markov.Category(tensor.Dim, tensor.Tensor[float]))
+        ours_s, ours = _time(lambda: interpret(d, m.tables), repeats)
+        peer_s, theirs = _time(lambda: evaluate(syntax), min(repeats, 3))
+        diff = float(abs(theirs.array.reshape(ours.table.shape) - ours.table.numpy()).max())
+        rows.append(_row(f"interpret the {name} diagram", ours_s, "DiscoPy 1.2 markov -> tensor",
+                         peer_s, diff))
+        xw = markov.Ty(x)
+        parents = boxes[x].dom
+        do_box = markov.Box(f"do({x})", markov.Ty(), xw)
+        cut_box = markov.Id(parents)
+        for i in range(len(parents)):
+            cut_box = cut_box >> markov.Discard(parents[i]) @ markov.Id(parents[i + 1:])
+        surgery = markov.Functor(ob={t: t for t in dims},
+                                 ar={b: (cut_box >> do_box if n == x else b) for n, b in boxes.items()})
+        uniform = {**arrays, do_box: np.full(m.sizes[x], 1.0 / m.sizes[x])}
+        uniform.pop(boxes[x])
+        evaluate_cut = markov.Functor(ob=dims, ar=uniform,
+                                      cod=markov.Category(tensor.Dim, tensor.Tensor[float]))
+        kept = {v: t for v, t in m.tables.items() if v != x}
+        ours_s, ours = _time(lambda: interpret(cut(d, x), kept), repeats)
+        peer_s, theirs = _time(lambda: evaluate_cut(surgery(syntax)), min(repeats, 3))
+        diff = float(abs(theirs.array.reshape(ours.table.shape) - ours.table.numpy()).max())
+        rows.append(_row(f"surgery cut({x}) + interpret, {name}", ours_s,
+                         "DiscoPy 1.2 surgery functor + tensor functor", peer_s, diff))
+    return rows
+
+
 def run(quick: bool = False) -> list[dict]:
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)            # one thread, as on Binder; steadier on a shared machine
+    try:
+        return _run(quick)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _run(quick: bool) -> list[dict]:
     repeats = 5 if quick else 20
     sizes = [{"h": 2, "x": 2, "z": 2, "y": 2}, {"h": 4, "x": 8, "z": 8, "y": 8}]
     if not quick:
@@ -121,6 +205,7 @@ def run(quick: bool = False) -> list[dict]:
     rows = _front_door_rows(sizes, repeats)
     rows.append(_batch_row(64 if quick else 1024, repeats))
     rows += _pyro_rows(repeats, quick)
+    rows += _discopy_rows(repeats)
     return rows
 
 

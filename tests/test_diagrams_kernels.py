@@ -206,3 +206,17 @@ def test_graph_of_is_copy_then_kernel(ks):
     by_structure = copy_all(f.inputs) >> (identity(f.inputs) @ f)
     assert graph_of(f).allclose(by_structure, atol=1e-12)
     assert graph_of(f).is_stochastic()
+
+
+@SETTINGS
+@given(st.integers(0, 2**31 - 1), st.integers(1, 3), st.integers(1, 3), st.integers(1, 3))
+def test_structural_layers_equal_composition_with_dense_kernels(seed, na, nb, nc):
+    from workbench.diagrams.kernels import apply_at, copy_at, discard_at, permute_at
+    a, b, c = Wire("a", na), Wire("b", nb), Wire("c", nc)
+    f = random_kernel([c], [a, b, c], generator=torch.Generator().manual_seed(seed), batch_shape=(2,))
+    assert copy_at(f, 1, b).allclose(apply_at(f, 1, copy(b)), atol=1e-12)
+    assert discard_at(f, 2, c).allclose(apply_at(f, 2, discard([c])), atol=1e-12)
+    assert permute_at(f, 0, [a, b, c], [2, 0, 1]).allclose(
+        apply_at(f, 0, permutation([a, b, c], [2, 0, 1])), atol=1e-12)
+    with pytest.raises(WireMismatchError):
+        copy_at(f, 0, b)

@@ -47,7 +47,8 @@ from workbench.runtime import device as default_device
 
 __all__ = [
     "Wire", "Kernel", "kernel", "state", "uniform", "point", "identity", "copy",
-    "copy_all", "graph_of", "discard", "swap", "permutation", "random_kernel", "compose", "tensor", "apply_at",
+    "copy_all", "graph_of", "discard", "swap", "permutation", "random_kernel", "compose", "tensor",
+    "apply_at", "permute_at", "discard_at", "copy_at",
 ]
 
 
@@ -444,3 +445,37 @@ def apply_at(f: Kernel, offset: int, g: Kernel) -> Kernel:
                      [Ellipsis] + ins + left + new + right)
     wires = f.outputs[:offset] + g.outputs + f.outputs[offset + k:]
     return Kernel(t, f.inputs, wires, check=False)
+
+
+# -- structural layers without dense tables (used to evaluate diagrams quickly) ---------
+def _check_at(f: Kernel, offset: int, wires: Sequence[Wire], what: str) -> int:
+    k = len(wires)
+    if offset < 0 or offset + k > len(f.outputs) or f.outputs[offset:offset + k] != tuple(wires):
+        raise WireMismatchError(f"Cannot apply {what} to {_type_text(wires)} at position {offset} "
+                                f"of the outputs {_type_text(f.outputs)}.")
+    return f.table.ndim - len(f.outputs) + offset  # the axis of the first wire
+
+
+def permute_at(f: Kernel, offset: int, wires: Sequence[Wire], perm: Sequence[int]) -> Kernel:
+    """``apply_at(f, offset, permutation(wires, perm))`` by permuting axes (no dense table)."""
+    axis = _check_at(f, offset, wires, "a permutation")
+    order = list(range(f.table.ndim))
+    order[axis:axis + len(perm)] = [axis + p for p in perm]
+    outs = f.outputs[:offset] + tuple(wires[p] for p in perm) + f.outputs[offset + len(perm):]
+    return Kernel(f.table.permute(order), f.inputs, outs, check=False)
+
+
+def discard_at(f: Kernel, offset: int, wire: Wire) -> Kernel:
+    """``apply_at(f, offset, discard([wire]))``: sum the wire's axis out."""
+    axis = _check_at(f, offset, [wire], "a discard")
+    return Kernel(f.table.sum(axis), f.inputs, f.outputs[:offset] + f.outputs[offset + 1:], check=False)
+
+
+def copy_at(f: Kernel, offset: int, wire: Wire) -> Kernel:
+    """``apply_at(f, offset, copy(wire))``: put the wire's axis on a diagonal of two axes."""
+    axis = _check_at(f, offset, [wire], "a copy")
+    shape = [1] * (f.table.ndim + 1)
+    shape[axis] = shape[axis + 1] = wire.size
+    eye = torch.eye(wire.size, dtype=f.table.dtype, device=f.table.device).reshape(shape)
+    t = f.table.unsqueeze(axis + 1) * eye
+    return Kernel(t, f.inputs, f.outputs[:offset + 1] + (wire,) + f.outputs[offset + 1:], check=False)

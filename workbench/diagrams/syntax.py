@@ -252,7 +252,17 @@ def interpret(diagram: Diagram, tables: Mapping[str, object], *, device=None) ->
             raise DiagramError(f"Box {b.name!r} has no table: pass tables[{b.name!r}], a "
                                f"stochastic table of shape {sizes}.")
     result = K.identity(diagram.dom, device=device)
-    offset_layers = [(len(layer.left), layer.box) for layer in diagram.layers]
-    for offset, b in offset_layers:
-        result = K.apply_at(result, offset, _box_kernel(b, tables, device))
+    for layer in diagram.layers:
+        result = _apply_layer(result, len(layer.left), layer.box, tables, device)
     return result
+
+
+def _apply_layer(result: Kernel, offset: int, b: Box, tables, device) -> Kernel:
+    """``result >> (id @ [[b]] @ id)``; structural boxes act on axes without dense tables."""
+    if b.kind == "permute":
+        return K.permute_at(result, offset, b.dom, b.data)
+    if b.kind == "discard":
+        return K.discard_at(result, offset, b.dom[0])
+    if b.kind == "copy":
+        return K.copy_at(result, offset, b.dom[0])
+    return K.apply_at(result, offset, _box_kernel(b, tables, device))
