@@ -1,9 +1,9 @@
-"""Figures for identification: a causal graph with treatment, outcome and hedge marked.
+"""Figures for identification: a causal graph with the query and the hedge marked.
 
-Uses ``workbench.graphs.draw`` when it exists (the shared graph drawing); until then
-it draws with NetworkX's own matplotlib functions. Directed edges are arrows,
-bidirected edges (hidden confounders) dashed red arcs. Treatments are squares,
-outcomes double circles; the hedge's ``F`` is shaded orange and ``F'`` red.
+Built on the shared drawing :func:`workbench.graphs.draw.draw_graph` (directed edges
+solid, bidirected edges dashed red arcs). Treatments are filled blue, outcomes green;
+when an effect is not identifiable the hedge is shown instead: ``F'`` red, the rest
+of ``F`` orange, and the bidirected edges inside ``F`` drawn thick in orange.
 
 Examples
 --------
@@ -11,7 +11,9 @@ Examples
 >>> from workbench.plots.identification import identification_figure, figure_svg
 >>> f = FIXTURES["bow"]
 >>> fig = identification_figure(f.graph, "x", "y", hedge=identify(f.graph, "x", "y").hedge)
->>> figure_svg(fig).startswith("<svg") or "<svg" in figure_svg(fig)[:400]
+>>> sorted(p.get_gid() for p in fig.axes[0].patches if p.get_facecolor()[:3] == (0.8784313725490196, 0.4, 0.4))
+['node:y']
+>>> figure_svg(fig).startswith("<svg")
 True
 """
 
@@ -19,70 +21,37 @@ from __future__ import annotations
 
 import io
 
-import matplotlib
+import matplotlib.pyplot as plt
 
-matplotlib.use("Agg", force=False)
-import matplotlib.pyplot as plt  # noqa: E402
-import networkx as nx  # noqa: E402
+from workbench.graphs import as_admg
+from workbench.graphs.draw import draw_graph
+from workbench.identification._inputs import as_set
 
-from workbench.graphs import as_admg  # noqa: E402
-from workbench.identification._inputs import as_set  # noqa: E402
+__all__ = ["identification_figure", "figure_svg", "COLOURS"]
 
-__all__ = ["identification_figure", "graph_layout", "figure_svg"]
-
-COLOURS = {"node": "#e8eef7", "F": "#f6b26b", "F_prime": "#e06666", "edge": "#333333",
-           "bidirected": "#cc0000"}
+COLOURS = {"treatment": "#9fc5e8", "outcome": "#b6d7a8", "F": "#f6b26b", "F_prime": "#e06666"}
 
 
-def graph_layout(graph) -> dict:
-    """Left-to-right layers by topological generation (deterministic)."""
-    g = as_admg(graph)
-    layers = {}
-    for i, generation in enumerate(nx.topological_generations(g.directed)):
-        for j, v in enumerate(sorted(generation, key=str)):
-            layers[v] = (float(i), -float(j) + (len(generation) - 1) / 2)
-    return layers
-
-
-def identification_figure(graph, treatments=(), outcomes=(), *, hedge=None, ax=None,
-                          title: str | None = None):
-    """Draw ``graph`` with the query's treatments/outcomes and an optional hedge."""
+def identification_figure(graph, treatments=(), outcomes=(), *, hedge=None, title: str | None = None):
+    """Draw ``graph`` with the query's treatments and outcomes, or with a hedge; a Figure."""
     g = as_admg(graph)
     x, y = as_set(treatments), as_set(outcomes)
-    if ax is None:
-        width = 1.6 + 1.3 * max(1, len(list(nx.topological_generations(g.directed))))
-        fig, ax = plt.subplots(figsize=(min(width, 9), 3.0))
-    fig = ax.figure
-    pos = graph_layout(g)
-    colour = []
-    for v in g.nodes:
-        if hedge is not None and v in hedge.F_prime:
-            colour.append(COLOURS["F_prime"])
-        elif hedge is not None and v in hedge.F:
-            colour.append(COLOURS["F"])
-        else:
-            colour.append(COLOURS["node"])
-    shapes = {v: ("s" if v in x else "o") for v in g.nodes}
-    for shape in ("s", "o"):
-        nodes = [v for v in g.nodes if shapes[v] == shape]
-        nx.draw_networkx_nodes(g.directed, pos, nodelist=nodes, node_shape=shape, ax=ax,
-                               node_color=[colour[g.nodes.index(v)] for v in nodes],
-                               edgecolors=["#000000" if v in x | y else "#777777" for v in nodes],
-                               linewidths=[3.0 if v in y else 1.2 for v in nodes], node_size=900)
-    nx.draw_networkx_labels(g.directed, pos, ax=ax, font_size=10)
-    nx.draw_networkx_edges(g.directed, pos, ax=ax, arrows=True, arrowsize=16, node_size=900,
-                           edge_color=COLOURS["edge"])
-    nx.draw_networkx_edges(nx.DiGraph(g.bidirected.edges()), pos, ax=ax, arrows=True,
-                           arrowstyle="<|-|>", style="dashed", node_size=900, arrowsize=12,
-                           edge_color=COLOURS["bidirected"], connectionstyle="arc3,rad=0.35")
-    ax.set_title(title or "", fontsize=10)
-    ax.margins(0.2)
-    ax.set_axis_off()
-    return fig
+    nodes = {v: COLOURS["treatment"] for v in x}
+    nodes.update({v: COLOURS["outcome"] for v in y})
+    edges = {}
+    if hedge is not None:
+        nodes.update({v: COLOURS["F"] for v in hedge.F})
+        nodes.update({v: COLOURS["F_prime"] for v in hedge.F_prime})
+        edges = {(a, b): COLOURS["F"] for a, b in g.bidirected.edges() if a in hedge.F and b in hedge.F}
+    if title is None:
+        title = ("hedge: F' red, F orange" if hedge is not None
+                 else "treatment blue, outcome green" if x or y else None)
+    ax = draw_graph(g, highlight_nodes=nodes, highlight_edges=edges, title=title)
+    return ax.figure
 
 
 def figure_svg(fig) -> str:
-    """The figure as an SVG string (for an ``ipywidgets.HTML``), and close it."""
+    """The figure as an SVG string (for an ``ipywidgets.HTML``); closes the figure."""
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", bbox_inches="tight")
     plt.close(fig)

@@ -7,9 +7,12 @@ estimate is set against the truth of a random discrete SCM on the same graph: th
 estimand evaluated on the exact observational table and on ``n`` samples, next to
 ``P(y | do(x))`` computed by enumeration.
 
-State lives in two traitlets, ``treatments`` and ``outcomes`` (tuples of node names),
-linked to two ``SelectMultiple`` boxes. Callbacks call the library; nothing is
-inferred inside the widget.
+State lives in traitlets: ``treatments`` and ``outcomes`` (tuples of node names,
+linked to two ``SelectMultiple`` boxes) and ``bidirected`` (the hidden confounders,
+a list of ``[a, b]`` pairs). With ``editable=True`` the directed edges are edited in
+the SCM area's :class:`~workbench.widgets.scm.GraphEditor` (cycles refused) and the
+bidirected ones with an "add/remove confounder" row; every edit draws a fresh random
+SCM on the new graph. Callbacks call the library; nothing is inferred inside the widget.
 
 Examples
 --------
@@ -24,6 +27,10 @@ Examples
 Traceback (most recent call last):
 ...
 workbench.errors.WidgetValueError: Unknown treatment 'q'. ...
+>>> w.outcomes = ("y",)
+>>> w.bidirected = []                      # remove the hidden confounder x <-> y
+>>> str(w.result.estimand)                  # = P(y | x), derived through z
+'sum_{z} P(z | x) P(y | x, z)'
 """
 
 from __future__ import annotations
@@ -31,11 +38,12 @@ from __future__ import annotations
 import html
 
 import ipywidgets as widgets
+import networkx as nx
 import torch
 import traitlets
 
 from workbench.errors import UnknownVariableError, WidgetValueError, WorkbenchInputError
-from workbench.graphs import as_admg
+from workbench.graphs import ADMG, as_admg
 from workbench.identification import DiscreteTable, identify, random_discrete_model
 from workbench.identification.expressions import latex_name
 from workbench.plots.identification import figure_svg, identification_figure
@@ -89,15 +97,15 @@ class IdentificationExplorer(widgets.VBox):
 
     treatments = traitlets.Tuple()
     outcomes = traitlets.Tuple()
+    bidirected = traitlets.List()
 
-    def __init__(self, graph, treatments=(), outcomes=(), *, n: int = 5000, seed: int = 0):
-        self.graph = as_admg(graph)
-        names = [str(v) for v in self.graph.nodes]
+    def __init__(self, graph, treatments=(), outcomes=(), *, n: int = 5000, seed: int = 0,
+                 editable: bool = False):
+        graph = as_admg(graph)
+        self._directed = graph.directed.copy()
+        self._nodes = list(graph.nodes)
+        names = [str(v) for v in self._nodes]
         self._n, self._seed = int(n), int(seed)
-        self.model = random_discrete_model(self.graph, seed=seed)
-        self.joint = self.model.observational()
-        samples = self.model.sample(self._n, generator=torch.Generator().manual_seed(seed))
-        self.empirical = DiscreteTable.from_samples(samples, self.model.cardinalities)
         self.result = None
         self.max_error_exact = float("nan")
         self.max_error_sampled = float("nan")
@@ -107,12 +115,70 @@ class IdentificationExplorer(widgets.VBox):
         self.derivation_view = widgets.HTMLMath()
         self.graph_view = widgets.HTML()
         self.comparison_view = widgets.HTML()
-        super().__init__([widgets.HBox([self.treatment_box, self.outcome_box]), self.graph_view,
-                          self.estimand_view, self.derivation_view, self.comparison_view])
+        editors = self._build_editors(names, graph) if editable else []
+        super().__init__(editors + [widgets.HBox([self.treatment_box, self.outcome_box]), self.graph_view,
+                                    self.estimand_view, self.derivation_view, self.comparison_view])
         self.treatment_box.observe(lambda c: self._from_box("treatments", c["new"]), "value")
         self.outcome_box.observe(lambda c: self._from_box("outcomes", c["new"]), "value")
         with self.hold_trait_notifications():
             self.treatments, self.outcomes = tuple(treatments), tuple(outcomes)
+            self.set_trait("bidirected", [list(e) for e in graph.bidirected.edges()])
+        self._new_graph()
+
+    # -- graph editing ----------------------------------------------------------------
+    def _build_editors(self, names, graph) -> list:
+        from workbench.widgets.scm import GraphEditor
+
+        self.editor = GraphEditor(names, [list(e) for e in graph.directed.edges()])
+        self.editor.image.layout.display = "none"  # the explorer draws the graph itself
+        self.editor.observe(self._directed_edited, "edges")
+        self.confounder_a = widgets.Dropdown(options=names, description="confounder")
+        self.confounder_b = widgets.Dropdown(options=names, value=names[-1], description="and")
+        add = widgets.Button(description="add a <-> b")
+        remove = widgets.Button(description="remove a <-> b")
+        add.on_click(lambda _: self._edit_bidirected(True))
+        remove.on_click(lambda _: self._edit_bidirected(False))
+        return [self.editor, widgets.HBox([self.confounder_a, self.confounder_b, add, remove])]
+
+    def _directed_edited(self, change):
+        self._directed = self.editor.graph
+        self._new_graph()
+
+    def _edit_bidirected(self, add: bool):
+        pair = sorted([self.confounder_a.value, self.confounder_b.value])
+        current = [sorted(e) for e in self.bidirected]
+        try:
+            if add and pair not in current:
+                self.bidirected = current + [pair]
+            elif not add:
+                self.bidirected = [e for e in current if e != pair]
+        except WidgetValueError as err:
+            self.estimand_view.value = f"<b>{html.escape(str(err))}</b>"
+
+    @traitlets.validate("bidirected")
+    def _valid_bidirected(self, proposal):
+        pairs = [list(e) for e in proposal["value"]]
+        for pair in pairs:
+            if len(pair) != 2:
+                raise WidgetValueError(f"A bidirected edge is a pair [a, b]; got {pair!r}.")
+            for v in pair:
+                if v not in self._nodes:
+                    raise WidgetValueError(str(UnknownVariableError(v, self._nodes, what="node")))
+            if pair[0] == pair[1]:
+                raise WidgetValueError(f"{pair[0]} <-> {pair[0]} is not an edge; pick two different nodes.")
+        return pairs
+
+    @traitlets.observe("bidirected")
+    def _bidirected_changed(self, _change):
+        self._new_graph()
+
+    def _new_graph(self):
+        """Rebuild the ADMG and its random discrete SCM (exact table and samples), then refresh."""
+        self.graph = ADMG(self._directed.copy(), nx.Graph([tuple(e) for e in self.bidirected]))
+        self.model = random_discrete_model(self.graph, seed=self._seed)
+        self.joint = self.model.observational()
+        samples = self.model.sample(self._n, generator=torch.Generator().manual_seed(self._seed))
+        self.empirical = DiscreteTable.from_samples(samples, self.model.cardinalities)
         self._refresh()
 
     def _from_box(self, trait: str, value: tuple):
@@ -126,8 +192,8 @@ class IdentificationExplorer(widgets.VBox):
         value = tuple(proposal["value"])
         what = "treatment" if proposal["trait"].name == "treatments" else "outcome"
         for v in value:
-            if v not in self.graph.nodes:
-                raise WidgetValueError(str(UnknownVariableError(v, self.graph.nodes, what=what)))
+            if v not in self._nodes:
+                raise WidgetValueError(str(UnknownVariableError(v, self._nodes, what=what)))
         other = self.outcomes if what == "treatment" else self.treatments
         if set(value) & set(other):
             raise WidgetValueError(
@@ -137,7 +203,8 @@ class IdentificationExplorer(widgets.VBox):
 
     @traitlets.observe("treatments", "outcomes")
     def _on_change(self, _change):
-        self._refresh()
+        if hasattr(self, "graph"):
+            self._refresh()
 
     def _refresh(self):
         if self.treatment_box.value != self.treatments:
