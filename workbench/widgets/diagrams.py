@@ -82,7 +82,6 @@ class SurgeryWidget(widgets.VBox):
         observed = self.model.observed
         if len(observed) < 2:
             raise WidgetValueError("The model needs at least two observed variables.")
-        self._kernels: dict = {}
         self.variable_picker = widgets.Dropdown(options=observed, description="do(")
         self.outcome_picker = widgets.Dropdown(options=observed, description="outcome")
         self.image = widgets.Image(format="png")
@@ -111,18 +110,17 @@ class SurgeryWidget(widgets.VBox):
     def _on_change(self, change):
         if self._busy:
             return
-        if self.value == self.outcome:  # keep the query meaningful: move the outcome away
-            others = [v for v in self.model.observed if v != self.value]
+        if self.value == self.outcome:  # keep the query meaningful: move the other one away
             self._busy = True
-            self.outcome = others[-1] if change["name"] == "value" else self.outcome
-            if change["name"] == "outcome":
+            if change["name"] == "value":
+                self.outcome = [v for v in self.model.observed if v != self.value][-1]
+            else:
                 self.value = [v for v in self.model.observed if v != self.outcome][0]
             self._busy = False
         self._refresh()
 
     def _refresh(self):
         answers = three_ways(self.model, self.value, [self.outcome])
-        self._kernels = answers
         results = {r: (a.table.tolist() if isinstance(a, Kernel) else str(a)) for r, a in answers.items()}
         self.set_trait("results", results)
         truth = answers["truth"]
