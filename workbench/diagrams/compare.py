@@ -40,6 +40,7 @@ from workbench.diagrams.identify import from_observational
 from workbench.diagrams.kernels import Kernel, Wire
 from workbench.diagrams.models import CausalTables
 from workbench.errors import UnknownVariableError, WorkbenchError
+from workbench.runtime import device as default_device
 
 __all__ = ["pyro_do_kernel", "do_calculus_kernel", "three_ways", "ROUTES"]
 
@@ -69,7 +70,8 @@ def pyro_do_kernel(model: CausalTables, treatment: str, outcome: Sequence[str] |
     scm = model.to_scm() if scm is None else scm
     names = list(scm.variables)
     cards = [scm.mechanisms[v].cardinality for v in names]
-    grid = torch.tensor(list(itertools.product(*[range(c) for c in cards])), dtype=torch.long)
+    grid = torch.tensor(list(itertools.product(*[range(c) for c in cards])), dtype=torch.long,
+                        device=default_device())
     data = {v: grid[:, i] for i, v in enumerate(names)}
     size = model.sizes[treatment]
     out_shape = [model.sizes[o] for o in outcome]
@@ -86,7 +88,7 @@ def pyro_do_kernel(model: CausalTables, treatment: str, outcome: Sequence[str] |
         table[x].index_put_(index, logp.exp().to(torch.float64).cpu(), accumulate=True)
     table = table / table.sum(dim=tuple(range(1, table.dim())), keepdim=True)
     wires = [Wire(o, model.sizes[o]) for o in outcome]
-    return Kernel(table.to(model.joint().table.device), [Wire(treatment, size)], wires)
+    return Kernel(table.to(default_device()), [Wire(treatment, size)], wires)
 
 
 def do_calculus_kernel(model: CausalTables, treatment: str, outcome: Sequence[str] | None = None,
@@ -100,9 +102,9 @@ def do_calculus_kernel(model: CausalTables, treatment: str, outcome: Sequence[st
     outcome = _check(model, treatment, outcome)
     joint = model.joint() if joint is None else joint
     graph = _observed_admg(model)
-    estimand = identify(graph, [treatment], outcome).estimand
+    found = identify(graph, [treatment], outcome)
     table = DiscreteTable(tuple(joint.output_names), joint.table.detach().cpu())
-    values = estimand.evaluate(table).permute([treatment] + outcome).values
+    values = found.evaluate(table).permute([treatment] + outcome).values   # HedgeError if none
     wires = [Wire(o, model.sizes[o]) for o in outcome]
     return Kernel(values.to(joint.table.device), [Wire(treatment, model.sizes[treatment])], wires)
 
