@@ -83,7 +83,9 @@ def mutual_information(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         joint = joint.reshape(n_a, size_a, size_b).to(torch.float64) / n
         pa, pb = joint.sum(2, keepdim=True), joint.sum(1, keepdim=True)
         ratio = torch.where(joint > 0, joint / (pa * pb), torch.ones_like(joint))
-        out[:, j] = (joint * torch.log(ratio)).sum((1, 2))
+        terms = joint * torch.log(ratio)
+        eps = torch.finfo(terms.dtype).eps  # as sklearn: round-off terms count as zero
+        out[:, j] = torch.where(terms.abs() < eps, 0.0, terms).sum((1, 2))
     return out.clamp_min(0.0)
 
 

@@ -11,7 +11,9 @@ histogram-discretised (20 bins) as in disentanglement_lib; constant latents are 
 Batched: per factor, one sort groups every (value, latent) column at once; the
 quantile is numpy's linear interpolation.
 
-Invariances: permuting latents; rescaling a latent (deviations scale with it).
+Invariances: permuting latents, shifting them, and rescaling all of them by one
+common factor (each latent's IRS is scale-free, but the average weights latents by
+their largest deviation, so rescaling one latent alone changes the score).
 Defined results: if every latent is constant the score is 0 (as published); a
 constant factor raises :class:`ConstantFactorError`.
 
