@@ -1,0 +1,139 @@
+"""BetaVAE and FactorVAE scores through the factor-sampler interface, against
+straightforward per-point loops of the disentanglement_lib protocols."""
+
+import numpy as np
+import pytest
+import torch
+from sklearn.linear_model import LogisticRegression
+
+from workbench import metrics
+from workbench.errors import NonFiniteValueError
+from workbench.metrics import MetricInputError, SamplerError
+from workbench.metrics.synthetic import SyntheticProcess
+
+SMALL = dict(num_train=800, num_eval=400)
+
+
+def identity(x):
+    return x
+
+
+# --- reference loops: one sampler call and one encoder call per training point ----------
+
+def ref_beta_vae(process, encode, batch_size, num_train, num_eval, seed):
+    g = torch.Generator().manual_seed(seed + 1000)
+
+    def points(n):
+        xs, ys = [], []
+        for _ in range(n):
+            k = int(torch.randint(process.num_factors, (1,), generator=g))
+            f1 = process.sample_factors(batch_size, g)
+            f2 = process.sample_factors(batch_size, g)
+            f2[:, k] = f1[:, k]
+            z1, z2 = encode(process.observe(f1, g)), encode(process.observe(f2, g))
+            xs.append(np.mean(np.abs((z1 - z2).numpy()), axis=0))
+            ys.append(k)
+        return np.array(xs), np.array(ys)
+
+    x_train, y_train = points(num_train)
+    x_eval, y_eval = points(num_eval)
+    return LogisticRegression(random_state=seed).fit(x_train, y_train).score(x_eval, y_eval)
+
+
+def ref_factor_vae(process, encode, batch_size, num_train, num_eval, num_var, threshold, seed):
+    g = torch.Generator().manual_seed(seed + 1000)
+    global_var = np.var(encode(process.observe(process.sample_factors(num_var, g), g)).numpy(),
+                        axis=0, ddof=1)
+    active = np.sqrt(global_var) >= threshold
+
+    def votes(n):
+        v = np.zeros((process.num_factors, global_var.shape[0]), dtype=np.int64)
+        for _ in range(n):
+            k = int(torch.randint(process.num_factors, (1,), generator=g))
+            f = process.sample_factors(batch_size, g)
+            f[:, k] = f[0, k]
+            local = np.var(encode(process.observe(f, g)).numpy(), axis=0, ddof=1)
+            v[k, np.argmin(local[active] / global_var[active])] += 1
+        return v
+
+    train = votes(num_train)
+    classifier = np.argmax(train, axis=0)
+    ev = votes(num_eval)
+    return np.sum(ev[classifier, np.arange(ev.shape[1])]) / np.sum(ev)
+
+
+# --- agreement with the reference protocols ---------------------------------------------------
+
+@pytest.mark.parametrize("kind", ["disentangled", "rotated"])
+def test_beta_vae_score_agrees_with_reference_loop(kind):
+    process = SyntheticProcess(kind, noise=0.05, seed=3)
+    ours = metrics.beta_vae_score(process, identity, batch_size=16, seed=0, **SMALL)
+    ref = ref_beta_vae(process, identity, 16, seed=0, **SMALL)
+    assert ours.score == pytest.approx(ref, abs=0.04)
+
+
+@pytest.mark.parametrize("kind", ["disentangled", "rotated"])
+def test_factor_vae_score_agrees_with_reference_loop(kind):
+    process = SyntheticProcess(kind, noise=0.05, seed=3)
+    ours = metrics.factor_vae_score(process, identity, batch_size=16, num_variance_estimate=2000,
+                                    seed=0, **SMALL)
+    ref = ref_factor_vae(process, identity, 16, num_var=2000, threshold=0.05, seed=0, **SMALL)
+    assert ours.score == pytest.approx(ref, abs=0.04)
+
+
+# --- behaviour ----------------------------------------------------------------------------------
+
+def test_perfect_code_scores_one_and_rotated_scores_lower():
+    good, rotated = SyntheticProcess("disentangled", noise=0.01), SyntheticProcess("rotated", seed=3)
+    for score in (metrics.beta_vae_score, metrics.factor_vae_score):
+        best = score(good, identity, seed=0, **SMALL).score
+        assert best >= 0.99
+        assert score(rotated, identity, seed=0, **SMALL).score < best - 0.03
+
+
+def test_factor_vae_invariant_to_permuting_and_rescaling_latents():
+    process = SyntheticProcess("mixed", noise=0.05)
+    base = metrics.factor_vae_score(process, identity, seed=1, **SMALL)
+    perm = torch.tensor([2, 4, 0, 1, 3])
+    scale = torch.tensor([3.0, 1.5, 2.0, 8.0, 1.0], dtype=torch.float64)
+    changed = metrics.factor_vae_score(process, lambda x: x[:, perm] * scale, seed=1, **SMALL)
+    assert changed.score == base.score
+
+
+def test_factor_vae_all_latents_collapsed_scores_zero_as_documented():
+    process = SyntheticProcess("disentangled", noise=0.0)
+    r = metrics.factor_vae_score(process, lambda x: 1e-3 * x, seed=0, **SMALL)
+    assert r.score == 0.0 and r.choices["num_active"] == 0
+
+
+def test_results_record_protocol_choices():
+    process = SyntheticProcess("disentangled")
+    r = metrics.beta_vae_score(process, identity, seed=0, **SMALL)
+    assert r.mode == "exact" and r.choices["batch_size"] == 64
+    assert sorted(r.with_choices_differing()) == ["num_eval", "num_train"]
+    assert "train_accuracy" in r.scores
+
+
+def test_sample_fixed_holds_one_factor_and_nothing_else():
+    process = SyntheticProcess()
+    g = torch.Generator().manual_seed(0)
+    _, factors = metrics.sample_fixed(process, 3, 200, g)
+    assert factors[:, 3].unique().numel() == 1
+    assert all(factors[:, k].unique().numel() > 1 for k in (0, 1, 2, 4))
+
+
+def test_bad_samplers_and_encoders_raise_typed_errors():
+    with pytest.raises(SamplerError, match="sample_factors"):
+        metrics.beta_vae_score(object(), identity)
+    with pytest.raises(SamplerError, match="callable"):
+        metrics.factor_vae_score(SyntheticProcess(), "encoder")
+    with pytest.raises(MetricInputError, match="at least 2 factors"):
+        metrics.beta_vae_score(SyntheticProcess(factor_sizes=(4,)), identity)
+
+    def diverged(x):
+        z = x.clone()
+        z[0, 1] = float("nan")
+        return z
+
+    with pytest.raises(NonFiniteValueError):
+        metrics.factor_vae_score(SyntheticProcess(), diverged, **SMALL)
