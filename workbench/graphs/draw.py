@@ -33,7 +33,8 @@ __all__ = ["layout", "draw_graph", "HIGHLIGHT", "figure_to_png"]
 
 HIGHLIGHT = "#e69138"   # default colour for highlighted nodes and edges
 NODE, EDGE, BIDIRECTED, LATENT = "#e8eef7", "#333333", "#cc0000", "#bbbbbb"
-RADIUS = 0.22
+RADIUS = 0.3
+SPACING = 1.5   # horizontal distance between generations
 
 
 def _parts(graph):
@@ -50,14 +51,14 @@ def layout(graph) -> dict:
     --------
     >>> from workbench.graphs import dag
     >>> layout(dag([("a", "b"), ("a", "c")]))
-    {'a': (0.0, 0.0), 'b': (1.0, 0.5), 'c': (1.0, -0.5)}
+    {'a': (0.0, 0.0), 'b': (1.5, 0.5), 'c': (1.5, -0.5)}
     """
     d, _ = _parts(graph)
     pos = {}
     for i, gen in enumerate(nx.topological_generations(d)):
         gen = sorted(gen, key=str)
         for j, v in enumerate(gen):
-            pos[v] = (float(i), (len(gen) - 1) / 2 - float(j))
+            pos[v] = (SPACING * i, (len(gen) - 1) / 2 - float(j))
     return pos
 
 
@@ -106,25 +107,45 @@ def draw_graph(graph, *, ax=None, pos: Mapping | None = None,
         ax.add_patch(Circle(pos[v], RADIUS, facecolor=fill, zorder=3, gid=f"node:{v}",
                             edgecolor=LATENT if v in latent else "#555555",
                             linestyle="--" if v in latent else "-", linewidth=1.3))
-        ax.text(*pos[v], str(v), ha="center", va="center", fontsize=font_size, zorder=4)
+        label = str(v)
+        size = font_size if len(label) <= 5 else max(6.0, font_size * 5.5 / len(label))
+        ax.text(*pos[v], label, ha="center", va="center", fontsize=size, zorder=4)
+
+    bulge = [0.0]  # how far curved edges stray from their straight line (for the limits)
 
     def arrow(a, b, style, colour, dashed, rad, gid, thick):
+        d = ((pos[a][0] - pos[b][0]) ** 2 + (pos[a][1] - pos[b][1]) ** 2) ** 0.5
+        bulge[0] = max(bulge[0], abs(rad) * d / 2)
         ax.add_patch(FancyArrowPatch(
             pos[a], pos[b], arrowstyle=style, mutation_scale=14, color=colour, gid=gid,
             linestyle="--" if dashed else "-", linewidth=2.8 if thick else 1.3,
-            connectionstyle=f"arc3,rad={rad}", shrinkA=16, shrinkB=16, zorder=2))
+            connectionstyle=f"arc3,rad={rad}", shrinkA=18, shrinkB=18, zorder=2))
+
+    def blocked(a, b):  # another node sits on the straight segment a-b: bend the edge
+        (xa, ya), (xb, yb) = pos[a], pos[b]
+        length2 = (xb - xa) ** 2 + (yb - ya) ** 2 or 1.0
+        for v in nodes:
+            if v in (a, b):
+                continue
+            x, y = pos[v]
+            t = ((x - xa) * (xb - xa) + (y - ya) * (yb - ya)) / length2
+            if 0 < t < 1 and (xa + t * (xb - xa) - x) ** 2 + (ya + t * (yb - ya) - y) ** 2 < RADIUS ** 2:
+                return True
+        return False
 
     for a, b in d.edges():
         c = he.get((a, b))
         dashed = a in latent
-        arrow(a, b, "-|>", c or (LATENT if dashed else EDGE), dashed, 0.0, f"edge:{a}->{b}", c is not None)
+        rad = -0.3 if blocked(a, b) else 0.0
+        arrow(a, b, "-|>", c or (LATENT if dashed else EDGE), dashed, rad, f"edge:{a}->{b}", c is not None)
     for a, b in bidirected:
         c = he.get((a, b), he.get((b, a)))
         arrow(a, b, "<|-|>", c or BIDIRECTED, True, 0.35, f"edge:{a}<->{b}", c is not None)
     xs = [p[0] for p in pos.values()]
     ys = [p[1] for p in pos.values()]
     ax.set_xlim(min(xs) - 0.6, max(xs) + 0.6)
-    ax.set_ylim(min(ys) - 0.7, max(ys) + 0.7)
+    margin = max(0.7, bulge[0] + 0.3)
+    ax.set_ylim(min(ys) - margin, max(ys) + margin)
     ax.set_aspect("equal")
     ax.set_axis_off()
     if title:

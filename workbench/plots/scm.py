@@ -21,7 +21,7 @@ import matplotlib.pyplot as plt
 import torch
 
 from workbench.graphs import mutilate
-from workbench.graphs.draw import draw_graph
+from workbench.graphs.draw import draw_graph, layout
 
 __all__ = ["distribution_comparison", "intervention_figure", "describe_interventions",
            "DistributionView"]
@@ -74,7 +74,7 @@ def intervention_figure(scm, observational: Mapping, interventional: Mapping, *,
     fig, (g_ax, d_ax) = plt.subplots(1, 2, figsize=(8.5, 3.0), gridspec_kw={"width_ratios": [1, 1.3]})
     label = describe_interventions(interventions)
     graph = mutilate(scm.graph, list(interventions))
-    draw_graph(graph, ax=g_ax, highlight_nodes={**{v: "#f9cb9c" for v in interventions}, outcome: "#9fc5e8"},
+    draw_graph(graph, ax=g_ax, pos=layout(scm.graph), highlight_nodes={**{v: "#f9cb9c" for v in interventions}, outcome: "#9fc5e8"},
                title=label, font_size=9)
     distribution_comparison(observational[outcome], interventional[outcome], name=outcome, label=label,
                             ax=d_ax, cardinality=scm.mechanisms[outcome].cardinality)

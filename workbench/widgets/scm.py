@@ -29,7 +29,7 @@ import traitlets
 
 from workbench.errors import UnknownVariableError, WidgetValueError, WorkbenchInputError
 from workbench.graphs import dag, would_create_cycle
-from workbench.graphs.draw import draw_graph, figure_to_png
+from workbench.graphs.draw import draw_graph, figure_to_png, layout
 from workbench.plots.scm import DistributionView, describe_interventions
 from workbench.scm.model import SCM
 
@@ -148,6 +148,7 @@ class InterventionPanel(widgets.VBox):
             raise WorkbenchInputError(f"InterventionPanel needs a workbench SCM, got {type(scm).__name__}.")
         self.scm, self._n, self._seed = scm, n, seed
         self._view = None
+        self._pos = layout(scm.graph)   # keep nodes in place while edges are cut
         self._observational = scm.sample(n, seed=seed)
         names = scm.observed
         self.sliders = {v: _slider_for(v, scm.mechanisms[v], self._observational[v]) for v in names}
@@ -225,7 +226,8 @@ class InterventionPanel(widgets.VBox):
         g = mutilate(self.scm.graph, list(self.interventions))
         marks = {**{v: "#f9cb9c" for v in self.interventions}, self.outcome: "#9fc5e8"}
         fig, ax = plt.subplots(figsize=(3.6, 2.6))
-        draw_graph(g, ax=ax, highlight_nodes=marks, title=describe_interventions(self.interventions))
+        draw_graph(g, ax=ax, pos=self._pos, highlight_nodes=marks,
+                   title=describe_interventions(self.interventions))
         self.graph_image.value = _png(fig)
 
     def _update(self):
