@@ -32,7 +32,7 @@ import torch
 
 from workbench.metrics.errors import MetricInputError
 from workbench.metrics.inputs import check_positive_int
-from workbench.metrics.protocols import check_sampler, encode_in_batches
+from workbench.metrics.protocols import check_sampler, encode_in_batches, observe
 from workbench.metrics.result import MetricResult
 
 __all__ = ["beta_vae_score", "beta_vae_features", "PUBLISHED"]
@@ -53,7 +53,7 @@ def beta_vae_features(sampler, encode: Callable, num_points: int, batch_size: in
         rows = torch.arange(m * batch_size)
         shared = k.repeat_interleave(batch_size)
         f2[rows, shared] = f1[rows, shared]
-        obs = sampler.observe(torch.cat([f1, f2]), generator)
+        obs = observe(sampler, torch.cat([f1, f2]), generator)
         z = encode_in_batches(encode, obs)
         z1, z2 = z[:m * batch_size], z[m * batch_size:]
         features.append((z1 - z2).abs().reshape(m, batch_size, -1).mean(1))

@@ -34,7 +34,7 @@ import torch
 
 from workbench.metrics.errors import MetricInputError
 from workbench.metrics.inputs import check_positive_int
-from workbench.metrics.protocols import check_sampler, encode_in_batches, sample_codes
+from workbench.metrics.protocols import check_sampler, encode_in_batches, observe, sample_codes
 from workbench.metrics.result import MetricResult
 
 __all__ = ["factor_vae_score", "factor_vae_votes", "PUBLISHED"]
@@ -56,7 +56,7 @@ def factor_vae_votes(sampler, encode: Callable, num_votes: int, batch_size: int,
         f = sampler.sample_factors(m * batch_size, generator).reshape(m, batch_size, -1)
         rows = torch.arange(m)
         f[rows, :, k] = f[rows, 0, k][:, None]  # hold factor k at one value per batch
-        z = encode_in_batches(encode, sampler.observe(f.reshape(m * batch_size, -1), generator))
+        z = encode_in_batches(encode, observe(sampler, f.reshape(m * batch_size, -1), generator))
         local_var = z.reshape(m, batch_size, -1)[:, :, active].var(1, correction=1)
         argmin = (local_var / global_var[active]).argmin(1).cpu()
         votes += torch.bincount(k * n_active + argmin, minlength=n_factors * n_active)

@@ -7,7 +7,9 @@ with these two methods, and ``num_factors``, is a *factor sampler*:
 ``sample_factors(n, generator) -> LongTensor (n, n_factors)``
     ``n`` factor vectors drawn from the data set's factor distribution;
 ``observe(factors, generator) -> Tensor (n, ...)``
-    observations rendered from the given factors.
+    observations rendered from the given factors (a ``render(factors)`` method, as
+    :class:`workbench.datasets.FactorImageDataset` has, is used when there is no
+    ``observe``).
 
 This is disentanglement_lib's ``GroundTruthData`` in torch: holding one factor fixed is
 then ``factors[:, k] = value`` between the two calls (:func:`sample_fixed`). An
@@ -35,7 +37,7 @@ import torch
 from workbench.metrics.errors import SamplerError
 from workbench.metrics.inputs import as_matrix
 
-__all__ = ["FactorSampler", "check_sampler", "sample_fixed", "encode_in_batches",
+__all__ = ["FactorSampler", "check_sampler", "observe", "sample_fixed", "encode_in_batches",
            "sample_codes"]
 
 
@@ -53,15 +55,24 @@ class FactorSampler(Protocol):
 def check_sampler(sampler, encode) -> int:
     """Check the interface; return the number of factors."""
     missing = [m for m in ("sample_factors", "observe") if not callable(getattr(sampler, m, None))]
+    if missing == ["observe"] and callable(getattr(sampler, "render", None)):
+        missing = []
     if missing or not isinstance(getattr(sampler, "num_factors", None), int):
         raise SamplerError(
             f"{type(sampler).__name__} is not a factor sampler: it needs num_factors (int), "
-            "sample_factors(n, generator) and observe(factors, generator); missing "
-            f"{missing or ['num_factors']}.")
+            "sample_factors(n, generator) and observe(factors, generator) (or "
+            f"render(factors)); missing {missing or ['num_factors']}.")
     if not callable(encode):
         raise SamplerError(f"encode must be callable (observations -> codes), got "
                            f"{type(encode).__name__}.")
     return sampler.num_factors
+
+
+def observe(sampler, factors: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Observations of ``factors``: ``sampler.observe``, else ``sampler.render``."""
+    if callable(getattr(sampler, "observe", None)):
+        return sampler.observe(factors, generator)
+    return sampler.render(factors)
 
 
 def sample_fixed(sampler, factor_index: int, batch_size: int, generator: torch.Generator):
@@ -71,7 +82,7 @@ def sample_fixed(sampler, factor_index: int, batch_size: int, generator: torch.G
     """
     factors = sampler.sample_factors(batch_size, generator)
     factors[:, factor_index] = factors[0, factor_index]
-    return sampler.observe(factors, generator), factors
+    return observe(sampler, factors, generator), factors
 
 
 def encode_in_batches(encode: Callable, observations: torch.Tensor,
@@ -89,4 +100,4 @@ def sample_codes(sampler, encode: Callable, n: int, generator: torch.Generator,
     """``(codes, factors)`` for ``n`` fresh points from ``sampler`` through ``encode``."""
     check_sampler(sampler, encode)
     factors = sampler.sample_factors(n, generator)
-    return encode_in_batches(encode, sampler.observe(factors, generator), batch_size), factors
+    return encode_in_batches(encode, observe(sampler, factors, generator), batch_size), factors
