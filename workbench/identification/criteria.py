@@ -72,6 +72,10 @@ class CriterionCheck:
     def _repr_markdown_(self) -> str:
         return self.to_markdown()
 
+    def __repr__(self) -> str:
+        z = ", ".join(sorted(map(str, self.adjustment)))
+        return f"<CriterionCheck {self.criterion} with Z = {{{z}}}: {'holds' if self.holds else 'fails'}>"
+
 
 def _query(graph, x, y, z):
     g, x, y = check_query(graph, x, y, need_treatment=True)

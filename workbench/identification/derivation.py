@@ -100,5 +100,8 @@ class Derivation:
     def _repr_markdown_(self) -> str:
         return self.to_markdown()
 
+    def __repr__(self) -> str:
+        return f"<Derivation: lines {self.lines}>"
+
     def __len__(self) -> int:
         return len(self.steps)

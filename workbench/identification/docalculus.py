@@ -96,6 +96,9 @@ class RuleCheck:
     def _repr_latex_(self) -> str:
         return f"${self.to_latex()}$"
 
+    def __repr__(self) -> str:
+        return f"<RuleCheck rule {self.rule}: {self.statement}; tested {self.independence} in {self.graph_name}>"
+
 
 def _prepare(graph, y, z, x, w):
     g, z_set, y_set = check_query(graph, z, y)

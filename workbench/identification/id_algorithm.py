@@ -141,6 +141,10 @@ class Identification:
     def _repr_markdown_(self) -> str:
         return self.to_markdown()
 
+    def __repr__(self) -> str:
+        answer = f" = {self.expression}" if self.identifiable else f": not identifiable, {self.hedge!r}"
+        return f"<Identification {self.query}{answer}; {len(self.derivation)} steps>"
+
 
 class _Hedged(Exception):
     """Internal: unwinds the recursion when line 5 fires."""

@@ -19,6 +19,7 @@ True
 from __future__ import annotations
 
 from workbench.errors import WorkbenchInputError
+from workbench.graphs import as_admg
 from workbench.identification._inputs import check_query
 from workbench.identification.expressions import Expression, Fraction, ONE, Probability, Product, Sum
 
@@ -31,7 +32,7 @@ def to_y0_graph(graph):
     """Our ADMG (node names must be strings) as a ``y0.graph.NxMixedGraph``."""
     from y0.graph import NxMixedGraph
 
-    g, _, _ = check_query(graph, (), [next(iter(graph.nodes))]) if graph.nodes else (graph, 0, 0)
+    g = as_admg(graph)  # validates: a cyclic graph raises CycleError
     bad = [v for v in g.nodes if not isinstance(v, str) or v in _RESERVED]
     if bad:
         raise WorkbenchInputError(f"y0 needs string node names other than P, Q, PP; got {bad}.")
