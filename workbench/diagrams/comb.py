@@ -68,10 +68,10 @@ class Comb:
         ``a ↦ f(b|a) Σ_{a'} first(a') second(c|a', b)``.
         """
         self._check(f)
-        a, b = self.hole
-        keep = [w.name for w in b + self.second.outputs]
-        fed = f >> (self.first @ identity(b, device=f.table.device))  # the tooth's own a'
-        return (fed >> graph_of(self.second)).marginal(keep)
+        _, b = self.hole
+        # the first tooth's own state now feeds only the second tooth: a channel B -> C
+        second_tooth = (self.first @ identity(b, device=f.table.device)) >> self.second
+        return f >> graph_of(second_tooth)
 
 
 def comb_disintegrate(joint: Kernel, first: Sequence[str], middle: Sequence[str],
