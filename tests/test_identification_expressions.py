@@ -102,3 +102,13 @@ def test_do_probability_prints_but_does_not_evaluate():
 def test_latex_names():
     e = Probability(["X1", "smoking_status"], ["x"])
     assert e.to_latex() == r"P(X_{1}, \text{smoking\_status} \mid x)"
+
+
+def test_operators_build_products_and_fractions():
+    a, b, c = Probability(["x"]), Probability(["y"], ["x"]), Probability(["z"])
+    assert a * b * c == Product((a, b, c))  # flattened
+    assert (a / b) == Fraction(a, b)
+    p = _joint(3)
+    assert (a * b).evaluate(p).max_abs_diff(Probability(["x", "y"]).evaluate(p)) < 1e-12
+    with pytest.raises(TypeError):
+        a * 2

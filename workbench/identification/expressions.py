@@ -21,13 +21,15 @@ simplified and unsimplified forms give the same numbers.
 Examples
 --------
 >>> import torch
->>> from workbench.identification import DiscreteTable, Probability, marginalize, product
+>>> from workbench.identification import DiscreteTable, Probability, Sum, marginalize, product
 >>> p = DiscreteTable(("x", "z", "y"), torch.full((2, 2, 2), 1 / 8))
 >>> backdoor = marginalize(product([Probability(["y"], ["x", "z"]), Probability(["z"])]), ["z"])
 >>> print(backdoor)
 sum_{z} P(y | x, z) P(z)
 >>> print(backdoor.to_latex())
 \\sum_{z} P(y \\mid x, z) \\, P(z)
+>>> backdoor == Sum(["z"], Probability(["y"], ["x", "z"]) * Probability(["z"]))
+True
 >>> backdoor.evaluate(p).values
 tensor([[0.5000, 0.5000],
         [0.5000, 0.5000]], dtype=torch.float64)
@@ -100,6 +102,25 @@ class Expression:
 
     def _repr_latex_(self) -> str:
         return f"${self.to_latex()}$"
+
+    def __mul__(self, other: "Expression") -> "Expression":
+        """``a * b`` is the (flattened) product of two expressions."""
+        if not isinstance(other, Expression):
+            return NotImplemented
+        return Product(_flatten([self, other]))
+
+    def __truediv__(self, other: "Expression") -> "Expression":
+        """``a / b`` is a :class:`Fraction`."""
+        if not isinstance(other, Expression):
+            return NotImplemented
+        return Fraction(self, other)
+
+
+def _flatten(factors) -> tuple:
+    out = []
+    for f in factors:
+        out.extend(f.factors if isinstance(f, Product) else [f])
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -278,10 +299,8 @@ class Fraction(Expression):
 
 def product(factors: Iterable[Expression]) -> Expression:
     """A flattened product without factors equal to 1; a single factor is returned as is."""
-    flat = []
-    for f in factors:
-        flat.extend(f.factors if isinstance(f, Product) else [f])
-    return flat[0] if len(flat) == 1 else Product(tuple(flat))
+    flat = _flatten(factors)
+    return flat[0] if len(flat) == 1 else Product(flat)
 
 
 def _sum_out_of_probability(p: Probability, w) -> Expression:

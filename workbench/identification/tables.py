@@ -76,7 +76,8 @@ class DiscreteTable:
         samples : mapping of name to 1-D integer tensor
             Equal-length columns of values ``0 .. k-1``.
         cardinalities : mapping of name to int, optional
-            Number of values of each variable; by default ``max + 1`` of its column.
+            Number of values of each variable; for a name it lacks, ``max + 1`` of
+            its column.
         """
         if not samples:
             raise WorkbenchInputError("from_samples needs at least one column of samples.")
@@ -87,7 +88,8 @@ class DiscreteTable:
             raise ShapeError(f"Sample columns must be non-empty and of equal length, got {sorted(n_rows)}.")
         cards = []
         for name, col in zip(names, cols):
-            k = int(col.max()) + 1 if cardinalities is None else int(cardinalities[name])
+            known = cardinalities is not None and name in cardinalities
+            k = int(cardinalities[name]) if known else int(col.max()) + 1
             if int(col.min()) < 0 or int(col.max()) >= k:
                 raise WorkbenchInputError(
                     f"Samples of {name!r} must lie in 0..{k - 1}; got values "
