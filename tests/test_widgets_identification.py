@@ -36,6 +36,7 @@ def test_boxes_drive_the_traitlets(napkin):
     # picking a node already used as the outcome is refused with a message, state unchanged
     w.treatment_box.value = ("w2",)
     assert w.treatments == ("w1",) and "both treatment and outcome" in w.estimand_view.value
+    assert w.treatment_box.value == ("w1",)  # the box is put back too
 
 
 def test_hedge_is_shown_and_highlighted():

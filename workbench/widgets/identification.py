@@ -185,6 +185,8 @@ class IdentificationExplorer(widgets.VBox):
         try:
             setattr(self, trait, tuple(value))
         except WidgetValueError as err:  # e.g. the same node picked in both boxes
+            box = self.treatment_box if trait == "treatments" else self.outcome_box
+            box.value = getattr(self, trait)  # put the box back to the valid state
             self.estimand_view.value = f"<b>{html.escape(str(err))}</b>"
 
     @traitlets.validate("treatments", "outcomes")
