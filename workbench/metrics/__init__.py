@@ -37,6 +37,7 @@ from workbench.metrics.modularity import explicitness, modularity
 from workbench.metrics.protocols import FactorSampler, sample_codes, sample_fixed
 from workbench.metrics.result import MetricResult, library_versions
 from workbench.metrics.sap import sap
+from workbench.metrics.sensitivity import sensitivity, spread
 from workbench.metrics.suite import TABLE_METRICS, score_codes
 from workbench.metrics.synthetic import KINDS, SyntheticProcess, constructed_codes
 from workbench.metrics.total_correlation import gaussian_total_correlation
@@ -44,7 +45,7 @@ from workbench.metrics.total_correlation import gaussian_total_correlation
 __all__ = [
     "MetricResult", "library_versions", "mig", "sap", "dci", "disentanglement_completeness",
     "modularity", "explicitness", "irs", "infomec", "mcc", "gaussian_total_correlation",
-    "beta_vae_score", "factor_vae_score", "score_codes", "TABLE_METRICS",
+    "beta_vae_score", "factor_vae_score", "score_codes", "TABLE_METRICS", "sensitivity", "spread",
     "FactorSampler", "sample_codes", "sample_fixed", "SyntheticProcess",
     "constructed_codes", "KINDS", "histogram_discretize", "mutual_information", "entropy",
     "MetricInputError", "ConstantFactorError", "TooFewLatentsError", "SamplerError",
