@@ -285,7 +285,8 @@ class DiscreteCPT(Mechanism):
                 "noise can explain it; check the factual data against the tables."
             )
         gumbel = dist.Gumbel(torch.zeros_like(logits), 1.0).sample()
-        top = torch.logsumexp(logits, -1, keepdim=True) + gumbel[..., :1]  # the max of l + u
+        # the max of l + u is Gumbel(logsumexp l), independent of which category won
+        top = torch.logsumexp(logits, -1, keepdim=True) + dist.Gumbel(0.0, 1.0).sample(observed.shape)
         # other categories: Gumbel(l_i) truncated below top
         trunc = -torch.log(torch.exp(-top) + torch.exp(-(logits + gumbel)))
         u = torch.where(torch.isinf(logits), gumbel, trunc - logits)
