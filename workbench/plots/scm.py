@@ -19,6 +19,7 @@ from typing import Mapping
 
 import matplotlib.pyplot as plt
 import torch
+from matplotlib.figure import Figure
 
 from workbench.graphs import mutilate
 from workbench.graphs.draw import draw_graph, layout
@@ -104,7 +105,9 @@ class DistributionView:
     def __init__(self, observational: torch.Tensor, *, name: str, cardinality: int | None = None,
                  figsize=(4.6, 2.8), dpi: int = 72):
         self.observational, self.name, self.cardinality, self.dpi = observational, name, cardinality, dpi
-        self.fig, self.ax = plt.subplots(figsize=figsize)
+        # a Figure outside pyplot: a notebook does not show it again at the end of the cell
+        self.fig = Figure(figsize=figsize)
+        self.ax = self.fig.subplots()
         k = cardinality or self.BINS
         zeros = [0.0] * k
         self.obs_bars = self.ax.bar(range(k), zeros, width=0.4, align="edge", color=OBS, alpha=0.6,
@@ -151,4 +154,4 @@ class DistributionView:
         return buf.getvalue()
 
     def close(self):
-        plt.close(self.fig)
+        """Nothing to release: the figure is not registered with pyplot."""
