@@ -48,6 +48,7 @@ def distribution_comparison(observational: torch.Tensor, interventional: torch.T
         _, ax = plt.subplots(figsize=(4.5, 3))
     if cardinality is not None:
         ks = torch.arange(cardinality)
+        observational, interventional = observational.cpu(), interventional.cpu()
         p_obs = torch.bincount(observational.long(), minlength=cardinality).float()
         p_int = torch.bincount(interventional.long(), minlength=cardinality).float()
         ax.bar(ks - 0.2, p_obs / p_obs.sum(), width=0.4, color=OBS, label="observational")
@@ -57,10 +58,12 @@ def distribution_comparison(observational: torch.Tensor, interventional: torch.T
         ax.set_ylabel("probability")
     else:
         both = torch.cat([observational, interventional]).float()
-        lo, hi = torch.quantile(both[:20000], torch.tensor([0.002, 0.998])).tolist()
+        lo, hi = torch.quantile(both[:20000], torch.tensor([0.002, 0.998], device=both.device)).tolist()
         bins = torch.linspace(lo, hi + 1e-6, 41).tolist()
-        ax.hist(observational.float().numpy(), bins=bins, density=True, alpha=0.55, color=OBS, label="observational")
-        ax.hist(interventional.float().numpy(), bins=bins, density=True, alpha=0.55, color=INT, label=label)
+        ax.hist(observational.float().cpu().numpy(), bins=bins, density=True, alpha=0.55, color=OBS,
+                label="observational")
+        ax.hist(interventional.float().cpu().numpy(), bins=bins, density=True, alpha=0.55, color=INT,
+                label=label)
         ax.axvline(float(observational.float().mean()), color=OBS, lw=2)
         ax.axvline(float(interventional.float().mean()), color=INT, lw=2, ls="--")
         ax.set_ylabel("density")
@@ -136,7 +139,7 @@ class DistributionView:
             lo, hi, width, offset = -0.4, self.cardinality - 0.6, 0.4, 0.0
         else:
             both = torch.cat([self.observational[:5000], interventional[:5000]]).float()
-            lo, hi = torch.quantile(both, torch.tensor([0.002, 0.998])).tolist()
+            lo, hi = torch.quantile(both, torch.tensor([0.002, 0.998], device=both.device)).tolist()
             hi = hi if hi > lo else lo + 1.0
             width, offset = (hi - lo) / self.BINS, 0.0
         h_obs, h_int = self._heights(self.observational, lo, hi), self._heights(interventional, lo, hi)

@@ -33,6 +33,7 @@ tensor([0.1000])
 
 from __future__ import annotations
 
+import copy
 from typing import Callable, Mapping, Sequence
 
 import pyro.distributions as dist
@@ -90,7 +91,7 @@ class Mechanism:
 
     def to(self, device) -> "Mechanism":
         """A copy whose tensors live on ``device`` (mechanisms are never mutated)."""
-        return self
+        return copy.copy(self)
 
 
 class AdditiveNoise(Mechanism):
@@ -124,6 +125,12 @@ class AdditiveNoise(Mechanism):
 
     def noise(self) -> dist.Distribution:
         return self._noise
+
+    def to(self, device):
+        new = copy.copy(self)
+        if isinstance(self._noise, dist.Normal):  # other noise families stay where they were made
+            new._noise = dist.Normal(self._noise.loc.to(device), self._noise.scale.to(device))
+        return new
 
     def mean(self, pa: torch.Tensor) -> torch.Tensor:
         """``f(pa)``, the part of ``v`` explained by its parents."""
@@ -171,12 +178,9 @@ class LinearGaussian(AdditiveNoise):
         return pa @ self._w.to(pa.device, pa.dtype) + self.bias
 
     def to(self, device):
-        return LinearGaussian(self.weights, self.bias, self.noise_scale)._moved(device)
-
-    def _moved(self, device):
-        self._w = self._w.to(device)
-        self._noise = dist.Normal(torch.tensor(0.0, device=device), self.noise_scale)
-        return self
+        new = super().to(device)
+        new._w = self._w.to(device)
+        return new
 
     def __repr__(self):
         terms = " + ".join(f"{w:g}*{p}" for p, w in self.weights.items())
@@ -254,7 +258,9 @@ class DiscreteCPT(Mechanism):
         self.parent_cardinalities = tuple(int(s) for s in table.shape[:-1])
 
     def to(self, device):
-        return DiscreteCPT(self.parents, self.table.to(device))
+        new = copy.copy(self)
+        new.table = self.table.to(device)
+        return new
 
     def noise(self):
         zero = torch.zeros(self.cardinality, device=self.table.device)
@@ -286,7 +292,7 @@ class DiscreteCPT(Mechanism):
             )
         gumbel = dist.Gumbel(torch.zeros_like(logits), 1.0).sample()
         # the max of l + u is Gumbel(logsumexp l), independent of which category won
-        top = torch.logsumexp(logits, -1, keepdim=True) + dist.Gumbel(0.0, 1.0).sample(observed.shape)
+        top = torch.logsumexp(logits, -1, keepdim=True) + dist.Gumbel(torch.zeros_like(observed), 1.0).sample()
         # other categories: Gumbel(l_i) truncated below top
         trunc = -torch.log(torch.exp(-top) + torch.exp(-(logits + gumbel)))
         u = torch.where(torch.isinf(logits), gumbel, trunc - logits)

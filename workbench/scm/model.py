@@ -100,7 +100,8 @@ class SCM:
                     raise UnknownVariableError(p, list(mechanisms), what="parent")
             if noise_site(v) in mechanisms:
                 raise WorkbenchInputError(f"{noise_site(v)!r} is reserved for the noise of {v!r}; rename it.")
-        self._mechanisms = MappingProxyType(dict(mechanisms))
+        dev = default_device()
+        self._mechanisms = MappingProxyType({v: m.to(dev) for v, m in mechanisms.items()})
         self._graph = dag([(p, v) for v, m in mechanisms.items() for p in m.parents], nodes=mechanisms)
         latent = list(latent)
         for v in latent:
