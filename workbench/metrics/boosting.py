@@ -20,8 +20,8 @@ Examples
 >>> x[:, 1] = torch.rand(200, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
 >>> y = (x[:, 0] > 0.5).long()
 >>> fit = boosted_importance(x[:150], y[:150], x[150:], y[150:], max_iter=5)
->>> fit.importance.argmax().item(), fit.test_accuracy
-(0, 1.0)
+>>> fit.importance[:, 0].argmax().item(), fit.test_accuracy
+(0, [1.0])
 """
 
 from __future__ import annotations
@@ -50,9 +50,9 @@ def bin_features(x_train: torch.Tensor, x_test: torch.Tensor, bins: int = 256):
 
 @dataclass
 class BoostingFit:
-    importance: torch.Tensor  # (n_features,), sums to 1 (or all zero)
-    train_accuracy: float
-    test_accuracy: float
+    importance: torch.Tensor  # (n_features, n_targets); each column sums to 1 (or is 0)
+    train_accuracy: list  # one per target
+    test_accuracy: list
 
 
 def _grow_level(base, resid, node, n_nodes, n_bins, root_counts):
@@ -103,62 +103,84 @@ def _one_thread():
 
 def boosted_importance(x_train, y_train, x_test, y_test, *, max_iter=100, max_depth=3,
                        learning_rate=0.1, bins=256) -> BoostingFit:
-    """Fit gradient-boosted trees on binned features; return importances and accuracies.
+    """Fit one boosted classifier per target column; return importances and accuracies.
 
-    ``y_train`` and ``y_test`` hold labels 0..n_classes-1 (all present in training;
-    a test label of -1 marks a class never seen in training, always misclassified).
-    Runs on one CPU thread (see :func:`_one_thread`).
+    ``y_train`` (n, n_targets) and ``y_test`` (m, n_targets) hold labels
+    0..n_classes-1 per column, every class present in training (a test label of -1
+    marks a class never seen in training: always misclassified). The trees of every
+    class of every target grow together, one histogram per level. Runs on one CPU
+    thread (see :func:`_one_thread`).
     """
     with _one_thread():
-        return _boost(x_train, y_train, x_test, y_test, max_iter, max_depth,
+        return _boost(x_train, y_train.reshape(len(y_train), -1),
+                      x_test, y_test.reshape(len(y_test), -1), max_iter, max_depth,
                       learning_rate, bins)
+
+
+def _probabilities(raw, groups):
+    """Per target: sigmoid of its single tree (binary) or softmax over its trees."""
+    return torch.cat([torch.sigmoid(raw[:, g]) if binary
+                      else torch.softmax(raw[:, g], 1) for g, binary in groups], 1)
 
 
 def _boost(x_train, y_train, x_test, y_test, max_iter, max_depth, learning_rate, bins):
     xb, xb_test = bin_features(x_train, x_test, bins)
     n_bins = int(max(xb.max(), xb_test.max())) + 2
-    n = x_train.shape[0]
-    n_classes = int(y_train.max()) + 1
-    n_trees = 1 if n_classes == 2 else n_classes
-    onehot = torch.nn.functional.one_hot(y_train, n_classes).to(torch.float64)
-    prior = onehot.mean(0).clamp(1e-15, 1.0)
-    if n_trees == 1:
-        raw = torch.log(prior[1] / prior[0]).repeat(n, 1)
-        raw_test = raw[:1].repeat(x_test.shape[0], 1)
-    else:
-        raw = torch.log(prior).repeat(n, 1)
-        raw_test = torch.log(prior).repeat(x_test.shape[0], 1)
-    target = onehot[:, 1:] if n_trees == 1 else onehot
-    base = torch.arange(xb.shape[1]) * n_bins + xb
-    root_counts = torch.bincount(base.flatten(), minlength=xb.shape[1] * n_bins).reshape(
-        1, 1, xb.shape[1], n_bins).to(torch.float64)
-    importance = torch.zeros(x_train.shape[1], dtype=torch.float64)
+    n, n_feat = xb.shape
+    groups, targets, raw0, scale, owner = [], [], [], [], []
+    start = 0
+    for k in range(y_train.shape[1]):  # the trees of target k: columns start..start+t
+        n_classes = int(y_train[:, k].max()) + 1
+        onehot = torch.nn.functional.one_hot(y_train[:, k], n_classes).to(torch.float64)
+        prior = onehot.mean(0).clamp(1e-15, 1.0)
+        binary = n_classes == 2
+        t = 1 if binary else n_classes
+        targets.append(onehot[:, 1:] if binary else onehot)
+        raw0.append(torch.log(prior[1:] / prior[0]) if binary else torch.log(prior))
+        scale += [1.0 if binary else (n_classes - 1) / n_classes] * t
+        owner += [k] * t
+        groups.append((slice(start, start + t), binary))
+        start += t
+    target = torch.cat(targets, 1)
+    raw = torch.cat(raw0).repeat(n, 1)
+    raw_test = torch.cat(raw0).repeat(x_test.shape[0], 1)
+    scale = torch.tensor(scale, dtype=torch.float64)
+    owner = torch.tensor(owner)
+    n_trees = target.shape[1]
+    base = torch.arange(n_feat) * n_bins + xb
+    root_counts = torch.bincount(base.flatten(), minlength=n_feat * n_bins).reshape(
+        1, 1, n_feat, n_bins).to(torch.float64)
+    importance = torch.zeros(y_train.shape[1] * n_feat, dtype=torch.float64)
+    leaves = 2 ** max_depth
     for _ in range(max_iter):
-        p = torch.sigmoid(raw) if n_trees == 1 else torch.softmax(raw, 1)
+        p = _probabilities(raw, groups)
         resid = target - p
         node = torch.zeros(n, n_trees, dtype=torch.long)
         node_test = torch.zeros(x_test.shape[0], n_trees, dtype=torch.long)
         for depth in range(max_depth):
             feat, cut, gain = _grow_level(base, resid, node, 2 ** depth, n_bins, root_counts)
             split = gain > 0
-            importance.index_add_(0, feat[split], gain[split])
+            tree_of = owner[:, None].expand_as(feat)
+            importance.index_add_(0, (tree_of * n_feat + feat)[split], gain[split])
             node = _route(xb, node, feat, cut, split)
             node_test = _route(xb_test, node_test, feat, cut, split)
-        leaves = 2 ** max_depth
         idx = (torch.arange(n_trees) * leaves + node).flatten()
         num = torch.bincount(idx, weights=resid.flatten(), minlength=n_trees * leaves)
         den = torch.bincount(idx, weights=(p * (1 - p)).flatten(), minlength=n_trees * leaves)
-        if n_trees > 1:
-            num = num * (n_classes - 1) / n_classes
-        value = torch.where(den.abs() > 1e-150, num / torch.where(den.abs() > 1e-150, den, 1.0),
-                            torch.zeros_like(num)).reshape(n_trees, leaves)
+        num = num * scale.repeat_interleave(leaves)
+        ok = den.abs() > 1e-150
+        value = torch.where(ok, num / torch.where(ok, den, 1.0), 0.0).reshape(n_trees, leaves)
         raw = raw + learning_rate * value.gather(1, node.T).T
         raw_test = raw_test + learning_rate * value.gather(1, node_test.T).T
 
     def accuracy(r, y):
-        pred = (r[:, 0] > 0).long() if n_trees == 1 else r.argmax(1)
-        return float((pred == y).to(torch.float64).mean())
+        out = []
+        for k, (g, binary) in enumerate(groups):
+            pred = (r[:, g][:, 0] > 0).long() if binary else r[:, g].argmax(1)
+            out.append(float((pred == y[:, k]).to(torch.float64).mean()))
+        return out
 
-    total = importance.sum()
-    return BoostingFit(importance / total if total > 0 else importance,
-                       accuracy(raw, y_train), accuracy(raw_test, y_test))
+    importance = importance.reshape(-1, n_feat).T
+    total = importance.sum(0, keepdim=True)
+    importance = torch.where(total > 0, importance / torch.where(total > 0, total, 1.0), 0.0)
+    return BoostingFit(importance, accuracy(raw, y_train), accuracy(raw_test, y_test))

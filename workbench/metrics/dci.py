@@ -90,15 +90,6 @@ def importance_exact(x_train, y_train, x_test, y_test, *, max_iter=100, max_dept
             float(np.mean(model.predict(x_test) == y_test)))
 
 
-def _importance_fast(x_train, y_train, x_test, y_test, *, max_iter, max_depth,
-                     learning_rate, bins):
-    fit = boosted_importance(torch.from_numpy(x_train), torch.from_numpy(y_train),
-                             torch.from_numpy(x_test), torch.from_numpy(y_test),
-                             max_iter=max_iter, max_depth=max_depth,
-                             learning_rate=learning_rate, bins=bins)
-    return fit.importance.numpy(), fit.train_accuracy, fit.test_accuracy
-
-
 def _relabel(y_train: np.ndarray, y_test: np.ndarray):
     """Labels 0..C-1 of the classes seen in training; unseen test classes get -1."""
     classes, y_train = np.unique(y_train, return_inverse=True)
@@ -147,19 +138,24 @@ def dci(codes, factors, *, mode: str = "exact", num_train: int = 10_000,
     check_positive_int(bins, "bins", 2)
     z, y = codes.cpu().numpy(), labels.cpu().numpy()
     train, test = slice(0, n_train), slice(n_train, n_train + n_test)
-    importance = np.zeros((z.shape[1], y.shape[1]))
-    acc_train, acc_test = [], []
-    for k in range(y.shape[1]):  # one classifier per factor
-        y_train, y_test = _relabel(y[train, k], y[test, k])
-        options = {"max_iter": max_iter, "max_depth": max_depth,
-                   "learning_rate": learning_rate}
-        if mode == "exact":
-            out = importance_exact(z[train], y_train, z[test], y_test, seed=seed, **options)
-        else:
-            out = _importance_fast(z[train], y_train, z[test], y_test, bins=bins, **options)
-        importance[:, k] = out[0]
-        acc_train.append(out[1])
-        acc_test.append(out[2])
+    labels_train, labels_test = zip(*(_relabel(y[train, k], y[test, k])
+                                      for k in range(y.shape[1])))
+    y_train, y_test = np.stack(labels_train, 1), np.stack(labels_test, 1)
+    options = {"max_iter": max_iter, "max_depth": max_depth, "learning_rate": learning_rate}
+    if mode == "fast":  # every factor's trees grow together
+        fit = boosted_importance(torch.from_numpy(z[train]), torch.from_numpy(y_train),
+                                 torch.from_numpy(z[test]), torch.from_numpy(y_test),
+                                 bins=bins, **options)
+        importance = fit.importance.numpy()
+        acc_train, acc_test = fit.train_accuracy, fit.test_accuracy
+    else:  # one sklearn classifier per factor
+        importance = np.zeros((z.shape[1], y.shape[1]))
+        acc_train, acc_test = [], []
+        for k in range(y.shape[1]):
+            importance[:, k], a_train, a_test = importance_exact(
+                z[train], y_train[:, k], z[test], y_test[:, k], seed=seed, **options)
+            acc_train.append(a_train)
+            acc_test.append(a_test)
     matrix = torch.from_numpy(importance)
     d, c = disentanglement_completeness(matrix)
     scores = {"disentanglement": d, "completeness": c,

@@ -44,6 +44,7 @@ def group_quantile(values: torch.Tensor, groups: torch.Tensor, n_groups: int,
     Parameters
     ----------
     values : Tensor (n, m)
+        Non-negative values (e.g. absolute deviations).
     groups : LongTensor (n,) with labels 0..n_groups-1, every group non-empty.
 
     Examples
@@ -53,16 +54,18 @@ def group_quantile(values: torch.Tensor, groups: torch.Tensor, n_groups: int,
     >>> group_quantile(v, torch.tensor([0, 0, 0, 1, 1]), 2, 0.5).flatten().tolist()
     [2.0, 15.0]
     """
-    sorted_vals, order = torch.sort(values, dim=0)
-    g = groups[order]  # (n, m): group of each sorted value
-    g_sorted, order2 = torch.sort(g, dim=0, stable=True)  # values stay sorted within groups
-    vals = torch.gather(sorted_vals, 0, order2)
+    # one sort per column of the key "group + value scaled into [0, 0.5]": groups come
+    # out in order, values sorted within each group
+    span = values.abs().max().clamp_min(torch.finfo(values.dtype).tiny)
+    key = groups.to(values.dtype)[None, :] + values.T / (2 * span)
+    order = torch.sort(key, dim=1).indices
+    vals = torch.gather(values.T, 1, order)  # (m, n)
     counts = torch.bincount(groups, minlength=n_groups)
     starts = torch.cumsum(counts, 0) - counts
     pos = q * (counts - 1).to(values.dtype)
     lo, hi = pos.floor().long(), pos.ceil().long()
     frac = (pos - lo.to(values.dtype))[:, None]
-    v_lo, v_hi = vals[(starts + lo)], vals[(starts + hi)]
+    v_lo, v_hi = vals[:, starts + lo].T, vals[:, starts + hi].T
     return v_lo + frac * (v_hi - v_lo)
 
 

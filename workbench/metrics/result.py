@@ -19,6 +19,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,13 +30,19 @@ _MODES = ("exact", "fast")
 
 
 def library_versions() -> dict[str, str]:
-    """Versions of the libraries a metric's number depends on.
+    """Versions of the libraries a metric's number depends on (a new dict each call).
 
     Examples
     --------
     >>> sorted(library_versions())
     ['numpy', 'python', 'scikit-learn', 'scipy', 'torch', 'workbench']
     """
+    return dict(_versions())
+
+
+@functools.lru_cache(maxsize=1)
+def _versions() -> tuple:
+    """Looked up once per process: reading package metadata costs ~20 ms."""
     import importlib.metadata as md
     import platform
 
@@ -45,7 +52,7 @@ def library_versions() -> dict[str, str]:
             versions[dist] = md.version(dist)
         except md.PackageNotFoundError:
             versions[dist] = "not installed"
-    return versions
+    return tuple(versions.items())
 
 
 @dataclass(frozen=True)
