@@ -41,8 +41,13 @@ PUBLISHED = {"batch_size": 64, "num_train": 10_000, "num_eval": 5_000}
 
 
 def beta_vae_features(sampler, encode: Callable, num_points: int, batch_size: int,
-                      generator: torch.Generator, chunk: int = 256):
-    """``(features, labels)``: ``num_points`` BetaVAE training points."""
+                      generator: torch.Generator, max_batch: int = 8192):
+    """``(features, labels)``: ``num_points`` BetaVAE training points.
+
+    Each sampler and encoder call handles at most ``max_batch`` observations
+    (8192 images of 64x64 floats are 134 MB).
+    """
+    chunk = max(1, max_batch // (2 * batch_size))
     k_all = torch.randint(sampler.num_factors, (num_points,), generator=generator)
     features = []
     for start in range(0, num_points, chunk):
@@ -61,8 +66,8 @@ def beta_vae_features(sampler, encode: Callable, num_points: int, batch_size: in
 
 
 def beta_vae_score(sampler, encode: Callable, *, batch_size: int = 64,
-                   num_train: int = 10_000, num_eval: int = 5_000, seed: int = 0
-                   ) -> MetricResult:
+                   num_train: int = 10_000, num_eval: int = 5_000, seed: int = 0,
+                   max_batch: int = 8192) -> MetricResult:
     """BetaVAE score of ``encode`` on the data set ``sampler``.
 
     Parameters
@@ -77,6 +82,9 @@ def beta_vae_score(sampler, encode: Callable, *, batch_size: int = 64,
         Training and evaluation points of the classifier.
     seed : int
         Seeds the sampling (a ``torch.Generator``) and the classifier.
+    max_batch : int, default 8192
+        Most observations rendered and encoded in one call (memory, not statistics;
+        it changes the order of random draws, so it is recorded).
     """
     from sklearn.linear_model import LogisticRegression
 
@@ -88,13 +96,14 @@ def beta_vae_score(sampler, encode: Callable, *, batch_size: int = 64,
                         ("num_eval", num_eval)):
         check_positive_int(value, name, 2 if name == "batch_size" else 1)
     g = torch.Generator().manual_seed(seed)
-    x_train, y_train = beta_vae_features(sampler, encode, num_train, batch_size, g)
-    x_eval, y_eval = beta_vae_features(sampler, encode, num_eval, batch_size, g)
+    check_positive_int(max_batch, "max_batch")
+    x_train, y_train = beta_vae_features(sampler, encode, num_train, batch_size, g, max_batch)
+    x_eval, y_eval = beta_vae_features(sampler, encode, num_eval, batch_size, g, max_batch)
     model = LogisticRegression(random_state=seed)
     model.fit(x_train.cpu().numpy(), y_train.numpy())
     train_acc = float(np.mean(model.predict(x_train.cpu().numpy()) == y_train.numpy()))
     eval_acc = float(model.score(x_eval.cpu().numpy(), y_eval.numpy()))
     choices = {"batch_size": batch_size, "num_train": num_train, "num_eval": num_eval,
-               "seed": seed, "classifier": "LogisticRegression()"}
+               "seed": seed, "classifier": "LogisticRegression()", "max_batch": max_batch}
     return MetricResult("beta_vae", eval_acc, choices=choices, published=PUBLISHED,
                         scores={"beta_vae": eval_acc, "train_accuracy": train_acc})

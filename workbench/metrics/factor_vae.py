@@ -45,8 +45,9 @@ PUBLISHED = {"batch_size": 64, "num_train": 10_000, "num_eval": 5_000,
 
 def factor_vae_votes(sampler, encode: Callable, num_votes: int, batch_size: int,
                      global_var: torch.Tensor, active: torch.Tensor,
-                     generator: torch.Generator, chunk: int = 256) -> torch.Tensor:
-    """Vote counts, shape (n_factors, n_active_latents)."""
+                     generator: torch.Generator, max_batch: int = 8192) -> torch.Tensor:
+    """Vote counts, shape (n_factors, n_active_latents); ``max_batch`` observations a call."""
+    chunk = max(1, max_batch // batch_size)
     n_factors, n_active = sampler.num_factors, int(active.sum())
     k_all = torch.randint(n_factors, (num_votes,), generator=generator)
     votes = torch.zeros(n_factors * n_active, dtype=torch.long)
@@ -66,7 +67,7 @@ def factor_vae_votes(sampler, encode: Callable, num_votes: int, batch_size: int,
 def factor_vae_score(sampler, encode: Callable, *, batch_size: int = 64,
                      num_train: int = 10_000, num_eval: int = 5_000,
                      num_variance_estimate: int = 10_000, prune_threshold: float = 0.05,
-                     seed: int = 0) -> MetricResult:
+                     seed: int = 0, max_batch: int = 8192) -> MetricResult:
     """FactorVAE score of ``encode`` on the data set ``sampler``.
 
     Parameters
@@ -83,6 +84,9 @@ def factor_vae_score(sampler, encode: Callable, *, batch_size: int = 64,
         Latents with global standard deviation below this are dropped.
     seed : int
         Seeds the sampling.
+    max_batch : int, default 8192
+        Most observations rendered and encoded in one call (memory, not statistics;
+        it changes the order of random draws, so it is recorded).
     """
     n_factors = check_sampler(sampler, encode)
     if n_factors < 2:
@@ -93,24 +97,25 @@ def factor_vae_score(sampler, encode: Callable, *, batch_size: int = 64,
     check_positive_int(batch_size, "batch_size", 2)
     check_positive_int(num_variance_estimate, "num_variance_estimate", 2)
     g = torch.Generator().manual_seed(seed)
-    codes, _ = sample_codes(sampler, encode, num_variance_estimate, g)
+    check_positive_int(max_batch, "max_batch")
+    codes, _ = sample_codes(sampler, encode, num_variance_estimate, g, max_batch)
     global_var = codes.var(0, correction=1)
     active = global_var.sqrt() >= prune_threshold
     choices = {"batch_size": batch_size, "num_train": num_train, "num_eval": num_eval,
                "num_variance_estimate": num_variance_estimate,
-               "prune_threshold": prune_threshold, "seed": seed,
+               "prune_threshold": prune_threshold, "seed": seed, "max_batch": max_batch,
                "num_active": int(active.sum())}
     if not active.any():
         return MetricResult("factor_vae", 0.0, choices=choices, published=PUBLISHED,
                             scores={"factor_vae": 0.0, "train_accuracy": 0.0},
                             details={"note": "every latent was pruned as collapsed"})
     train_votes = factor_vae_votes(sampler, encode, num_train, batch_size, global_var,
-                                   active, g)
+                                   active, g, max_batch)
     classifier = train_votes.argmax(0)  # the factor each active latent stands for
     cols = torch.arange(train_votes.shape[1])
     train_acc = float(train_votes[classifier, cols].sum() / train_votes.sum())
     eval_votes = factor_vae_votes(sampler, encode, num_eval, batch_size, global_var,
-                                  active, g)
+                                  active, g, max_batch)
     eval_acc = float(eval_votes[classifier, cols].sum() / eval_votes.sum())
     return MetricResult("factor_vae", eval_acc, choices=choices, published=PUBLISHED,
                         scores={"factor_vae": eval_acc, "train_accuracy": train_acc},

@@ -100,4 +100,6 @@ def sample_codes(sampler, encode: Callable, n: int, generator: torch.Generator,
     """``(codes, factors)`` for ``n`` fresh points from ``sampler`` through ``encode``."""
     check_sampler(sampler, encode)
     factors = sampler.sample_factors(n, generator)
-    return encode_in_batches(encode, observe(sampler, factors, generator), batch_size), factors
+    parts = [encode_in_batches(encode, observe(sampler, factors[i:i + batch_size], generator))
+             for i in range(0, n, batch_size)]  # render in chunks too: images are large
+    return torch.cat(parts), factors
