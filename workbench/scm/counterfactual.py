@@ -105,7 +105,7 @@ def complete_units(scm: SCM, factual: Mapping, n_samples: int = 1, *,
     factual, n = _check_factual(scm, factual)
     missing = [v for v in scm.variables if v not in factual]
     if not missing:
-        return {v: x.repeat(n_samples) for v, x in factual.items()}
+        return {v: x.repeat(n_samples) if n_samples > 1 else x for v, x in factual.items()}
     data = {v: x.repeat(particles) for v, x in factual.items()}
     with torch.no_grad():
         tr = pyro.poutine.trace(pyro.poutine.condition(scm.model, data=data)).get_trace(
@@ -193,8 +193,12 @@ def counterfactual(scm: SCM, factual: Mapping, do: Mapping, *, n_samples: int = 
             with chirho_condition(data=units), chirho_do(actions=acts):
                 values = scm.model(m, explicit_noise=False)
         names = list(acts) if worlds == "multi" else ["__fresh_split__"]
-        fact = {v: gather(x, IndexSet(**{k: {0} for k in names})) for v, x in values.items()}
-        cf = {v: gather(x, IndexSet(**{k: {1} for k in names})) for v, x in values.items()}
+
+        def world(x, i):  # values upstream of every intervention have no world dimension
+            return gather(x, IndexSet(**{k: {i} for k in names})) if x.dim() > 1 else x
+
+        fact = {v: world(x, 0) for v, x in values.items()}
+        cf = {v: world(x, 1) for v, x in values.items()}
     shape = lambda d: {v: _shape(x.expand(*x.shape[:-1], m), n_samples, n) for v, x in d.items()}  # noqa: E731
     return CounterfactualResult(shape(fact), shape(cf),
                                 {k: _shape(u, n_samples, n) for k, u in noise.items()})
