@@ -34,7 +34,7 @@ from workbench.metrics.irs import irs
 from workbench.metrics.mcc import mcc
 from workbench.metrics.mig import mig
 from workbench.metrics.modularity import explicitness, modularity
-from workbench.metrics.protocols import FactorSampler, sample_codes, sample_fixed
+from workbench.metrics.protocols import FactorSampler, mean_encoder, sample_codes, sample_fixed
 from workbench.metrics.result import MetricResult, library_versions
 from workbench.metrics.sap import sap
 from workbench.metrics.sensitivity import sensitivity, spread
@@ -46,7 +46,7 @@ __all__ = [
     "MetricResult", "library_versions", "mig", "sap", "dci", "disentanglement_completeness",
     "modularity", "explicitness", "irs", "infomec", "mcc", "gaussian_total_correlation",
     "beta_vae_score", "factor_vae_score", "score_codes", "TABLE_METRICS", "sensitivity", "spread",
-    "FactorSampler", "sample_codes", "sample_fixed", "SyntheticProcess",
+    "FactorSampler", "sample_codes", "sample_fixed", "mean_encoder", "SyntheticProcess",
     "constructed_codes", "KINDS", "histogram_discretize", "mutual_information", "entropy",
     "MetricInputError", "ConstantFactorError", "TooFewLatentsError", "SamplerError",
 ]

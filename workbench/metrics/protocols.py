@@ -38,7 +38,7 @@ from workbench.metrics.errors import SamplerError
 from workbench.metrics.inputs import as_matrix
 
 __all__ = ["FactorSampler", "check_sampler", "observe", "sample_fixed", "encode_in_batches",
-           "sample_codes"]
+           "sample_codes", "mean_encoder"]
 
 
 @runtime_checkable
@@ -103,3 +103,31 @@ def sample_codes(sampler, encode: Callable, n: int, generator: torch.Generator,
     parts = [encode_in_batches(encode, observe(sampler, factors[i:i + batch_size], generator))
              for i in range(0, n, batch_size)]  # render in chunks too: images are large
     return torch.cat(parts), factors
+
+
+def mean_encoder(model) -> Callable:
+    """``encode`` for a VAE whose ``encode(x)`` returns ``(mean, logvar)``: the mean code.
+
+    The disentanglement_lib protocols score the *mean* representation. Observations
+    are moved to the model's device; codes come back on the CPU.
+
+    Examples
+    --------
+    >>> import torch
+    >>> class Toy(torch.nn.Module):
+    ...     def encode(self, x):
+    ...         return 2 * x, torch.zeros_like(x)
+    >>> mean_encoder(Toy())(torch.ones(2, 3)).tolist()
+    [[2.0, 2.0, 2.0], [2.0, 2.0, 2.0]]
+    """
+    if not callable(getattr(model, "encode", None)):
+        raise SamplerError(f"{type(model).__name__} has no encode(x) -> (mean, logvar).")
+    params = list(model.parameters()) if hasattr(model, "parameters") else []
+    device = params[0].device if params else torch.device("cpu")
+
+    def encode(x: torch.Tensor) -> torch.Tensor:
+        out = model.encode(x.to(device))
+        mean = out[0] if isinstance(out, (tuple, list)) else out
+        return mean.detach().cpu()
+
+    return encode
