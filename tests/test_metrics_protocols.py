@@ -137,3 +137,21 @@ def test_bad_samplers_and_encoders_raise_typed_errors():
 
     with pytest.raises(NonFiniteValueError):
         metrics.factor_vae_score(SyntheticProcess(), diverged, **SMALL)
+
+
+def test_works_with_workbench_datasets_and_caps_observations_per_call():
+    from workbench.datasets import Sprites
+
+    sprites = Sprites()
+    seen = []
+
+    def encode(images):  # a fixed "encoder": mean brightness in a 4x4 grid of patches
+        seen.append(tuple(images.shape))
+        return images.reshape(len(images), 4, 16, 4, 16).mean((2, 4)).reshape(len(images), 16)
+
+    kwargs = dict(batch_size=8, num_train=40, num_eval=20, num_variance_estimate=100,
+                  seed=3, max_batch=64)
+    first = metrics.factor_vae_score(sprites, encode, **kwargs)
+    assert all(shape[0] <= 64 and shape[1:] == (1, 64, 64) for shape in seen)
+    assert metrics.factor_vae_score(sprites, encode, **kwargs).score == first.score
+    assert 0.0 <= first.score <= 1.0 and first.choices["max_batch"] == 64
