@@ -1,0 +1,132 @@
+"""Pictures of latent spaces: image tiles, traversal grids, activity, mean vs sampled.
+
+Tensors of images are ``(n, C, H, W)`` in ``[0, 1]`` (C = 1 or 3). :func:`tile` lays a
+grid of them out as one array and :func:`to_png` encodes it (nearest-neighbour upscaled
+so small sprites stay crisp), which is what the widgets show.
+
+Examples
+--------
+>>> import torch
+>>> tile(torch.zeros(2, 3, 1, 8, 8), pad=1).shape     # 2 rows x 3 columns of 8x8
+(19, 28)
+>>> to_png(torch.ones(1, 8, 8))[:4]
+b'\\x89PNG'
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import torch
+
+__all__ = ["tile", "to_png", "figure_to_png", "plot_traversal_grid", "plot_activity",
+           "plot_mean_vs_sampled", "plot_reconstructions"]
+
+
+def tile(images: torch.Tensor, pad: int = 1, pad_value: float = 1.0) -> np.ndarray:
+    """Lay out ``(rows, cols, C, H, W)`` (or ``(n, C, H, W)`` as one row) as one array.
+
+    Returns ``(H', W')`` for one channel and ``(H', W', 3)`` for colour.
+    """
+    images = torch.as_tensor(images).detach().cpu().float()
+    if images.dim() == 4:
+        images = images.unsqueeze(0)
+    rows, cols, c, h, w = images.shape
+    canvas = torch.full((c, rows * (h + pad) + pad, cols * (w + pad) + pad), pad_value)
+    for r in range(rows):
+        for k in range(cols):
+            top, left = pad + r * (h + pad), pad + k * (w + pad)
+            canvas[:, top:top + h, left:left + w] = images[r, k]
+    array = canvas.clamp(0, 1).numpy()
+    return array[0] if c == 1 else array.transpose(1, 2, 0)
+
+
+def to_png(image, scale: int = 3) -> bytes:
+    """PNG bytes of one image ``(C, H, W)`` / ``(H, W)`` tensor or a tiled array."""
+    from PIL import Image
+
+    array = image.detach().cpu().numpy() if isinstance(image, torch.Tensor) else np.asarray(image)
+    if array.ndim == 3 and array.shape[0] in (1, 3) and array.shape[-1] not in (1, 3):
+        array = array[0] if array.shape[0] == 1 else array.transpose(1, 2, 0)
+    array = np.clip(array, 0, 1)
+    array = array.repeat(scale, axis=0).repeat(scale, axis=1)
+    buffer = io.BytesIO()
+    Image.fromarray((array * 255).round().astype(np.uint8)).save(buffer, format="png")
+    return buffer.getvalue()
+
+
+def figure_to_png(fig, dpi: int = 80) -> bytes:
+    """PNG bytes of a matplotlib figure (which is then closed)."""
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def _cmap(images) -> str | None:
+    return "gray" if images.shape[-3] == 1 else None
+
+
+def plot_traversal_grid(grid: torch.Tensor, values=None, dims=None, labels=None):
+    """Figure of a traversal grid ``(D, V, C, H, W)``: one row per latent."""
+    import matplotlib.pyplot as plt
+
+    d, v = grid.shape[:2]
+    dims = list(range(d)) if dims is None else list(dims)
+    fig, ax = plt.subplots(figsize=(0.8 * v + 1.2, 0.8 * d + 0.4))
+    ax.imshow(tile(grid), cmap=_cmap(grid), vmin=0, vmax=1)
+    h = grid.shape[-2] + 1
+    ax.set_yticks([1 + h * (i + 0.5) for i in range(d)])
+    names = [f"z{k}" + (f" ({labels[k]})" if labels is not None else "") for k in dims]
+    ax.set_yticklabels(names)
+    w = grid.shape[-1] + 1
+    if values is not None:
+        ax.set_xticks([1 + w * (i + 0.5) for i in range(v)])
+        ax.set_xticklabels([f"{float(x):+.1f}" for x in values])
+    else:
+        ax.set_xticks([])
+    ax.set_xlabel("value of the traversed latent")
+    return fig
+
+
+def plot_activity(activity):
+    """Bar chart of each latent's mean variance (log scale), active ones coloured."""
+    import matplotlib.pyplot as plt
+
+    values = activity.mean_variance.clamp_min(1e-6).numpy()
+    colours = ["tab:blue" if a else "lightgray" for a in activity.active.tolist()]
+    fig, ax = plt.subplots(figsize=(5, 2.6))
+    ax.bar([f"z{k}" for k in range(len(values))], values, color=colours)
+    ax.axhline(activity.threshold, color="k", ls="--", lw=1, label=f"threshold {activity.threshold}")
+    ax.set_yscale("log")
+    ax.set_ylabel("Var over x of mean(z|x)")
+    ax.legend(loc="upper right", fontsize=8)
+    return fig
+
+
+def plot_mean_vs_sampled(means: torch.Tensor, samples: torch.Tensor, activity, dim: int):
+    """Histograms of one latent's mean and sampled values over the data."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 2.6))
+    bins = np.linspace(-4, 4, 41)
+    ax.hist(means[:, dim].numpy(), bins=bins, alpha=0.6, label="mean  mu(x)")
+    ax.hist(samples[:, dim].numpy(), bins=bins, alpha=0.6, label="sampled  z ~ q(z|x)")
+    ax.set_title(f"z{dim}: {activity.labels()[dim]}")
+    ax.set_xlabel("value")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def plot_reconstructions(images: torch.Tensor, reconstructions: torch.Tensor):
+    """Originals (top row) above their reconstructions (bottom row)."""
+    import matplotlib.pyplot as plt
+
+    both = torch.stack([images.cpu(), reconstructions.cpu()])
+    fig, ax = plt.subplots(figsize=(0.9 * images.shape[0], 2.0))
+    ax.imshow(tile(both), cmap=_cmap(images), vmin=0, vmax=1)
+    ax.set_axis_off()
+    return fig
