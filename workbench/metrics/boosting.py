@@ -65,8 +65,9 @@ def _grow_level(base, resid, node, n_nodes, n_bins, root_counts):
     cells = n_trees * n_nodes * n_feat * n_bins
     tree_node = (torch.arange(n_trees) * n_nodes + node) * (n_feat * n_bins)  # (n, n_trees)
     index = (tree_node[:, :, None] + base[:, None, :]).flatten()
-    sums = torch.bincount(index, weights=resid[:, :, None].expand(-1, -1, n_feat).flatten(),
-                          minlength=cells).reshape(n_trees, n_nodes, n_feat, n_bins)
+    weights = resid[:, :, None].expand(-1, -1, n_feat).flatten()
+    sums = torch.zeros(cells, dtype=resid.dtype).scatter_add_(0, index, weights).reshape(
+        n_trees, n_nodes, n_feat, n_bins)
     if n_nodes == 1:  # at the root every tree sees every sample
         counts = root_counts.expand(n_trees, 1, n_feat, n_bins)
     else:
