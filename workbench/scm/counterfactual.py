@@ -136,7 +136,7 @@ def abduct(scm: SCM, units: Mapping[str, torch.Tensor]) -> dict[str, torch.Tenso
     with torch.no_grad():
         for v in scm.variables:
             mech = scm.mechanisms[v]
-            noise[noise_site(v)] = mech.abduct(units[v], _parent_tensor(units, mech, n, default_device()))
+            noise[noise_site(v)] = mech.abduct_columns(units[v], [units[p] for p in mech.parents])
     return noise
 
 
@@ -182,7 +182,7 @@ def counterfactual(scm: SCM, factual: Mapping, do: Mapping, *, n_samples: int = 
     noise = abduct(scm, units)
     acts = {v: (a.expand(n).repeat(n_samples) if isinstance(a, torch.Tensor) else a) for v, a in acts.items()}
     Handler = MultiWorldCounterfactual if worlds == "multi" else TwinWorldCounterfactual
-    with torch.no_grad(), Handler(first_available_dim=-2):
+    with torch.no_grad(), pyro.validation_enabled(False), Handler(first_available_dim=-2):
         if method == "abduct":
             with pyro.poutine.condition(data=noise), chirho_do(actions=acts):
                 values = scm.model(m)
@@ -216,13 +216,13 @@ def counterfactual_by_hand(scm: SCM, factual: Mapping, do: Mapping) -> Counterfa
         raise WorkbenchInputError(f"The by-hand path needs every variable observed; missing {missing}.")
     dev = default_device()
     # 1. abduction: u_v = f_v^{-1}(x_v; parents)
-    noise = {v: scm.mechanisms[v].abduct(units[v], _parent_tensor(units, scm.mechanisms[v], n, dev))
+    noise = {v: scm.mechanisms[v].abduct_columns(units[v], [units[p] for p in scm.mechanisms[v].parents])
              for v in scm.variables}
     # 2. action and 3. prediction: recompute in topological order with the same noise
     cf: dict[str, torch.Tensor] = {}
     for v in scm.variables:
         mech = scm.mechanisms[v]
-        natural = mech(_parent_tensor(cf, mech, n, dev), noise[v])
+        natural = mech.call_columns([cf[p] for p in mech.parents], noise[v])
         a = acts.get(v)
         cf[v] = natural if a is None else (a(natural) if callable(a) else a.expand(n))
     return CounterfactualResult(dict(units), cf, {noise_site(v): u for v, u in noise.items()})

@@ -93,6 +93,24 @@ class Mechanism:
         """A copy whose tensors live on ``device`` (mechanisms are never mutated)."""
         return copy.copy(self)
 
+    # The program passes parents as a list of columns, so that simple mechanisms can skip
+    # stacking them; by default they are stacked into ``pa`` and the methods above called.
+    @staticmethod
+    def _stack(columns, batch_shape, device) -> torch.Tensor:
+        if not columns:
+            return torch.zeros(*batch_shape, 0, device=device)
+        cols = torch.broadcast_tensors(*[c.to(torch.get_default_dtype()) for c in columns])
+        return torch.stack(cols, dim=-1)
+
+    def call_columns(self, columns: Sequence[torch.Tensor], u: torch.Tensor) -> torch.Tensor:
+        """``self(pa, u)`` with the parents' values as a list of tensors."""
+        batch = u.shape[:u.dim() - len(self.noise().event_shape)]
+        return self(self._stack(columns, batch, u.device), u)
+
+    def abduct_columns(self, value: torch.Tensor, columns: Sequence[torch.Tensor]) -> torch.Tensor:
+        """``self.abduct(value, pa)`` with the parents' values as a list of tensors."""
+        return self.abduct(value, self._stack(columns, value.shape, value.device))
+
 
 class AdditiveNoise(Mechanism):
     """``v := f(pa) + u`` with ``u`` drawn from ``noise`` (default ``Normal(0, noise_scale)``).
@@ -140,6 +158,17 @@ class AdditiveNoise(Mechanism):
     def __call__(self, pa, u):
         return self.mean(pa) + u
 
+    def mean_columns(self, columns, like: torch.Tensor) -> torch.Tensor:
+        """``f(pa)`` from a list of parent tensors; ``like`` gives the shape when there are none."""
+        return self.mean(self._stack(columns, like.shape, like.device))
+
+    def call_columns(self, columns, u):
+        return self.mean_columns(columns, u) + u
+
+    def abduct_columns(self, value, columns):
+        value = value.to(torch.get_default_dtype())
+        return value - self.mean_columns(columns, value)
+
     def distribution(self, pa):
         shift = dist.transforms.AffineTransform(self.mean(pa), 1.0)
         base = self._noise.expand(pa.shape[:-1])
@@ -181,6 +210,15 @@ class LinearGaussian(AdditiveNoise):
         new = super().to(device)
         new._w = self._w.to(device)
         return new
+
+    def mean_columns(self, columns, like):
+        if not columns:
+            return torch.full(like.shape, self.bias, dtype=torch.get_default_dtype(), device=like.device)
+        out = None
+        for c, w in zip(columns, self.weights.values()):  # bias + sum of w * parent, no stacking
+            c = c.to(torch.get_default_dtype())
+            out = c * w if out is None else out.add(c, alpha=w)
+        return out + self.bias if self.bias else out
 
     def __repr__(self):
         terms = " + ".join(f"{w:g}*{p}" for p, w in self.weights.items())

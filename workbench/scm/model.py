@@ -264,15 +264,15 @@ class SCM:
         with pyro.plate("units", n, dim=-1):
             for v in self._order:
                 mech = self._mechanisms[v]
-                pa = _parent_tensor(values, mech, n, dev)
                 if not explicit_noise:
                     try:
-                        values[v] = pyro.sample(v, mech.distribution(pa))
+                        values[v] = pyro.sample(v, mech.distribution(_parent_tensor(values, mech, n, dev)))
                         continue
                     except NotInvertibleError:
                         pass  # no density: keep the explicit-noise form for this variable
                 u = pyro.sample(noise_site(v), mech.noise())
-                values[v] = pyro.deterministic(v, mech(pa, u), event_dim=0)
+                value = mech.call_columns([values[p] for p in mech.parents], u)
+                values[v] = pyro.deterministic(v, value, event_dim=0)
         return values
 
     def counterfactual(self, factual: Mapping, do: Mapping, **options):
@@ -293,7 +293,8 @@ class SCM:
         n = _check_units(n)
         if seed is not None:
             pyro.set_rng_seed(int(seed))
-        with torch.no_grad():
+        # inputs were validated up front, so Pyro's own checks of every site can be skipped
+        with torch.no_grad(), pyro.validation_enabled(False):
             if self._observations:
                 values = self._posterior_sample(n, particles or 20 * n)
             else:
