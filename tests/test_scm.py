@@ -322,3 +322,24 @@ def test_additive_noise_with_another_noise_distribution():
     import pyro.distributions as dist
     m = SCM({"x": AdditiveNoise([], lambda pa: torch.zeros(pa.shape[:-1]), noise=dist.Laplace(0.0, 1.0))})
     assert abs(float(m.sample(N, seed=0)["x"].var()) - 2.0) < 0.05  # var of Laplace(0, 1) is 2
+
+
+def test_chirho_do_matches_a_hand_edited_program():
+    #   z ──▶ x ──▶ y        do(x = 1) cuts z ──▶ x
+    #   └──────────▲
+    import pyro.distributions as dist
+
+    def hand_edited(n):  # the back-door program with x's mechanism replaced by the constant 1
+        with pyro.plate("units", n, dim=-1):
+            u_z = pyro.sample("U_z", dist.Normal(0.0, 1.0))
+            z = pyro.deterministic("z", u_z, event_dim=0)
+            pyro.sample("U_x", dist.Normal(0.0, 1.0))      # still drawn: same random stream
+            x = pyro.deterministic("x", torch.ones(n), event_dim=0)
+            u_y = pyro.sample("U_y", dist.Normal(0.0, 1.0))
+            return {"z": z, "x": x, "y": pyro.deterministic("y", 1.5 * x + 2.0 * z + u_y, event_dim=0)}
+
+    pyro.set_rng_seed(3)
+    expected = hand_edited(1000)
+    got = backdoor_example().do(x=1.0).sample(1000, seed=3)
+    for v in "zxy":
+        torch.testing.assert_close(got[v], expected[v])

@@ -56,6 +56,13 @@ def test_editor_rejects_unknown_nodes_and_escapes_html():
     assert "<b>x</b>" not in e.status.value and "&lt;b&gt;x&lt;/b&gt;" in e.status.value
 
 
+def test_editor_starts_from_a_model():
+    m = smoking_front_door()
+    e = GraphEditor.for_scm(m)
+    assert sorted(map(tuple, e.edges)) == sorted(m.graph.edges())
+    assert e.add_edge("cancer", "genotype") is False and "cycle" in e.message
+
+
 # ------------------------------------------------------------ intervention panel
 def test_panel_has_one_standard_slider_per_observed_variable():
     p = InterventionPanel(smoking_front_door(), outcome="cancer", n=2000)

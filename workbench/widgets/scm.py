@@ -52,8 +52,9 @@ class GraphEditor(widgets.VBox):
     edges = traitlets.List()
     message = traitlets.Unicode("")
 
-    def __init__(self, nodes: Iterable[str], edges: Iterable = ()):
+    def __init__(self, nodes: Iterable[str], edges: Iterable = (), *, latent: Iterable[str] = ()):
         self._nodes = [str(v) for v in nodes]
+        self._latent = set(latent)
         if not self._nodes:
             raise WorkbenchInputError("GraphEditor needs at least one node.")
         self.source = widgets.Dropdown(options=self._nodes, description="from")
@@ -68,6 +69,11 @@ class GraphEditor(widgets.VBox):
         self.add_button.on_click(lambda _: self.add_edge(self.source.value, self.target.value))
         self.remove_button.on_click(lambda _: self.remove_edge(self.source.value, self.target.value))
         self._redraw()
+
+    @classmethod
+    def for_scm(cls, scm: SCM) -> "GraphEditor":
+        """An editor started from a model's graph (latent variables drawn dashed)."""
+        return cls(scm.variables, scm.graph.edges(), latent=scm.latent)
 
     @property
     def graph(self):
@@ -89,7 +95,7 @@ class GraphEditor(widgets.VBox):
     @traitlets.observe("edges", "message")
     def _redraw(self, change=None):
         self.status.value = f"<span>{html.escape(self.message)}</span>"
-        self.image.value = _png(draw_graph(self.graph).figure)
+        self.image.value = _png(draw_graph(self.graph, latent=self._latent).figure)
 
     def add_edge(self, source: str, target: str) -> bool:
         """Add ``source -> target``; return False (and explain why) if it is refused."""
