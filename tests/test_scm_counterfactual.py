@@ -135,6 +135,9 @@ def test_counterfactual_bad_input():
         m.counterfactual(f, {"x": 0.0}, worlds="three")
     with pytest.raises(WorkbenchInputError, match="every variable observed"):
         counterfactual_by_hand(m, {"x": f["x"]}, {"x": 0.0})
+    with pytest.raises(WorkbenchInputError, match="invertible"):
+        counterfactual_by_hand(smoking_front_door(), smoking_front_door().sample(3, include_latent=True),
+                               {"smoking": 1})
     with pytest.raises(WorkbenchInputError, match="method='abduct'"):
         smoking_front_door().counterfactual(smoking_front_door().sample(3, include_latent=True),
                                             {"smoking": 1}, method="chirho")

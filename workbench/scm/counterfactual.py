@@ -44,7 +44,7 @@ from chirho.observational.handlers import condition as chirho_condition
 
 from workbench.errors import NonFiniteValueError, ShapeError, UnknownVariableError, WorkbenchInputError
 from workbench.scm.interventions import check_interventions
-from workbench.scm.model import SCM, _parent_tensor, noise_site
+from workbench.scm.model import SCM, noise_site
 from workbench.runtime import device as default_device
 
 __all__ = ["CounterfactualResult", "abduct", "counterfactual", "counterfactual_by_hand",
@@ -132,7 +132,6 @@ def abduct(scm: SCM, units: Mapping[str, torch.Tensor]) -> dict[str, torch.Tenso
     :class:`~workbench.scm.DiscreteCPT` (repeat units to get more).
     """
     noise = {}
-    n = next(iter(units.values())).shape[0]
     with torch.no_grad():
         for v in scm.variables:
             mech = scm.mechanisms[v]
@@ -214,7 +213,10 @@ def counterfactual_by_hand(scm: SCM, factual: Mapping, do: Mapping) -> Counterfa
     if len(units) < len(scm.variables):
         missing = sorted(set(scm.variables) - set(units))
         raise WorkbenchInputError(f"The by-hand path needs every variable observed; missing {missing}.")
-    dev = default_device()
+    not_invertible = [v for v in scm.variables if not scm.mechanisms[v].invertible]
+    if not_invertible:
+        raise WorkbenchInputError(f"The by-hand path needs mechanisms invertible in their noise; "
+                                  f"{not_invertible} are not. Use counterfactual(..., n_samples=...).")
     # 1. abduction: u_v = f_v^{-1}(x_v; parents)
     noise = {v: scm.mechanisms[v].abduct_columns(units[v], [units[p] for p in scm.mechanisms[v].parents])
              for v in scm.variables}

@@ -41,7 +41,7 @@ import torch
 from chirho.interventional.handlers import do as chirho_do
 
 from workbench.errors import (
-    GraphError, NonFiniteValueError, ShapeError, UnknownVariableError, WorkbenchInputError,
+    NonFiniteValueError, ShapeError, UnknownVariableError, WorkbenchInputError,
 )
 from workbench.graphs.core import ADMG, dag, topological_order
 from workbench.runtime import device as default_device
