@@ -121,6 +121,8 @@ class DistributionView:
         if cardinality:
             self.ax.set_xticks(range(cardinality))
         self.legend = self.ax.legend(fontsize=8, loc="upper right")
+        self.ax.set_title(f"{name}: observational vs do", fontsize=10)
+        self.fig.tight_layout()  # once: later updates keep the layout
         self.interventional_mean = float("nan")
 
     def _heights(self, x: torch.Tensor, lo: float, hi: float) -> torch.Tensor:
