@@ -7,7 +7,7 @@ is shared):
   sprites at 64x64, vs the same encoder/decoder trained with Pyro ``SVI`` +
   ``Trace_ELBO``. ``agree``: on the same weights and batch the two negative ELBOs,
   each averaged over 20 noise draws, differ by under 1 %.
-- ``encode``: images/s of ``encode_batched`` (batches of 512, no autograd) vs
+- ``encode``: images/s of ``encode_batched`` (batches of 128, no autograd) vs
   encoding one image at a time. ``agree``: same means to 1e-5.
 - ``render``: 10,000 sprites (squares only) by our vectorised renderer vs PIL's
   ``ImageDraw.polygon`` one image at a time (the usual generator script). ``agree``:

@@ -66,7 +66,7 @@ def traversal_grid(model, z, values=None, dims=None) -> torch.Tensor:
 
 
 @torch.no_grad()
-def encode_batched(model, images, batch_size: int = 512):
+def encode_batched(model, images, batch_size: int = 128):
     """``(mean, logvar)`` of many images, encoded in batches (memory stays small)."""
     means, logvars = [], []
     for start in range(0, len(images), batch_size):
@@ -133,7 +133,7 @@ def reconstruction_report(model, images) -> dict:
 
     Returns ``{"model_mse", "mean_image_mse", "ratio"}`` with ``ratio = model / baseline``.
     """
-    recon = torch.cat([model.reconstruct(images[s:s + 512]).cpu() for s in range(0, len(images), 512)])
+    recon = torch.cat([model.reconstruct(images[s:s + 128]).cpu() for s in range(0, len(images), 128)])
     model_mse = float((recon - images).pow(2).mean())
     baseline = float((images.mean(0, keepdim=True) - images).pow(2).mean())
     return {"model_mse": model_mse, "mean_image_mse": baseline, "ratio": model_mse / baseline}
