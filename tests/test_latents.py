@@ -160,3 +160,20 @@ def test_tampered_pretrained_file_is_refused(tmp_path):
     assert load_pretrained("beta_vae_sprites", device="cpu", directory=tmp_path) is not None
     with pytest.raises(UnknownVariableError, match="Did you mean"):
         load_pretrained("vae_sprite", directory=tmp_path)
+
+
+def test_pretraining_script_is_deterministic(tmp_path):
+    """The documented command, on a tiny budget, gives the same bytes twice."""
+    import importlib.util
+
+    from workbench.latents.pretrained import PRETRAINED_DIR
+
+    path = PRETRAINED_DIR.parent.parent / "scripts" / "train_pretrained.py"
+    spec = importlib.util.spec_from_file_location("train_pretrained", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    a = script.train_one("beta_tcvae_sprites", 3, tmp_path / "a")
+    b = script.train_one("beta_tcvae_sprites", 3, tmp_path / "b")
+    assert a["sha256"] == b["sha256"]
+    assert a["config"] == list_pretrained()["beta_tcvae_sprites"]["config"]
+    assert load_pretrained("beta_tcvae_sprites", directory=tmp_path / "a").kind == "beta_tcvae"
