@@ -312,10 +312,11 @@ class SCM:
             obs[v] = x.to(default_device()).expand(particles)
         tr = pyro.poutine.trace(pyro.poutine.condition(self.model, data=obs)).get_trace(
             particles, explicit_noise=False)
-        logw = sum(tr.nodes[v]["fn"].log_prob(tr.nodes[v]["value"]) for v in obs)
         for v in obs:
-            if tr.nodes[v]["type"] != "sample" or tr.nodes[v]["infer"].get("_deterministic"):
+            if tr.nodes[v]["infer"].get("_deterministic"):
                 raise WorkbenchInputError(f"Cannot condition on {v!r}: its mechanism has no density.")
+        # likelihood weighting: each prior draw weighted by the density of the observed values
+        logw = sum(tr.nodes[v]["fn"].log_prob(tr.nodes[v]["value"]) for v in obs)
         if not torch.isfinite(logw).any():
             raise WorkbenchInputError(
                 f"The observations {dict(self._observations)} have probability zero under the model.")
