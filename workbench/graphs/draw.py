@@ -22,9 +22,7 @@ from __future__ import annotations
 
 from typing import Iterable, Mapping
 
-import matplotlib.pyplot as plt
 import networkx as nx
-from matplotlib.patches import Circle, FancyArrowPatch
 
 from workbench.errors import WorkbenchInputError
 from workbench.graphs.core import ADMG, check_nodes, validate
@@ -85,6 +83,9 @@ def draw_graph(graph, *, ax=None, pos: Mapping | None = None,
     latent : collection, optional
         Nodes to draw as latent; default: nodes whose attribute ``latent`` is true.
     """
+    import matplotlib.pyplot as plt  # imported here so that `import workbench.graphs` stays light
+    from matplotlib.patches import Circle, FancyArrowPatch
+
     d, bidirected = _parts(graph)
     nodes = list(d.nodes)
     hn = _as_colour_map(highlight_nodes, "highlight_nodes")
@@ -156,6 +157,8 @@ def draw_graph(graph, *, ax=None, pos: Mapping | None = None,
 def figure_to_png(fig, dpi: int = 90) -> bytes:
     """PNG bytes of a figure (for ``ipywidgets.Image``); closes the figure."""
     import io
+
+    import matplotlib.pyplot as plt
 
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
