@@ -31,7 +31,7 @@ SPECS = {
     "beta_vae_sprites": (BetaVAE, {"beta": 4.0}),
     "beta_tcvae_sprites": (BetaTCVAE, {"beta": 6.0}),
 }
-SEED, BATCH, LR, LATENTS = 0, 64, 1e-3, 10
+SEED, BATCH, LR, LATENTS, WARMUP = 0, 64, 1e-3, 10, 300
 
 
 def train_one(name: str, steps: int, directory) -> dict:
@@ -39,14 +39,15 @@ def train_one(name: str, steps: int, directory) -> dict:
     wb.seed_everything(SEED)
     model = cls(image_shape=(1, 64, 64), latent_dim=LATENTS, device="cpu", **options)
     data = Sprites()
-    result = train(model, data, steps=steps, batch_size=BATCH, lr=LR, seed=SEED, progress=True)
+    result = train(model, data, steps=steps, batch_size=BATCH, lr=LR, seed=SEED, kl_warmup=WARMUP,
+                   progress=True)
     held_out, _ = data.sample(2000, generator=12345)
     report = reconstruction_report(model, held_out)
     activity = latent_activity(model, held_out)
     info = {
         "dataset": "sprites",
         "command": f"python scripts/train_pretrained.py --only {name} --steps {steps}",
-        "training": {"steps": steps, "batch_size": BATCH, "lr": LR, "seed": SEED,
+        "training": {"steps": steps, "batch_size": BATCH, "lr": LR, "seed": SEED, "kl_warmup": WARMUP,
                      "seconds": round(result.seconds, 1), "final_loss": round(result.losses[-1], 2),
                      "torch": torch.__version__, "python": platform.python_version()},
         "evaluation": {"held_out_images": 2000, "held_out_seed": 12345,
@@ -60,7 +61,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=sorted(SPECS), action="append",
                         help="train only this model (repeatable)")
-    parser.add_argument("--steps", type=int, default=1500, help="optimizer steps per model")
+    parser.add_argument("--steps", type=int, default=1000, help="optimizer steps per model")
     parser.add_argument("--out", default=str(PRETRAINED_DIR), help="output folder")
     args = parser.parse_args()
     torch.set_num_threads(1)

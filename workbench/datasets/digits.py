@@ -27,8 +27,6 @@ Digits(digit=10 x thickness=6 x slant=7 x intensity=6; 2520 images (1, 32, 32))
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import torch
 import torch.nn.functional as F
