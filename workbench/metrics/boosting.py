@@ -55,23 +55,26 @@ class BoostingFit:
     test_accuracy: list
 
 
-def _grow_level(base, resid, node, n_nodes, n_bins, root_counts):
+def _grow_level(base_t, resid, node, n_nodes, n_bins):
     """Best split (feature, bin, gain) of every node of every class's tree.
 
-    ``base[i, f] = f * n_bins + bin of sample i in feature f``.
+    Tree-major layout: ``resid`` and ``node`` are (n_trees, n); ``base_t[f, i] =
+    f * n_bins + bin of sample i in feature f``.
     """
-    n, n_feat = base.shape
-    n_trees = resid.shape[1]
-    cells = n_trees * n_nodes * n_feat * n_bins
-    tree_node = (torch.arange(n_trees) * n_nodes + node) * (n_feat * n_bins)  # (n, n_trees)
-    index = (tree_node[:, :, None] + base[:, None, :]).flatten()
-    weights = resid[:, :, None].expand(-1, -1, n_feat).flatten()
-    sums = torch.zeros(cells, dtype=resid.dtype).scatter_add_(0, index, weights).reshape(
-        n_trees, n_nodes, n_feat, n_bins)
-    if n_nodes == 1:  # at the root every tree sees every sample
-        counts = root_counts.expand(n_trees, 1, n_feat, n_bins)
-    else:
-        counts = torch.bincount(index, minlength=cells).reshape(sums.shape).to(sums.dtype)
+    n_feat, n = base_t.shape
+    n_trees = resid.shape[0]
+    block = n_feat * n_bins
+    cells = n_trees * n_nodes * block
+    tree_node = (torch.arange(n_trees)[:, None] * n_nodes + node) * block  # (n_trees, n)
+    sums = torch.zeros(cells, dtype=resid.dtype)
+    counts = torch.zeros(cells, dtype=resid.dtype)
+    flat_resid, flat_ones = resid.reshape(-1), torch.ones(resid.numel(), dtype=resid.dtype)
+    for f in range(n_feat):  # one scatter per latent, over every (tree, sample) pair
+        index = (tree_node + base_t[f]).reshape(-1)
+        sums.scatter_add_(0, index, flat_resid)
+        counts.scatter_add_(0, index, flat_ones)
+    sums = sums.reshape(n_trees, n_nodes, n_feat, n_bins)
+    counts = counts.reshape(sums.shape)
     s_left, n_left = sums.cumsum(-1)[..., :-1], counts.cumsum(-1)[..., :-1]
     s_all, n_all = sums.sum(-1, keepdim=True), counts.sum(-1, keepdim=True)
     s_right, n_right = s_all - s_left, n_all - n_left
@@ -83,10 +86,14 @@ def _grow_level(base, resid, node, n_nodes, n_bins, root_counts):
     return best // (n_bins - 1), best % (n_bins - 1), best_gain
 
 
-def _route(xb, node, feat, cut, split):
-    """Send each sample to its child; unsplit nodes send everything left."""
-    f, c, s = feat.gather(1, node.T).T, cut.gather(1, node.T).T, split.gather(1, node.T).T
-    right = (torch.gather(xb, 1, f) > c) & s
+def _route(xb_t, node, feat, cut, split):
+    """Send each sample to its child; unsplit nodes send everything left.
+
+    ``xb_t`` is (n_feat, n) bins; ``node`` (n_trees, n); ``feat``, ``cut``,
+    ``split`` (n_trees, n_nodes).
+    """
+    f, c, s = feat.gather(1, node), cut.gather(1, node), split.gather(1, node)
+    right = (torch.gather(xb_t, 0, f) > c) & s
     return 2 * node + right.long()
 
 
@@ -119,9 +126,12 @@ def boosted_importance(x_train, y_train, x_test, y_test, *, max_iter=100, max_de
 
 
 def _probabilities(raw, groups):
-    """Per target: sigmoid of its single tree (binary) or softmax over its trees."""
-    return torch.cat([torch.sigmoid(raw[:, g]) if binary
-                      else torch.softmax(raw[:, g], 1) for g, binary in groups], 1)
+    """Per target: sigmoid of its single tree (binary) or softmax over its trees.
+
+    ``raw`` is tree-major, (n_trees, n).
+    """
+    return torch.cat([torch.sigmoid(raw[g]) if binary else torch.softmax(raw[g], 0)
+                      for g, binary in groups], 0)
 
 
 def _boost(x_train, y_train, x_test, y_test, max_iter, max_depth, learning_rate, bins):
@@ -142,42 +152,41 @@ def _boost(x_train, y_train, x_test, y_test, max_iter, max_depth, learning_rate,
         owner += [k] * t
         groups.append((slice(start, start + t), binary))
         start += t
-    target = torch.cat(targets, 1)
-    raw = torch.cat(raw0).repeat(n, 1)
-    raw_test = torch.cat(raw0).repeat(x_test.shape[0], 1)
+    target = torch.cat(targets, 1).T.contiguous()  # tree-major: (n_trees, n)
+    raw = torch.cat(raw0)[:, None].repeat(1, n)
+    raw_test = torch.cat(raw0)[:, None].repeat(1, x_test.shape[0])
     scale = torch.tensor(scale, dtype=torch.float64)
     owner = torch.tensor(owner)
-    n_trees = target.shape[1]
-    base = torch.arange(n_feat) * n_bins + xb
-    root_counts = torch.bincount(base.flatten(), minlength=n_feat * n_bins).reshape(
-        1, 1, n_feat, n_bins).to(torch.float64)
+    n_trees = target.shape[0]
+    xb_t, xb_test_t = xb.T.contiguous(), xb_test.T.contiguous()
+    base_t = torch.arange(n_feat)[:, None] * n_bins + xb_t
     importance = torch.zeros(y_train.shape[1] * n_feat, dtype=torch.float64)
     leaves = 2 ** max_depth
     for _ in range(max_iter):
         p = _probabilities(raw, groups)
         resid = target - p
-        node = torch.zeros(n, n_trees, dtype=torch.long)
-        node_test = torch.zeros(x_test.shape[0], n_trees, dtype=torch.long)
+        node = torch.zeros(n_trees, n, dtype=torch.long)
+        node_test = torch.zeros(n_trees, x_test.shape[0], dtype=torch.long)
         for depth in range(max_depth):
-            feat, cut, gain = _grow_level(base, resid, node, 2 ** depth, n_bins, root_counts)
+            feat, cut, gain = _grow_level(base_t, resid, node, 2 ** depth, n_bins)
             split = gain > 0
             tree_of = owner[:, None].expand_as(feat)
             importance.index_add_(0, (tree_of * n_feat + feat)[split], gain[split])
-            node = _route(xb, node, feat, cut, split)
-            node_test = _route(xb_test, node_test, feat, cut, split)
-        idx = (torch.arange(n_trees) * leaves + node).flatten()
-        num = torch.bincount(idx, weights=resid.flatten(), minlength=n_trees * leaves)
-        den = torch.bincount(idx, weights=(p * (1 - p)).flatten(), minlength=n_trees * leaves)
+            node = _route(xb_t, node, feat, cut, split)
+            node_test = _route(xb_test_t, node_test, feat, cut, split)
+        idx = (torch.arange(n_trees)[:, None] * leaves + node).reshape(-1)
+        num = torch.bincount(idx, weights=resid.reshape(-1), minlength=n_trees * leaves)
+        den = torch.bincount(idx, weights=(p * (1 - p)).reshape(-1), minlength=n_trees * leaves)
         num = num * scale.repeat_interleave(leaves)
         ok = den.abs() > 1e-150
         value = torch.where(ok, num / torch.where(ok, den, 1.0), 0.0).reshape(n_trees, leaves)
-        raw = raw + learning_rate * value.gather(1, node.T).T
-        raw_test = raw_test + learning_rate * value.gather(1, node_test.T).T
+        raw = raw + learning_rate * value.gather(1, node)
+        raw_test = raw_test + learning_rate * value.gather(1, node_test)
 
     def accuracy(r, y):
         out = []
         for k, (g, binary) in enumerate(groups):
-            pred = (r[:, g][:, 0] > 0).long() if binary else r[:, g].argmax(1)
+            pred = (r[g][0] > 0).long() if binary else r[g].argmax(0)
             out.append(float((pred == y[:, k]).to(torch.float64).mean()))
         return out
 
