@@ -8,8 +8,8 @@ over all points, one minus it is ``IRS[i, k]``. Each latent keeps its best facto
 the score is their average weighted by the latents' largest deviations. Factors are
 histogram-discretised (20 bins) as in disentanglement_lib; constant latents are dropped.
 
-Batched: per factor, one sort groups every (value, latent) column at once; the
-quantile is numpy's linear interpolation.
+Batched: per factor, every group and latent at once (a padded tensor and one
+``topk``); the quantile is numpy's linear interpolation.
 
 Invariances: permuting latents, shifting them, and rescaling all of them by one
 common factor (each latent's IRS is scale-free, but the average weights latents by
@@ -41,10 +41,13 @@ def group_quantile(values: torch.Tensor, groups: torch.Tensor, n_groups: int,
                    q: float) -> torch.Tensor:
     """Per-group, per-column ``q``-quantile (linear interpolation, like numpy).
 
+    The groups are laid out in a dense (n_groups, largest group, n_columns) tensor
+    padded with -inf; one ``topk`` along the group axis then yields the two order
+    statistics the quantile interpolates between (for q = 0.99 only the top 1%).
+
     Parameters
     ----------
     values : Tensor (n, m)
-        Non-negative values (e.g. absolute deviations).
     groups : LongTensor (n,) with labels 0..n_groups-1, every group non-empty.
 
     Examples
@@ -54,18 +57,20 @@ def group_quantile(values: torch.Tensor, groups: torch.Tensor, n_groups: int,
     >>> group_quantile(v, torch.tensor([0, 0, 0, 1, 1]), 2, 0.5).flatten().tolist()
     [2.0, 15.0]
     """
-    # one sort per column of the key "group + value scaled into [0, 0.5]": groups come
-    # out in order, values sorted within each group
-    span = values.abs().max().clamp_min(torch.finfo(values.dtype).tiny)
-    key = groups.to(values.dtype)[None, :] + values.T / (2 * span)
-    order = torch.sort(key, dim=1).indices
-    vals = torch.gather(values.T, 1, order)  # (m, n)
+    order = torch.argsort(groups, stable=True)
+    g = groups[order]
     counts = torch.bincount(groups, minlength=n_groups)
     starts = torch.cumsum(counts, 0) - counts
-    pos = q * (counts - 1).to(values.dtype)
-    lo, hi = pos.floor().long(), pos.ceil().long()
-    frac = (pos - lo.to(values.dtype))[:, None]
-    v_lo, v_hi = vals[:, starts + lo].T, vals[:, starts + hi].T
+    dense = torch.full((n_groups, int(counts.max()), values.shape[1]), -torch.inf,
+                       dtype=values.dtype, device=values.device)
+    dense[g, torch.arange(len(g), device=g.device) - starts[g]] = values[order]
+    pos = q * (counts - 1).to(values.dtype)  # ascending position within each group
+    rank_lo = counts - 1 - pos.floor().long()  # the same order statistics counted
+    rank_hi = counts - 1 - pos.ceil().long()   # from the top (0 = the largest)
+    top = torch.topk(dense, int(rank_lo.max()) + 1, dim=1).values
+    rows = torch.arange(n_groups, device=values.device)
+    v_lo, v_hi = top[rows, rank_lo], top[rows, rank_hi]
+    frac = (pos - pos.floor())[:, None]
     return v_lo + frac * (v_hi - v_lo)
 
 
