@@ -4,6 +4,7 @@ import hashlib
 import json
 import os
 import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -183,3 +184,53 @@ def test_save_checkpoint_roundtrip_and_no_temp_files(tmp_path):
     groups, state = load_checkpoint(tmp_path)
     assert groups["a"]["x"].tolist() == [0, 1, 2, 3, 4] and state == {"step": 2}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-00000002.safetensors", MANIFEST]
+
+
+def test_the_jupyter_stop_button_saves_and_resume_matches(tmp_path):
+    """A real kernel, interrupted the way JupyterLab's stop button does it."""
+    from jupyter_client.manager import start_new_kernel
+
+    marker = tmp_path / "running"
+    code = f"""
+import time, torch, workbench as wb
+from workbench.datasets import Digits
+from workbench.latents import VAE, train
+torch.set_num_threads(1)
+wb.seed_everything(0)
+def slowly(step, terms):
+    if step == 3:
+        open(r"{marker}", "w").close()
+    time.sleep(0.05)
+train(VAE((1, 32, 32), latent_dim=3, device="cpu"), Digits(), steps=10_000, batch_size={BATCH},
+      lr=3e-3, seed=5, checkpoint_dir=r"{tmp_path / 'ckpt'}", checkpoint_every=10_000,
+      progress=False, callback=slowly)
+"""
+    km, kc = start_new_kernel(kernel_name="python3")
+    try:
+        msg_id = kc.execute(code)
+        deadline = time.time() + 120
+        while not marker.exists() and time.time() < deadline:
+            time.sleep(0.1)
+        assert marker.exists(), "training did not start in the kernel"
+        km.interrupt_kernel()
+        while True:
+            reply = kc.get_shell_msg(timeout=60)
+            if reply["parent_header"].get("msg_id") == msg_id:
+                break
+        assert reply["content"]["status"] == "error"
+        assert reply["content"]["ename"] == "KeyboardInterrupt"
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    _, state = load_checkpoint(tmp_path / "ckpt")
+    k = state["step"]
+    assert 3 <= k < 10_000
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        resumed = _run(tmp_path / "ckpt", steps=k + 2)
+        straight = _run(tmp_path / "straight", steps=k + 2)
+    finally:
+        torch.set_num_threads(threads)
+    assert _same_weights(resumed.model, straight.model)
+    assert resumed.history == straight.history
