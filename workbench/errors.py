@@ -52,9 +52,16 @@ def did_you_mean(name: str, known: Iterable[str]) -> str | None:
     'cancer'
     >>> did_you_mean("zzz", ["smoking", "cancer"]) is None
     True
+    >>> did_you_mean("X", ["x", "y"])  # case is forgiven
+    'x'
     """
-    matches = difflib.get_close_matches(str(name), [str(k) for k in known], n=1, cutoff=0.6)
-    return matches[0] if matches else None
+    known = [str(k) for k in known]
+    matches = difflib.get_close_matches(str(name), known, n=1, cutoff=0.6)
+    if matches:
+        return matches[0]
+    by_lower = {k.lower(): k for k in known}
+    matches = difflib.get_close_matches(str(name).lower(), list(by_lower), n=1, cutoff=0.6)
+    return by_lower[matches[0]] if matches else None
 
 
 class UnknownVariableError(WorkbenchInputError, KeyError):

@@ -9,6 +9,6 @@ from workbench.graphs.draw import draw_graph, figure_to_png, layout
 
 __all__ = [
     "ADMG", "admg", "ancestors", "as_admg", "check_nodes", "children", "dag",
-    "descendants", "d_separated", "mutilate", "nodes_of", "parents",
-    "topological_order", "validate", "would_create_cycle",
+    "descendants", "d_separated", "draw_graph", "figure_to_png", "layout", "mutilate",
+    "nodes_of", "parents", "topological_order", "validate", "would_create_cycle",
 ]
