@@ -10,6 +10,13 @@ ARTIFACTS = ROOT / "tests" / "artifacts"
 NOTEBOOK_RUNS = ARTIFACTS / "notebook_runs"
 
 
+def pytest_sessionstart(session):
+    """Forget notebook runs of earlier sessions (in the controlling process only)."""
+    if not hasattr(session.config, "workerinput") and NOTEBOOK_RUNS.exists():
+        for old in NOTEBOOK_RUNS.glob("*.json"):
+            old.unlink()
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     """Print each executed notebook's wall time and peak memory at the end of the run."""
     runs = sorted(NOTEBOOK_RUNS.glob("*.json")) if NOTEBOOK_RUNS.exists() else []
