@@ -48,9 +48,15 @@ def histogram_discretize(x: torch.Tensor, bins: int = 20) -> torch.Tensor:
     steps = torch.arange(bins + 1, dtype=x.dtype, device=x.device)
     edges = steps[None, :] * step[:, None] + lo[:, None]  # numpy.linspace's formula
     edges[:, -1] = hi
-    left = edges[:, :-1].contiguous()  # (n_columns, bins)
-    index = torch.searchsorted(left, x.T.contiguous(), right=True)  # digitize: 1..bins
-    return (index - 1).T
+    left = edges[:, :-1].contiguous()  # (n_columns, bins): numpy.digitize's edges
+    xt = x.T
+    # the bin is the last left edge <= x; arithmetic gives it up to one bin of round-off,
+    # and one comparison with the exact edges on either side settles it
+    guess = ((xt - lo[:, None]) / step[:, None]).floor().long().clamp(0, bins - 1)
+    guess = guess - (xt < left.gather(1, guess)).long()
+    up = (guess + 1).clamp(max=bins - 1)
+    guess = guess + ((guess + 1 < bins) & (xt >= left.gather(1, up))).long()
+    return guess.T
 
 
 def _label_counts(labels: torch.Tensor) -> int:

@@ -60,7 +60,7 @@ def encode_labels(factors: torch.Tensor) -> tuple[torch.Tensor, list[int]]:
     """
     labels, sizes = [], []
     for j in range(factors.shape[1]):
-        _, inverse = torch.unique(factors[:, j], return_inverse=True)
+        inverse = _relabel(factors[:, j])
         n_values = int(inverse.max()) + 1
         if n_values < 2:
             raise ConstantFactorError(
@@ -70,6 +70,16 @@ def encode_labels(factors: torch.Tensor) -> tuple[torch.Tensor, list[int]]:
         labels.append(inverse)
         sizes.append(n_values)
     return torch.stack(labels, dim=1), sizes
+
+
+def _relabel(column: torch.Tensor) -> torch.Tensor:
+    """Rank of each value among the column's distinct values (0, 1, ...)."""
+    lo, hi = column.min(), column.max()
+    if hi - lo < 4 * len(column) and bool((column == column.round()).all()):
+        shifted = (column - lo).long()  # small integer codes: counting, no sort
+        present = torch.bincount(shifted) > 0
+        return (torch.cumsum(present, 0) - 1)[shifted]
+    return torch.unique(column, return_inverse=True)[1]
 
 
 def check_codes_factors(codes, factors, factor_bins: int | None = None,
