@@ -232,8 +232,11 @@ class InterventionPanel(widgets.VBox):
         g = mutilate(self.scm.graph, list(self.interventions))
         marks = {**{v: "#f9cb9c" for v in self.interventions}, self.outcome: "#9fc5e8"}
         fig, ax = plt.subplots(figsize=(3.6, 2.6))
+        # The drawing depends only on which variables are cut, not on their values, so
+        # it is redrawn when that set changes and its title names no values.
+        cut = ", ".join(sorted(self.interventions))
         draw_graph(g, ax=ax, pos=self._pos, highlight_nodes=marks,
-                   title=describe_interventions(self.interventions))
+                   title=f"graph under do({cut})" if cut else "observational graph")
         self.graph_image.value = _png(fig)
 
     def _update(self):
