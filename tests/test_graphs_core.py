@@ -195,3 +195,14 @@ def test_d_separation_is_symmetric_and_parents_screen_off_non_descendants(g, dat
         rest = [n for n in nodes if n not in (x, y)]
         z = set(data.draw(st.lists(st.sampled_from(rest), unique=True))) if rest else set()
         assert d_separated(g, x, y, z) == d_separated(g, y, x, z)
+
+
+@pytest.mark.parametrize("bad", [[("a",)], ["ab"], ["abc"], [("a", "b", "c")], [1]])
+def test_malformed_edges_are_a_typed_error(bad):
+    from workbench.errors import GraphError
+    from workbench.graphs import admg, dag
+
+    with pytest.raises(GraphError, match="pair"):
+        dag(bad)
+    with pytest.raises(GraphError, match="pair"):
+        admg(bidirected=bad)

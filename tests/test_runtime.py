@@ -97,3 +97,17 @@ def test_describe_reports_versions_and_device():
     info = runtime.describe()
     assert info["torch"].startswith("2.")
     assert info["device"] in {"cpu", "cuda"}
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_cuda_asked_as_an_argument_does_not_blame_the_environment(monkeypatch):
+    monkeypatch.delenv("WORKBENCH_DEVICE", raising=False)
+    with pytest.raises(errors.DeviceUnavailableError) as info:
+        runtime.device("cuda")
+    assert "as an argument" in str(info.value) and "WORKBENCH_DEVICE" not in str(info.value)
+
+
+def test_nonsense_in_the_environment_variable_names_it(monkeypatch):
+    monkeypatch.setenv("WORKBENCH_DEVICE", "gpu")
+    with pytest.raises(errors.WorkbenchInputError, match="WORKBENCH_DEVICE"):
+        runtime.device()

@@ -34,19 +34,23 @@ __all__ = ["device", "set_device", "using_device", "seed_everything", "describe"
 _override: torch.device | None = None
 
 
-def _resolve(requested: str | torch.device) -> torch.device:
+def _resolve(requested: str | torch.device, source: str = "argument") -> torch.device:
+    where = ("by the WORKBENCH_DEVICE environment variable" if source == "env"
+             else "as an argument")
+    fix = ("unset WORKBENCH_DEVICE (or set it to 'cpu') to let the workbench choose"
+           if source == "env" else "use device('cpu'), or device() to let the workbench choose")
     try:
         dev = torch.device(requested)
     except (RuntimeError, TypeError) as exc:
         raise WorkbenchInputError(
-            f"Cannot understand device {requested!r}: use 'cpu', 'cuda' or 'cuda:N'."
+            f"Cannot understand device {requested!r} (given {where}): "
+            "use 'cpu', 'cuda' or 'cuda:N'."
         ) from exc
     if dev.type == "cuda":
         if not torch.cuda.is_available():
             raise DeviceUnavailableError(
-                f"Device {requested!r} was requested but this machine has no CUDA GPU "
-                "(torch.cuda.is_available() is False). Use device('cpu'), or unset "
-                "WORKBENCH_DEVICE to let the workbench choose."
+                f"Device {requested!r} was requested {where} but this machine has no CUDA "
+                f"GPU (torch.cuda.is_available() is False): {fix}."
             )
         if dev.index is not None and dev.index >= torch.cuda.device_count():
             raise DeviceUnavailableError(
@@ -79,7 +83,7 @@ def device(requested: str | torch.device | None = None) -> torch.device:
         return _override
     env = os.environ.get("WORKBENCH_DEVICE", "").strip()
     if env:
-        return _resolve(env)
+        return _resolve(env, source="env")
     return torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
 
 

@@ -125,6 +125,18 @@ def validate(graph) -> None:
         )
 
 
+def _edge_list(edges, what: str = "edge") -> list[tuple[Node, Node]]:
+    """Check that every edge is a pair ``(source, target)``; return them as a list."""
+    checked = []
+    for edge in edges:
+        if isinstance(edge, (str, bytes)) or not isinstance(edge, (tuple, list)) or len(edge) != 2:
+            raise GraphError(
+                f"Each {what} must be a pair (source, target), like ('x', 'y'); got {edge!r}."
+            )
+        checked.append(tuple(edge))
+    return checked
+
+
 def dag(edges: Iterable[tuple[Node, Node]] = (), nodes: Iterable[Node] = ()) -> nx.DiGraph:
     """Build and validate a DAG from an edge list (and optional isolated nodes).
 
@@ -134,10 +146,14 @@ def dag(edges: Iterable[tuple[Node, Node]] = (), nodes: Iterable[Node] = ()) -> 
     Traceback (most recent call last):
     ...
     workbench.errors.CycleError: The graph has a directed cycle a -> b -> a; ...
+    >>> dag(["ab"])
+    Traceback (most recent call last):
+    ...
+    workbench.errors.GraphError: Each edge must be a pair (source, target), like ('x', 'y'); got 'ab'.
     """
     g = nx.DiGraph()
     g.add_nodes_from(nodes)
-    g.add_edges_from(edges)
+    g.add_edges_from(_edge_list(edges))
     validate(g)
     return g
 
@@ -147,9 +163,9 @@ def admg(directed: Iterable[tuple[Node, Node]] = (), bidirected: Iterable[tuple[
     """Build and validate an ADMG from directed and bidirected edge lists."""
     d = nx.DiGraph()
     d.add_nodes_from(nodes)
-    d.add_edges_from(directed)
+    d.add_edges_from(_edge_list(directed))
     b = nx.Graph()
-    b.add_edges_from(bidirected)
+    b.add_edges_from(_edge_list(bidirected, "bidirected edge"))
     g = ADMG(d, b)
     validate(g)
     return g
