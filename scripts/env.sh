@@ -2,9 +2,10 @@
 # Create (or refresh) the project's virtual environment in .venv, then print its python.
 # Used by scripts/lab.sh and scripts/test.sh; safe to run again (it skips what is done).
 #
-# torch is installed first, pinned through constraints.txt to its CPU build; asking pip
-# for an open torch range on a fresh machine would pull a multi-GB CUDA build instead.
-# For a GPU, see "Using a GPU" in README.md.
+# torch is installed first, pinned through constraints.txt (torch==2.13.0); asking pip for
+# an open torch range would pull the newest release instead. On Linux, PyPI's torch wheel
+# is the CUDA build (several GB): set TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
+# to take the CPU build from PyTorch's own index. For a GPU, see "Using a GPU" in README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,8 +32,14 @@ fi
 if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$(stamp_of)" ]; then
   echo "Installing the workbench and its dependencies (about a minute) ..." >&2
   "$VENV/bin/python" -m pip install --quiet --upgrade pip >&2
-  "$VENV/bin/python" -m pip install --quiet -c constraints.txt "torch==2.13.0" >&2
+  "$VENV/bin/python" -m pip install --quiet -c constraints.txt \
+    ${TORCH_INDEX_URL:+--index-url "$TORCH_INDEX_URL"} "torch==2.13.0" >&2
   "$VENV/bin/python" -m pip install --quiet -c constraints.txt -e ".[$EXTRAS]" >&2
+  # Keep JupyterLab's "news" pop-up from covering the first notebook a learner opens.
+  settings="$VENV/share/jupyter/lab/settings"
+  mkdir -p "$settings"
+  echo '{"@jupyterlab/apputils-extension:notification": {"fetchNews": "false"}}' \
+    > "$settings/overrides.json"
   stamp_of > "$STAMP"
 fi
 echo "$VENV/bin/python"
