@@ -14,7 +14,7 @@ is shared):
   at least 97 % of pixels equal (the two rasterise edges differently).
 - ``notebook`` (skipped with ``--quick``): 06_vae_latents run top to bottom by
   ``workbench.devtools.notebooks.run_notebook`` (one thread, kernel pinned to one CPU,
-  as on Binder), against the DESIGN.md budget of 300 s; ``agree`` is "ran without
+  as on Binder), against the docs/DESIGN.md budget of 300 s; ``agree`` is "ran without
   error and peak kernel memory under 1 GB" (the peak is in notes). Without the
   one-thread setting, on this shared 2-core machine, the same notebook took 200 s and
   903 MB: torch's two threads fight other processes for the cores.
@@ -166,7 +166,7 @@ def bench_notebook():
         return None
     run = run_notebook(path, one_thread=True, pin_one_cpu=True)
     return _row("notebook", "06_vae_latents top to bottom, one thread on one CPU", run.wall_s,
-                "budget (DESIGN.md)", 300.0, run.ok and run.peak_mb < 1024,
+                "budget (docs/DESIGN.md)", 300.0, run.ok and run.peak_mb < 1024,
                 f"peak kernel memory {run.peak_mb:.0f} MB (budget 1024 MB); wall time includes "
                 f"kernel start; ran {'ok' if run.ok else 'with an error'}")
 

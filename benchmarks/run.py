@@ -8,7 +8,7 @@ Two parts:
 
 1. Notebooks: each notebook in notebooks/ executed in a fresh kernel pinned to one CPU
    with one thread (as on Binder), its wall time and peak memory set against the budgets
-   of DESIGN.md (5 minutes and 1 GB each; 30 minutes for the whole curriculum).
+   of docs/DESIGN.md (5 minutes and 1 GB each; 30 minutes for the whole curriculum).
 2. Areas: every ``benchmarks/bench_<area>.py`` module's ``run(quick)`` rows, each timing
    our implementation and its peer in the same run and reporting the ratio.
 
@@ -89,7 +89,7 @@ def write_report(notebooks: list[dict], areas: dict[str, tuple[list[dict], str]]
         lines += [
             "## Notebooks (fresh kernel, one CPU core, one thread)",
             "",
-            f"Budgets (DESIGN.md): {BUDGET_SECONDS} s and {BUDGET_MB} MB per notebook; "
+            f"Budgets (docs/DESIGN.md): {BUDGET_SECONDS} s and {BUDGET_MB} MB per notebook; "
             f"{CURRICULUM_BUDGET_S} s for the whole curriculum.",
             "",
             "| notebook | wall s | peak MB | ran | within budget |",

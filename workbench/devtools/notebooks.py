@@ -1,7 +1,7 @@
 """Execute a notebook top to bottom in a fresh kernel, measuring time and peak memory.
 
 Used by the test suite (every notebook must run) and by the benchmark report (each
-notebook against the budgets in DESIGN.md). Needs the test extra (nbclient, psutil).
+notebook against the budgets in docs/DESIGN.md). Needs the test extra (nbclient, psutil).
 
 The peak memory is the kernel process's resident-set high-water mark (``VmHWM`` in
 ``/proc/<pid>/status`` on Linux), read just before the kernel shuts down, so short
@@ -18,8 +18,8 @@ from pathlib import Path
 
 __all__ = ["NotebookRun", "run_notebook", "find_notebooks", "BUDGET_SECONDS", "BUDGET_MB"]
 
-BUDGET_SECONDS = 5 * 60  # DESIGN.md: each notebook in at most 5 minutes on one core
-BUDGET_MB = 1024  # DESIGN.md: peak memory under 1 GB per kernel
+BUDGET_SECONDS = 5 * 60  # docs/DESIGN.md: each notebook in at most 5 minutes on one core
+BUDGET_MB = 1024  # docs/DESIGN.md: peak memory under 1 GB per kernel
 
 
 @dataclass
