@@ -64,21 +64,25 @@ def ref_factor_vae(process, encode, batch_size, num_train, num_eval, num_var, th
 
 # --- agreement with the reference protocols ---------------------------------------------------
 
+# the two draw different random batches: compare within about 3 standard errors
+AGREE = dict(num_train=2000, num_eval=1500)
+
+
 @pytest.mark.parametrize("kind", ["disentangled", "rotated"])
 def test_beta_vae_score_agrees_with_reference_loop(kind):
     process = SyntheticProcess(kind, noise=0.05, seed=3)
-    ours = metrics.beta_vae_score(process, identity, batch_size=16, seed=0, **SMALL)
-    ref = ref_beta_vae(process, identity, 16, seed=0, **SMALL)
-    assert ours.score == pytest.approx(ref, abs=0.04)
+    ours = metrics.beta_vae_score(process, identity, batch_size=16, seed=0, **AGREE)
+    ref = ref_beta_vae(process, identity, 16, seed=0, **AGREE)
+    assert ours.score == pytest.approx(ref, abs=0.05)
 
 
 @pytest.mark.parametrize("kind", ["disentangled", "rotated"])
 def test_factor_vae_score_agrees_with_reference_loop(kind):
     process = SyntheticProcess(kind, noise=0.05, seed=3)
     ours = metrics.factor_vae_score(process, identity, batch_size=16, num_variance_estimate=2000,
-                                    seed=0, **SMALL)
-    ref = ref_factor_vae(process, identity, 16, num_var=2000, threshold=0.05, seed=0, **SMALL)
-    assert ours.score == pytest.approx(ref, abs=0.04)
+                                    seed=0, **AGREE)
+    ref = ref_factor_vae(process, identity, 16, num_var=2000, threshold=0.05, seed=0, **AGREE)
+    assert ours.score == pytest.approx(ref, abs=0.05)
 
 
 # --- behaviour ----------------------------------------------------------------------------------

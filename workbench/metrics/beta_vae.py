@@ -41,11 +41,11 @@ PUBLISHED = {"batch_size": 64, "num_train": 10_000, "num_eval": 5_000}
 
 
 def beta_vae_features(sampler, encode: Callable, num_points: int, batch_size: int,
-                      generator: torch.Generator, max_batch: int = 8192):
+                      generator: torch.Generator, max_batch: int = 4096):
     """``(features, labels)``: ``num_points`` BetaVAE training points.
 
     Each sampler and encoder call handles at most ``max_batch`` observations
-    (8192 images of 64x64 floats are 134 MB).
+    (4096 images of 64x64 floats are 67 MB).
     """
     chunk = max(1, max_batch // (2 * batch_size))
     k_all = torch.randint(sampler.num_factors, (num_points,), generator=generator)
@@ -67,7 +67,7 @@ def beta_vae_features(sampler, encode: Callable, num_points: int, batch_size: in
 
 def beta_vae_score(sampler, encode: Callable, *, batch_size: int = 64,
                    num_train: int = 10_000, num_eval: int = 5_000, seed: int = 0,
-                   max_batch: int = 8192) -> MetricResult:
+                   max_batch: int = 4096) -> MetricResult:
     """BetaVAE score of ``encode`` on the data set ``sampler``.
 
     Parameters
@@ -82,7 +82,7 @@ def beta_vae_score(sampler, encode: Callable, *, batch_size: int = 64,
         Training and evaluation points of the classifier.
     seed : int
         Seeds the sampling (a ``torch.Generator``) and the classifier.
-    max_batch : int, default 8192
+    max_batch : int, default 4096
         Most observations rendered and encoded in one call (memory, not statistics;
         it changes the order of random draws, so it is recorded).
     """

@@ -45,7 +45,7 @@ PUBLISHED = {"batch_size": 64, "num_train": 10_000, "num_eval": 5_000,
 
 def factor_vae_votes(sampler, encode: Callable, num_votes: int, batch_size: int,
                      global_var: torch.Tensor, active: torch.Tensor,
-                     generator: torch.Generator, max_batch: int = 8192) -> torch.Tensor:
+                     generator: torch.Generator, max_batch: int = 4096) -> torch.Tensor:
     """Vote counts, shape (n_factors, n_active_latents); ``max_batch`` observations a call."""
     chunk = max(1, max_batch // batch_size)
     n_factors, n_active = sampler.num_factors, int(active.sum())
@@ -67,7 +67,7 @@ def factor_vae_votes(sampler, encode: Callable, num_votes: int, batch_size: int,
 def factor_vae_score(sampler, encode: Callable, *, batch_size: int = 64,
                      num_train: int = 10_000, num_eval: int = 5_000,
                      num_variance_estimate: int = 10_000, prune_threshold: float = 0.05,
-                     seed: int = 0, max_batch: int = 8192) -> MetricResult:
+                     seed: int = 0, max_batch: int = 4096) -> MetricResult:
     """FactorVAE score of ``encode`` on the data set ``sampler``.
 
     Parameters
@@ -84,7 +84,7 @@ def factor_vae_score(sampler, encode: Callable, *, batch_size: int = 64,
         Latents with global standard deviation below this are dropped.
     seed : int
         Seeds the sampling.
-    max_batch : int, default 8192
+    max_batch : int, default 4096
         Most observations rendered and encoded in one call (memory, not statistics;
         it changes the order of random draws, so it is recorded).
     """

@@ -86,8 +86,12 @@ def sample_fixed(sampler, factor_index: int, batch_size: int, generator: torch.G
 
 
 def encode_in_batches(encode: Callable, observations: torch.Tensor,
-                      batch_size: int = 4096) -> torch.Tensor:
-    """Codes of ``observations`` as a 2-D float64 tensor, encoded in chunks, no grad."""
+                      batch_size: int = 512) -> torch.Tensor:
+    """Codes of ``observations`` as a 2-D float64 tensor, encoded in chunks, no grad.
+
+    Chunks of 512 keep a convolutional encoder's activations small (its first layer
+    on 4096 images of 64x64 would take over 500 MB).
+    """
     with torch.no_grad():
         parts = [encode(observations[i:i + batch_size])
                  for i in range(0, observations.shape[0], batch_size)]
