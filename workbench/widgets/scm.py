@@ -369,4 +369,6 @@ class CounterfactualPanel(widgets.VBox):
                         f"<td>{cell(r.counterfactual[v], v)}</td><td>{noise(r.noise['U_' + v])}</td></tr>")
         head = ("<tr><th>variable</th><th>factual</th><th>counterfactual "
                 f"do({html.escape(self.target)}={self.value:g})</th><th>abducted noise u</th></tr>")
-        return f"<table>{head}{''.join(rows)}</table>"
+        style = ("<style>.wb-cf td, .wb-cf th {padding: 2px 14px; text-align: right;}"
+                 ".wb-cf th {border-bottom: 1px solid #999;}</style>")
+        return f"{style}<table class='wb-cf'>{head}{''.join(rows)}</table>"
