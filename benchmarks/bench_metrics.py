@@ -15,10 +15,10 @@ latents, in the same run, with torch, BLAS and OpenMP limited to one thread:
   within 0.02.
 - ``factor_vae`` and ``beta_vae``: end to end on a synthetic data set (factors ->
   64-d observations through a fixed random map) with a small MLP encoder, at the
-  published sizes (quick: 1,000 / 500); ours (batched sampling and encoding) vs the
+  published sizes (quick: 3,000 / 1,500); ours (batched sampling and encoding) vs the
   reference loop (one sampler and encoder call per training point). ``agree``: scores
-  within 0.03 (quick: 0.06), about two standard errors, as the two draw different
-  random batches. With image rendering and a
+  within 0.03 (quick: 0.08), as the two draw different random batches (at 3,000 points
+  the BetaVAE score itself moves by up to 0.13 between seeds, on both sides). With image rendering and a
   convolutional encoder both sides spend most of their time there, and the ratio shrinks.
 
     python benchmarks/bench_metrics.py [--quick]
@@ -238,9 +238,11 @@ def dci_rows(quick):
 
 
 def protocol_rows(quick):
-    n_train, n_eval = (1000, 500) if quick else (10_000, 5_000)
-    n_var = 2000 if quick else 10_000
-    tol = 0.06 if quick else 0.03  # about 2 standard errors of the difference of accuracies
+    n_train, n_eval = (3000, 1500) if quick else (10_000, 5_000)
+    n_var = 3000 if quick else 10_000
+    # the two draw different batches; at 3,000 points the published BetaVAE estimator
+    # (an unscaled, 100-iteration logistic regression) moves by up to 0.13 between seeds
+    tol = 0.08 if quick else 0.03
     setups = [("MLP encoder on 64-d observations", ImageLikeProcess(), mlp_encoder()),
               ("codes observed directly (protocol cost only)",
                SyntheticProcess("mixed", DSPRITES, noise=0.05), lambda x: x)]
