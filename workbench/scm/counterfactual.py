@@ -43,7 +43,7 @@ from chirho.interventional.handlers import do as chirho_do
 from chirho.observational.handlers import condition as chirho_condition
 
 from workbench.errors import NonFiniteValueError, ShapeError, UnknownVariableError, WorkbenchInputError
-from workbench.scm.interventions import check_interventions
+from workbench.scm.interventions import all_finite, check_interventions
 from workbench.scm.model import SCM, noise_site
 from workbench.runtime import device as default_device
 
@@ -82,7 +82,7 @@ def _check_factual(scm: SCM, factual: Mapping) -> tuple[dict, int]:
         if n is not None and t.shape[0] != n:
             raise ShapeError(f"factual[{v!r}] has {t.shape[0]} units but another variable has {n}.")
         n = t.shape[0]
-        if not torch.isfinite(t.to(torch.get_default_dtype())).all():
+        if not all_finite(t):
             raise NonFiniteValueError(f"factual[{v!r}] contains NaN or infinity; drop or fix those units.")
         out[v] = t
     if scm.interventions:
@@ -103,6 +103,11 @@ def complete_units(scm: SCM, factual: Mapping, n_samples: int = 1, *,
     approximately, from ``particles`` prior draws per unit.
     """
     factual, n = _check_factual(scm, factual)
+    return _complete(scm, factual, n, n_samples, particles)
+
+
+def _complete(scm: SCM, factual: dict, n: int, n_samples: int, particles: int) -> dict[str, torch.Tensor]:
+    """:func:`complete_units` on already checked ``factual`` data of ``n`` units."""
     missing = [v for v in scm.variables if v not in factual]
     if not missing:
         return {v: x.repeat(n_samples) if n_samples > 1 else x for v, x in factual.items()}
@@ -176,10 +181,21 @@ def counterfactual(scm: SCM, factual: Mapping, do: Mapping, *, n_samples: int = 
     acts = check_interventions(do, scm.mechanisms, default_device())
     if not acts:
         raise WorkbenchInputError("do is empty: name at least one intervention, e.g. do={'x': 0.0}.")
-    units = complete_units(scm, checked, n_samples, particles=particles)
+    units = _complete(scm, checked, n, n_samples, particles)
     m = n_samples * n
     noise = abduct(scm, units)
     acts = {v: (a.expand(n).repeat(n_samples) if isinstance(a, torch.Tensor) else a) for v, a in acts.items()}
+    shape = lambda d: {v: _shape(x.expand(*x.shape[:-1], m), n_samples, n) for v, x in d.items()}  # noqa: E731
+    if method == "abduct" and not pyro.poutine.runtime._PYRO_STACK:
+        # Nobody is watching the sites: compute the same two worlds without handlers. The
+        # factual world is the program with the abducted noise; the counterfactual world
+        # reruns only the variables an intervention reaches, with the same noise.
+        with torch.no_grad():
+            u = {v: noise[noise_site(v)] for v in scm.variables}
+            fact = scm._direct(m, {}, u)
+            cf = scm._direct(m, acts, u, reuse=fact)
+        return CounterfactualResult(shape(fact), shape(cf),
+                                    {k: _shape(x, n_samples, n) for k, x in noise.items()})
     Handler = MultiWorldCounterfactual if worlds == "multi" else TwinWorldCounterfactual
     with torch.no_grad(), pyro.validation_enabled(False), Handler(first_available_dim=-2):
         if method == "abduct":
@@ -198,7 +214,6 @@ def counterfactual(scm: SCM, factual: Mapping, do: Mapping, *, n_samples: int = 
 
         fact = {v: world(x, 0) for v, x in values.items()}
         cf = {v: world(x, 1) for v, x in values.items()}
-    shape = lambda d: {v: _shape(x.expand(*x.shape[:-1], m), n_samples, n) for v, x in d.items()}  # noqa: E731
     return CounterfactualResult(shape(fact), shape(cf),
                                 {k: _shape(u, n_samples, n) for k, u in noise.items()})
 

@@ -55,6 +55,23 @@ class Transform:
         return self.fn(value)
 
 
+def all_finite(t: torch.Tensor) -> bool:
+    """Whether every entry of ``t`` is finite (no NaN, no infinity).
+
+    Integers always are. For floats one sum is checked first (a NaN or infinity
+    anywhere makes the sum non-finite); only when it is not finite, which a sum of
+    huge finite values can also be, are the entries checked one by one.
+
+    Examples
+    --------
+    >>> all_finite(torch.tensor([1.0, 3e38, 3e38])), all_finite(torch.tensor([1.0, float("nan")]))
+    (True, False)
+    """
+    if not (t.is_floating_point() or t.is_complex()):
+        return True
+    return bool(torch.isfinite(t.sum())) or bool(torch.isfinite(t).all())
+
+
 def _check_value(name, value, mechanism, device):
     if isinstance(value, (Shift, Transform)):
         if isinstance(value, Shift):
@@ -78,7 +95,7 @@ def _check_value(name, value, mechanism, device):
             f"do({name}=...) got shape {tuple(t.shape)}; give a scalar or a 1-D tensor "
             "with one value per unit."
         )
-    if not torch.isfinite(t.to(torch.get_default_dtype())).all():
+    if not all_finite(t):
         raise NonFiniteValueError(f"do({name}=...) got a NaN or infinite value; use finite numbers.")
     if mechanism.cardinality is not None:
         k = mechanism.cardinality

@@ -38,6 +38,7 @@ from typing import Iterable, Mapping
 import networkx as nx
 import pyro
 import torch
+from pyro.distributions.torch_distribution import TorchDistributionMixin
 from chirho.interventional.handlers import do as chirho_do
 
 from workbench.errors import (
@@ -45,7 +46,7 @@ from workbench.errors import (
 )
 from workbench.graphs.core import ADMG, dag, topological_order
 from workbench.runtime import device as default_device
-from workbench.scm.interventions import check_interventions
+from workbench.scm.interventions import all_finite, check_interventions
 from workbench.scm.mechanisms import Mechanism, NotInvertibleError
 
 __all__ = ["SCM", "noise_site"]
@@ -111,6 +112,8 @@ class SCM:
         for v in self._graph.nodes:
             self._graph.nodes[v]["latent"] = v in self._latent
         self._order = topological_order(self._graph)
+        self._bare_noise = all(isinstance(m.noise(), TorchDistributionMixin) and m.noise().batch_shape == ()
+                               for m in self._mechanisms.values())
         self._interventions = MappingProxyType(check_interventions(interventions or {}, self._mechanisms))
         self._observations = MappingProxyType(self._check_observations(observations or {}))
         self.name = name
@@ -227,7 +230,7 @@ class SCM:
             if t.dim() > 1:
                 raise ShapeError(f"Observation of {v!r} has shape {tuple(t.shape)}; give a scalar "
                                  "or one value per unit.")
-            if not torch.isfinite(t.to(torch.get_default_dtype())).all():
+            if not all_finite(t):
                 raise NonFiniteValueError(f"Observation of {v!r} contains NaN or infinity.")
             out[v] = t
         return out
@@ -257,6 +260,40 @@ class SCM:
         n = _check_units(n)
         with chirho_do(actions=self._actions(n)):
             return self._program(n, explicit_noise)
+
+    def _runs_bare(self) -> bool:
+        """Whether :meth:`sample` may skip Pyro: no handler is active around the call
+        (nobody could see or change a site) and every noise is a scalar Pyro distribution
+        (so drawing it by hand reproduces what ``pyro.plate`` would draw)."""
+        return not pyro.poutine.runtime._PYRO_STACK and self._bare_noise
+
+    def _direct(self, n: int, acts: Mapping, noise: Mapping | None = None,
+                reuse: Mapping | None = None) -> dict[str, torch.Tensor]:
+        """The explicit-noise program without Pyro: the same values, draws and order.
+
+        Noise is drawn as the plate would (the noise distribution expanded to ``(n,)`` and
+        called), or taken from ``noise`` (``{variable: u}``); an intervened variable gets
+        what ChiRho's ``do`` would give it: the value itself, or ``action(natural value)``.
+        With ``reuse`` (the values of another run with the same noise), variables that no
+        action reaches are copied from it instead of recomputed.
+        """
+        values: dict[str, torch.Tensor] = {}
+        touched: set = set()
+        for v in self._order:
+            mech = self._mechanisms[v]
+            if reuse is not None:
+                if v not in acts and touched.isdisjoint(mech.parents):
+                    values[v] = reuse[v]
+                    continue
+                touched.add(v)
+            u = noise[v] if noise is not None else mech.noise().expand((n,))()
+            value = mech.call_columns([values[p] for p in mech.parents], u)
+            a = acts.get(v)
+            if a is not None:
+                value = a(value) if callable(a) else a
+                value = value[-1] if isinstance(value, tuple) else value
+            values[v] = value
+        return values
 
     def _program(self, n: int, explicit_noise: bool) -> dict[str, torch.Tensor]:
         values: dict[str, torch.Tensor] = {}
@@ -297,6 +334,8 @@ class SCM:
         with torch.no_grad(), pyro.validation_enabled(False):
             if self._observations:
                 values = self._posterior_sample(n, particles or 20 * n)
+            elif self._runs_bare():  # same draws as the Pyro program, without per-site handlers
+                values = self._direct(n, self._actions(n))
             else:
                 values = self.model(n)
         keep = self._order if include_latent else self.observed
