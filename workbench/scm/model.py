@@ -37,6 +37,7 @@ from typing import Iterable, Mapping
 
 import networkx as nx
 import pyro
+import pyro.distributions as dist
 import torch
 from pyro.distributions.torch_distribution import TorchDistributionMixin
 from chirho.interventional.handlers import do as chirho_do
@@ -63,6 +64,18 @@ def _parent_tensor(values: Mapping[str, torch.Tensor], mech: Mechanism, n: int, 
         return torch.zeros(n, 0, device=dev)
     cols = torch.broadcast_tensors(*[values[p].to(torch.get_default_dtype()) for p in mech.parents])
     return torch.stack(cols, dim=-1)
+
+
+def _draw(noise: dist.Distribution, n: int) -> torch.Tensor:
+    """``n`` draws of ``noise``, exactly as ``pyro.sample`` inside ``pyro.plate`` would draw them.
+
+    The plate expands the distribution to ``(n,)`` and calls it. A normal is written out,
+    ``loc + eps * scale`` in place, with the same generator calls (fewer fresh tensors).
+    """
+    if type(noise) is dist.Normal:
+        eps = torch.empty(n, dtype=noise.loc.dtype, device=noise.loc.device).normal_()
+        return eps.mul_(noise.scale).add_(noise.loc)
+    return noise.expand((n,))()
 
 
 def _check_units(n) -> int:
@@ -286,7 +299,7 @@ class SCM:
                     values[v] = reuse[v]
                     continue
                 touched.add(v)
-            u = noise[v] if noise is not None else mech.noise().expand((n,))()
+            u = noise[v] if noise is not None else _draw(mech.noise(), n)
             value = mech.call_columns([values[p] for p in mech.parents], u)
             a = acts.get(v)
             if a is not None:
