@@ -266,7 +266,8 @@ def mlp(n_inputs: int, hidden: int = 8, *, seed: int = 0, scale: float = 1.0) ->
     w2 = torch.randn(hidden, generator=g) / hidden ** 0.5 * scale
 
     def f(pa: torch.Tensor) -> torch.Tensor:
-        h = torch.tanh(pa @ w1.to(pa.device, pa.dtype) + b1.to(pa.device, pa.dtype))
+        h = pa @ w1.to(pa.device, pa.dtype)  # (..., hidden): one fresh tensor, then in place
+        h = torch.tanh_(h.add_(b1.to(pa.device, pa.dtype)))
         return h @ w2.to(pa.device, pa.dtype)
 
     return f
