@@ -105,3 +105,18 @@ def test_bare_counterfactual_of_a_discrete_model_equals_the_chirho_worlds():
         for v, x in getattr(bare, part).items():
             assert torch.equal(x, getattr(handled, part)[v]), (part, v)
     assert bare.counterfactual["x1"].shape == (3, 300)
+
+
+def test_in_place_linear_arithmetic_equals_the_plain_formula():
+    g = torch.Generator().manual_seed(0)
+    a, b, u = (torch.randn(1000, generator=g) for _ in range(3))
+    world = torch.randn(2, 1000, generator=g)  # a parent with a world axis: the sum broadcasts
+    before = [t.clone() for t in (a, b, u, world)]
+    lg = LinearGaussian({"a": 0.7, "b": -1.3}, bias=0.25)
+    plain = (a * 0.7).add(b, alpha=-1.3) + 0.25
+    assert torch.equal(lg.mean_columns([a, b], u), plain)
+    assert torch.equal(lg.call_columns([a, b], u), plain + u)
+    with torch.no_grad():
+        assert torch.equal(lg.abduct_columns(plain + u, [a, b]), (plain + u) - plain)
+    assert torch.equal(lg.call_columns([a, world], u), (a * 0.7).add(world, alpha=-1.3) + 0.25 + u)
+    assert all(torch.equal(x, y) for x, y in zip((a, b, u, world), before))  # inputs untouched
