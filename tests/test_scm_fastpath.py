@@ -94,13 +94,13 @@ def test_bare_counterfactual_equals_the_chirho_worlds(kind, do, worlds):
 
 
 def test_bare_counterfactual_of_a_discrete_model_equals_the_chirho_worlds():
-    m = random_discrete_scm(5, n_categories=3, n_latent=0, seed=4)
-    units = m.sample(300, seed=5)
-    pyro.set_rng_seed(9)  # abduction of Gumbel noise samples; same seed, same noise
-    bare = counterfactual(m, units, {"x1": 2}, n_samples=3)
+    m = random_discrete_scm(5, n_categories=3, n_latent=1, seed=4)
+    units = m.sample(300, seed=5)  # the latent u0 is not observed: it is filled in first
+    pyro.set_rng_seed(9)  # filling in and abducting Gumbel noise sample; same seed, same draws
+    bare = counterfactual(m, units, {"x1": 2}, n_samples=3, particles=300)
     pyro.set_rng_seed(9)
     with pyro.poutine.block():
-        handled = counterfactual(m, units, {"x1": 2}, n_samples=3)
+        handled = counterfactual(m, units, {"x1": 2}, n_samples=3, particles=300)
     for part in ("factual", "counterfactual", "noise"):
         for v, x in getattr(bare, part).items():
             assert torch.equal(x, getattr(handled, part)[v]), (part, v)
