@@ -339,6 +339,11 @@ class SCM:
         Latent variables are left out unless ``include_latent=True``. A model with
         observations (see :meth:`condition`) is sampled by importance resampling
         from ``particles`` prior draws (default ``20 * n``).
+
+        Called with no Pyro handler active, the mechanisms are run directly in
+        topological order: the same noise draws and values as :meth:`model` under
+        ChiRho's ``do``, without the per-site handler work. Inside any handler (a
+        trace, a ``do``, a condition) the Pyro program runs, so the handler sees every site.
         """
         n = _check_units(n)
         if seed is not None:
