@@ -29,7 +29,6 @@ load). pgmpy was not tried (it pulls a large stack).
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -41,15 +40,9 @@ from workbench.diagrams import Kernel, Wire, from_observational, random_front_do
 from workbench.diagrams.compare import do_calculus_kernel, pyro_do_kernel  # noqa: E402
 from workbench.scm import random_discrete_scm  # noqa: E402
 from workbench.diagrams import from_scm  # noqa: E402
+from workbench.devtools.timing import best_of as _time  # noqa: E402
 
 
-def _time(fn, repeats: int):
-    times, out = [], None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), out   # best of: other processes share these 2 cores
 
 
 def front_door_numpy(p: np.ndarray) -> np.ndarray:

@@ -24,6 +24,7 @@ from workbench.identification import (  # noqa: E402
     FIXTURES, identify, random_admg, random_discrete_model, random_query,
 )
 from workbench.identification.y0_bridge import from_y0, to_y0_graph  # noqa: E402
+from workbench.devtools.timing import median_of as _time  # noqa: E402
 
 
 def _y0(yg, x, y):
@@ -35,13 +36,6 @@ def _y0(yg, x, y):
     return lambda: identify_outcomes(yg, xs, ys)
 
 
-def _time(fn, repeats: int) -> tuple[float, object]:
-    times, out = [], None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), out
 
 
 def _fixture_rows(repeats: int) -> list[dict]:

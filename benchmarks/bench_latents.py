@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import math
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,15 +37,9 @@ import torch  # noqa: E402
 import workbench as wb  # noqa: E402
 from workbench.datasets import Sprites  # noqa: E402
 from workbench.latents import VAE, encode_batched  # noqa: E402
+from workbench.devtools.timing import best_of as _best  # noqa: E402
 
 
-def _best(fn, repeats: int):
-    times, out = [], None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), out
 
 
 def _row(benchmark, case, ours_s, peer, peer_s, agree, notes):

@@ -42,6 +42,7 @@ from sklearn.metrics import mutual_info_score  # noqa: E402
 
 from workbench import metrics  # noqa: E402
 from workbench.metrics.synthetic import SyntheticProcess  # noqa: E402
+from workbench.devtools.timing import best_of as _best  # noqa: E402
 
 DSPRITES = (3, 6, 40, 32, 32)
 
@@ -52,13 +53,6 @@ def _row(benchmark, case, ours_s, peer, peer_s, agree, notes):
             "agree": bool(agree), "notes": notes}
 
 
-def _best(fn, repeats=3):
-    times, out = [], None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), out
 
 
 def vae_like_codes(n, factor_sizes=DSPRITES, seed=0):

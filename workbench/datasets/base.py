@@ -46,7 +46,7 @@ class FactorImageDataset(Dataset):
     image_shape: tuple[int, int, int] = (1, 64, 64)
     scm: ImageSCM
     _factor_values: Sequence[torch.Tensor] = ()
-    render_batch: int = 2048
+    render_batch: int = 512  # images per vectorised call: bounds the temporaries to ~50 MB
 
     # ----- the grid -------------------------------------------------------------
     @property

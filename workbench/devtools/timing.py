@@ -1,0 +1,45 @@
+"""Timing helpers shared by the benchmarks.
+
+The machines we measure on are shared, so a benchmark repeats a call and reports the
+best (or the median) wall time, together with the call's last result for agreement checks.
+
+Examples
+--------
+>>> seconds, value = best_of(lambda: sum(range(1000)), repeats=3)
+>>> value, seconds >= 0
+(499500, True)
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Callable, TypeVar
+
+__all__ = ["timings", "best_of", "median_of"]
+
+T = TypeVar("T")
+
+
+def timings(fn: Callable[[], T], repeats: int) -> tuple[list[float], T]:
+    """Call ``fn`` ``repeats`` times; return every wall time (s) and the last result."""
+    if repeats < 1:
+        raise ValueError(f"repeats must be at least 1, got {repeats}.")
+    times, out = [], None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - start)
+    return times, out
+
+
+def best_of(fn: Callable[[], T], repeats: int = 3) -> tuple[float, T]:
+    """The fastest of ``repeats`` calls (other processes only ever add time)."""
+    times, out = timings(fn, repeats)
+    return min(times), out
+
+
+def median_of(fn: Callable[[], T], repeats: int = 3) -> tuple[float, T]:
+    """The median of ``repeats`` calls."""
+    times, out = timings(fn, repeats)
+    return statistics.median(times), out
