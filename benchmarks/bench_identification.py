@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -24,7 +23,7 @@ from workbench.identification import (  # noqa: E402
     FIXTURES, identify, random_admg, random_discrete_model, random_query,
 )
 from workbench.identification.y0_bridge import from_y0, to_y0_graph  # noqa: E402
-from workbench.devtools.timing import median_of as _time  # noqa: E402
+from workbench.devtools.timing import best_of, median_of as _time  # noqa: E402
 
 
 def _y0(yg, x, y):
@@ -68,17 +67,16 @@ def _random_rows(sizes, n_graphs: int) -> list[dict]:
             g = random_admg(n, p_directed=min(0.4, 3.0 / n), p_bidirected=min(0.3, 4.0 / n), seed=seed)
             x, y = random_query(g, n_treatments=1 + seed % 2, n_outcomes=1 + (seed // 2) % 2, seed=seed)
             call_y0 = _y0(to_y0_graph(g), x, y)
-            t0 = time.perf_counter()
-            ours = identify(g, x, y)
-            t1 = time.perf_counter()
+            # best of 3 per query for both: one stray pause (GC, another process) would
+            # otherwise dominate a mean over sub-millisecond calls
+            ours_s, ours = best_of(lambda: identify(g, x, y), 3)
             try:
-                theirs = call_y0()
+                theirs_s, theirs = best_of(call_y0, 3)
             except Exception:  # y0 crashes on a few graphs (a NetworkXError)
                 errors += 1
                 continue
-            t2 = time.perf_counter()
-            ours_t.append(t1 - t0)
-            peer_t.append(t2 - t1)
+            ours_t.append(ours_s)
+            peer_t.append(theirs_s)
             identified += ours.identifiable
             agree &= ours.identifiable == (theirs is not None)
         ours_s, peer_s = statistics.mean(ours_t), statistics.mean(peer_t)
