@@ -114,7 +114,8 @@ def write_report(notebooks: list[dict], areas: dict[str, tuple[list[dict], str]]
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
     (out.parent / "report.json").write_text(json.dumps(
-        {"notebooks": notebooks, "areas": {k: v[0] for k, v in areas.items()}}, indent=1))
+        {"notebooks": notebooks, "areas": {k: v[0] for k, v in areas.items()}}, indent=1,
+        default=lambda o: o.item() if hasattr(o, "item") else str(o)))  # numpy/torch scalars
     return text
 
 
