@@ -33,6 +33,9 @@ from workbench.scm.model import SCM, noise_site
 from workbench.scm.counterfactual import (
     CounterfactualResult, abduct, complete_units, counterfactual, counterfactual_by_hand,
 )
+from workbench.scm.spec import (
+    NotSerialisableError, SpecError, load_scm, save_scm, scm_from_spec, scm_to_spec,
+)
 from workbench.scm.zoo import (
     asia, backdoor_example, discrete_scm, random_discrete_scm, random_linear_scm,
     random_nonlinear_scm, smoking_front_door,
@@ -44,4 +47,5 @@ __all__ = [
     "check_interventions", "CounterfactualResult", "abduct", "complete_units",
     "counterfactual", "counterfactual_by_hand", "asia", "backdoor_example", "discrete_scm",
     "random_discrete_scm", "random_linear_scm", "random_nonlinear_scm", "smoking_front_door",
+    "scm_to_spec", "scm_from_spec", "save_scm", "load_scm", "SpecError", "NotSerialisableError",
 ]
