@@ -2,7 +2,8 @@
 
 ``SCM.sample`` skips Pyro when no handler is active, and ``counterfactual`` computes
 the two worlds by hand when nobody is watching; both must reproduce the handler
-routes bit for bit from the same seed (the same noise draws, in the same order).
+routes from the same seed (the same noise draws, in the same order), to float
+rounding: the bare routes evaluate MLPs column-wise and add noise in one pass.
 A handler that records sites (``pyro.poutine.trace``) forces the Pyro route.
 """
 
@@ -11,6 +12,7 @@ import pyro.distributions as dist
 import pytest
 import torch
 
+from workbench.errors import NonFiniteValueError, ShapeError
 from workbench.scm import (
     SCM, FunctionMechanism, LinearGaussian, Shift, Transform, counterfactual, random_discrete_scm,
     random_linear_scm, random_nonlinear_scm,
@@ -134,3 +136,82 @@ def test_in_place_linear_arithmetic_equals_the_plain_formula():
         assert torch.equal(lg.abduct_columns(plain + u, [a, b]), (plain + u) - plain)
     assert torch.equal(lg.call_columns([a, world], u), (a * 0.7).add(world, alpha=-1.3) + 0.25 + u)
     assert all(torch.equal(x, y) for x, y in zip((a, b, u, world), before))  # inputs untouched
+
+
+# ---------------------------------------------------------------- the column routes
+from workbench.scm.counterfactual import AbductedNoise, abduct  # noqa: E402
+from workbench.scm.mechanisms import MLP, AdditiveNoise, mlp  # noqa: E402
+
+
+@pytest.mark.parametrize("k", [0, 1, 3])
+@pytest.mark.parametrize("n", [1, 5, MLP.block, 2 * MLP.block + 7])
+def test_mlp_of_columns_equals_the_stacked_call(k, n):
+    f = mlp(k, hidden=5, seed=k)
+    g = torch.Generator().manual_seed(n)
+    cols = [torch.randn(n, generator=g) for _ in range(k)]
+    stacked = torch.stack(cols, -1) if k else torch.zeros(n, 0)
+    assert torch.allclose(f.of_columns(cols, like=torch.empty(n)), f(stacked), rtol=1e-5, atol=1e-6)
+
+
+def test_mlp_of_columns_with_world_dimensions_broadcasts_like_the_call():
+    f = mlp(2, seed=1)
+    a, b = torch.randn(2, 1, 7), torch.randn(7)  # a world axis on one parent only
+    expected = f(torch.stack(torch.broadcast_tensors(a, b), -1))
+    assert torch.allclose(f.of_columns([a, b], like=torch.empty(2, 1, 7)), expected, atol=1e-6)
+
+
+def test_mlp_refuses_weights_of_the_wrong_shape():
+    with pytest.raises(ShapeError, match="n_inputs, hidden"):
+        MLP(torch.ones(2, 3), torch.zeros(4), torch.ones(3))
+    with pytest.raises(NonFiniteValueError):
+        MLP(torch.ones(1, 2), torch.tensor([0.0, float("nan")]), torch.ones(2))
+
+
+@pytest.mark.parametrize("mech", [
+    LinearGaussian({"a": 0.7, "b": -1.3}, bias=0.25, noise_scale=0.5),
+    AdditiveNoise(["a", "b"], mlp(2, seed=3), noise_scale=0.5),
+    AdditiveNoise(["a", "b"], lambda pa: torch.sin(pa[..., 0]) * pa[..., 1], noise_scale=0.5),
+])
+def test_counterfactual_columns_is_abduction_then_prediction(mech):
+    g = torch.Generator().manual_seed(0)
+    a, b, a_cf, value = (torch.randn(50, generator=g) for _ in range(4))
+    u = mech.abduct_columns(value, [a, b])
+    expected = mech.call_columns([a_cf, b], u)  # b did not change: the same tensor in both worlds
+    got = mech.counterfactual_columns(value, [a, b], [a_cf, b])
+    assert torch.allclose(got, expected, rtol=1e-5, atol=1e-5)
+    assert torch.equal(mech.counterfactual_columns(value, [a, b], [a, b]), value)  # nothing changed
+
+
+def test_additive_sampling_in_one_pass_matches_drawing_the_noise_first():
+    mech = AdditiveNoise(["a"], mlp(1, seed=2), noise=dist.Normal(0.3, 0.5))
+    a = torch.randn(1000)
+    torch.manual_seed(4)
+    one_pass = mech.sample_columns([a], 1000)
+    torch.manual_seed(4)
+    u = dist.Normal(0.3, 0.5).expand((1000,)).sample()
+    assert torch.allclose(one_pass, mech.call_columns([a], u), rtol=1e-5, atol=1e-5)
+
+
+def test_abducted_noise_is_computed_when_read_and_equals_abduct():
+    m, units = _units("mlp", n=200)
+    r = counterfactual(m, units, {"x1": -1.0})
+    assert isinstance(r.noise, AbductedNoise) and not r.noise._done  # nothing abducted yet
+    eager = abduct(m, units)
+    assert list(r.noise) == list(eager) and len(r.noise) == len(m.variables)
+    for site in eager:
+        assert torch.equal(r.noise[site], eager[site])
+    with pytest.raises(KeyError):
+        r.noise["U_nope"]
+
+
+def test_additive_counterfactual_with_several_samples_and_float64_data():
+    m, units = _units("linear", n=30)
+    data = {v: x.double() for v, x in units.items()}
+    r = counterfactual(m, data, {"x2": 1.0}, n_samples=2)
+    with pyro.poutine.block():
+        handled = counterfactual(m, data, {"x2": 1.0}, n_samples=2)
+    for part in ("factual", "counterfactual", "noise"):
+        for v, x in getattr(handled, part).items():
+            got = getattr(r, part)[v]
+            assert got.shape == x.shape == (2, 30) and got.dtype == x.dtype, (part, v)
+            assert _same(got, x), (part, v)

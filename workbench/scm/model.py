@@ -48,7 +48,7 @@ from workbench.errors import (
 from workbench.graphs.core import ADMG, dag, topological_order
 from workbench.runtime import device as default_device
 from workbench.scm.interventions import all_finite, check_interventions
-from workbench.scm.mechanisms import Mechanism, NotInvertibleError
+from workbench.scm.mechanisms import Mechanism, NotInvertibleError, draw_noise
 
 __all__ = ["SCM", "noise_site"]
 
@@ -64,18 +64,6 @@ def _parent_tensor(values: Mapping[str, torch.Tensor], mech: Mechanism, n: int, 
         return torch.zeros(n, 0, device=dev)
     cols = torch.broadcast_tensors(*[values[p].to(torch.get_default_dtype()) for p in mech.parents])
     return torch.stack(cols, dim=-1)
-
-
-def _draw(noise: dist.Distribution, n: int) -> torch.Tensor:
-    """``n`` draws of ``noise``, exactly as ``pyro.sample`` inside ``pyro.plate`` would draw them.
-
-    The plate expands the distribution to ``(n,)`` and calls it. A normal is written out,
-    ``loc + eps * scale`` in place, with the same generator calls (fewer fresh tensors).
-    """
-    if type(noise) is dist.Normal:
-        eps = torch.empty(n, dtype=noise.loc.dtype, device=noise.loc.device).normal_()
-        return eps.mul_(noise.scale).add_(noise.loc)
-    return noise.expand((n,))()
 
 
 def _check_units(n) -> int:
@@ -299,9 +287,14 @@ class SCM:
                     values[v] = reuse[v]
                     continue
                 touched.add(v)
-            u = noise[v] if noise is not None else _draw(mech.noise(), n)
-            value = mech.call_columns([values[p] for p in mech.parents], u)
             a = acts.get(v)
+            if a is not None and not callable(a):  # a hard do: the natural value is not needed,
+                if noise is None:                  # but its noise is drawn, as the program does,
+                    draw_noise(mech.noise(), n)    # so that later draws stay the same
+                values[v] = a
+                continue
+            columns = [values[p] for p in mech.parents]
+            value = mech.sample_columns(columns, n) if noise is None else mech.call_columns(columns, noise[v])
             if a is not None:
                 value = a(value) if callable(a) else a
                 value = value[-1] if isinstance(value, tuple) else value
