@@ -80,7 +80,7 @@ def test_save_and_load_a_file(name, tmp_path):
     m = ZOO[name]()
     path = tmp_path / f"{name}.json"
     assert save_scm(m, path) == str(path)
-    assert json.loads(path.read_text())["format"] == FORMAT
+    assert json.loads(path.read_text()) == scm_to_spec(m) and scm_to_spec(m)["format"] == FORMAT
     assert os.listdir(tmp_path) == [f"{name}.json"]      # no temporary file left behind
     assert_same_model(m, load_scm(path))
 

@@ -15,7 +15,8 @@ model completely::
 A ``<tensor>`` is ``{"dtype": "float32", "shape": [2, 2], "data": [[...], [...]]}``.
 Every float32 number is also a float64 number, and JSON writes Python floats with
 enough digits to read back the same float64, so the nested lists hold every weight
-exactly: a loaded model draws the same samples from the same seed.
+exactly: a loaded model draws the same samples from the same seed. (That is why a
+probability 0.7 stored as float32 reads 0.699999988079071: the float32 value, written out.)
 
 Mechanism kinds: ``linear_gaussian`` (:class:`~workbench.scm.LinearGaussian`),
 ``additive_noise`` (:class:`~workbench.scm.AdditiveNoise` whose ``f`` is an
@@ -308,7 +309,7 @@ def save_scm(scm: SCM, path: str | os.PathLike) -> str:
     The text goes to a temporary file next to ``path``, which then replaces
     ``path`` in one step (:func:`os.replace`): a crash never leaves half a file.
     """
-    text = json.dumps(scm_to_spec(scm), indent=1, allow_nan=False)
+    text = _dumps(scm_to_spec(scm))
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".scm-", suffix=".json.tmp")
@@ -323,6 +324,15 @@ def save_scm(scm: SCM, path: str | os.PathLike) -> str:
             os.unlink(tmp)
         raise
     return path
+
+
+def _dumps(obj, indent: str = "") -> str:
+    """JSON text with one key per line, and each list of numbers or names on one line."""
+    if isinstance(obj, dict) and obj:
+        inner = indent + "  "
+        items = [f"{inner}{json.dumps(k)}: {_dumps(v, inner)}" for k, v in obj.items()]
+        return "{\n" + ",\n".join(items) + "\n" + indent + "}"
+    return json.dumps(obj, allow_nan=False)
 
 
 def load_scm(path: str | os.PathLike) -> SCM:
