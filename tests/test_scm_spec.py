@@ -202,6 +202,7 @@ def edited(edit):
     (lambda s: s.update(format="workbench.scm/2"), SpecError, "Unknown spec format 'workbench.scm/2'"),
     (lambda s: s.pop("format"), SpecError, r"missing the field\(s\) \['format'\]"),
     (lambda s: s.pop("mechanisms"), SpecError, "'mechanisms'"),
+    (lambda s: s.update(interventionz={}), SpecError, r"unknown field\(s\) \['interventionz'\]"),
     (lambda s: s["mechanisms"].pop("x2"), SpecError, "'x2'"),
     (lambda s: s["mechanisms"]["x1"].pop("noise"), SpecError, r"mechanisms\['x1'\].*'noise'"),
     (lambda s: s["mechanisms"]["x1"].update(kind="neural_ode"), SpecError, "unknown mechanism kind 'neural_ode'"),

@@ -73,6 +73,7 @@ FORMAT = "workbench.scm/1"
 NOISE_KINDS = {"normal": (dist.Normal, ("loc", "scale")), "laplace": (dist.Laplace, ("loc", "scale")),
                "gumbel": (dist.Gumbel, ("loc", "scale")), "uniform": (dist.Uniform, ("low", "high")),
                "student_t": (dist.StudentT, ("df", "loc", "scale"))}
+_TOP_LEVEL = ("format", "name", "variables", "latent", "graph", "mechanisms", "interventions", "observations")
 DTYPES = {"float32": torch.float32, "float64": torch.float64, "int64": torch.int64}
 
 
@@ -276,6 +277,9 @@ def scm_from_spec(spec: Mapping) -> SCM:
         raise SpecError(f"Unknown spec format {d['format']!r}; this workbench reads {FORMAT!r}. "
                         "Was the file written by another program or a newer workbench?")
     d = _fields(d, "The spec", "name", "variables", "latent", "graph", "mechanisms")
+    unknown = sorted(set(d) - set(_TOP_LEVEL))
+    if unknown:
+        raise SpecError(f"The spec has unknown field(s) {unknown}; {FORMAT!r} has {list(_TOP_LEVEL)}.")
     variables = _string_list(d["variables"], "variables")
     mechs = _fields(d["mechanisms"], "mechanisms", *variables)
     extra = sorted(set(mechs) - set(variables))
