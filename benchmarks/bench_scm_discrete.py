@@ -102,7 +102,8 @@ def interventional_rows(n: int, repeats: int) -> list[dict]:
 
     rows = []
     for name, m, target, value in _models():
-        peer, intervened, torch_sample = to_dowhy_gcm(m), m.do({target: value}), plain_torch_sampler(m, target, value)
+        peer, intervened = to_dowhy_gcm(m), m.do({target: value})
+        torch_sample = plain_torch_sampler(m, target, value)
         t, r = _timed({
             "ours": lambda: intervened.sample(n),
             "gcm": lambda: gcm.interventional_samples(peer, {target: lambda x: value}, num_samples_to_draw=n),

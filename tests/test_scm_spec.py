@@ -121,7 +121,8 @@ def test_weights_that_float32_cannot_hold_survive_exactly():
 
 @pytest.mark.parametrize("noise", [
     dist.Normal(0.5, 2.0), dist.Laplace(0.0, 0.3), dist.Gumbel(-1.0, 0.7), dist.Uniform(-1.0, 2.0),
-    dist.StudentT(3.0, 0.0, 0.5), dist.Normal(torch.tensor(0.1, dtype=torch.float64), torch.tensor(1.0, dtype=torch.float64)),
+    dist.StudentT(3.0, 0.0, 0.5),
+    dist.Normal(torch.tensor(0.1, dtype=torch.float64), torch.tensor(1.0, dtype=torch.float64)),
 ])
 def test_every_noise_family_round_trips(noise):
     m = SCM({"x": LinearGaussian(), "y": AdditiveNoise(["x"], mlp(1, 4, seed=2), noise=noise)})
