@@ -215,3 +215,12 @@ def test_additive_counterfactual_with_several_samples_and_float64_data():
             got = getattr(r, part)[v]
             assert got.shape == x.shape == (2, 30) and got.dtype == x.dtype, (part, v)
             assert _same(got, x), (part, v)
+
+
+@pytest.mark.parametrize("held", [[0], [1], [0, 1, 2]])
+def test_mlp_folds_parents_held_fixed_into_its_bias(held):
+    f, n = mlp(3, seed=4), 2 * MLP.block + 3
+    cols = [torch.full((), 0.7 * i).expand(n) if i in held else torch.randn(n) for i in range(3)]
+    got = f.of_columns(cols, like=torch.empty(n))
+    assert torch.allclose(got, f(torch.stack(cols, -1)), rtol=1e-5, atol=1e-6)
+    got.add_(1.0)  # the result is the caller's own tensor, even when every parent is fixed

@@ -376,33 +376,46 @@ class MLP:
     def of_columns(self, columns, like: torch.Tensor) -> torch.Tensor:
         """The same function with the inputs given as a list of ``(n,)`` tensors.
 
-        An SCM keeps one tensor per variable. Stacking them as *rows*, ``(n_inputs, n)``,
+        An SCM keeps one tensor per variable. Copying them as *rows*, ``(n_inputs, n)``,
         is a plain copy, and the hidden layer ``w1^T @ rows + b1`` is then one matrix
-        product into a ``(hidden, n)`` tensor, about twice as fast as interleaving the
-        columns into ``(n, n_inputs)`` first. Equal to ``self(pa)`` up to float rounding.
-        Other shapes (e.g. ChiRho's world dimensions) take the ``__call__`` route.
+        product into a ``(hidden, n)`` tensor: about twice as fast as interleaving the
+        columns into ``(n, n_inputs)`` first (measured in ``benchmarks/bench_scm.py``).
+        Equal to ``self(pa)`` up to float rounding. Other shapes (e.g. ChiRho's world
+        dimensions) take the ``__call__`` route.
         """
         dtype = torch.get_default_dtype()
-        if not columns:
-            out = torch.tanh(self.b1.to(like.device, dtype)) @ self.w2.to(like.device, dtype)
-            return torch.full(like.shape, float(out), dtype=dtype, device=like.device)
         if like.dim() != 1 or any(c.shape != like.shape for c in columns):
             cols = torch.broadcast_tensors(*[c.to(dtype) for c in columns])
-            return self(torch.stack(cols, dim=-1))
-        cols = [c.to(dtype) for c in columns]
-        rows = cols[0].unsqueeze(0) if len(cols) == 1 else torch.stack(cols, dim=0)  # (n_inputs, n)
-        w1_t, b1 = self._w1_t.to(rows.device, dtype), self._b1_col.to(rows.device, dtype)
-        w2 = self.w2.to(rows.device, dtype)
-        if rows.device.type != "cpu":
-            return w2 @ torch.addmm(b1, w1_t, rows).tanh_()
-        # on a CPU, blocks of units keep the (hidden, block) layer in cache, in one buffer
-        n, out = rows.shape[1], torch.empty(like.shape, dtype=dtype)
-        layer = torch.empty(self.hidden, min(self.block, n), dtype=dtype)
+            return self(torch.stack(cols, dim=-1) if cols else torch.zeros(*like.shape, 0, device=like.device))
+        # A parent held at one value for every unit (e.g. by a hard do: an expanded tensor,
+        # stride 0) is a constant: it is folded into the bias rather than copied n times.
+        fixed = [i for i, c in enumerate(columns) if c.stride() == (0,) or c.shape[0] == 1]
+        varying = [c.to(dtype) for i, c in enumerate(columns) if i not in fixed]
+        w1_t, b1 = self._w1_t.to(like.device, dtype), self._b1_col.to(like.device, dtype)
+        if fixed:
+            constants = torch.stack([columns[i].reshape(-1)[0].to(dtype) for i in fixed])
+            b1 = b1 + w1_t[:, fixed] @ constants[:, None]
+            w1_t = w1_t[:, [i for i in range(len(columns)) if i not in fixed]]
+        w2 = self.w2.to(like.device, dtype)
+        if not varying:
+            return torch.full(like.shape, float(w2 @ torch.tanh(b1[:, 0])), dtype=dtype, device=like.device)
+        if like.device.type != "cpu":
+            return w2 @ torch.addmm(b1, w1_t, torch.stack(varying, dim=0)).tanh_()
+        # On a CPU, blocks of units keep the work in cache: each block's inputs are copied
+        # into rows above a row of ones, so that one product [w1^T b1] @ [rows; 1] gives
+        # the hidden layer, bias included; tanh in place; then w2 @ layer.
+        n, k, cols = like.shape[0], len(varying), varying
+        weights = torch.cat([w1_t, b1], dim=1)
+        out = torch.empty(n, dtype=dtype)
+        width = min(self.block, n)
+        rows, layer = torch.empty(k + 1, width, dtype=dtype), torch.empty(self.hidden, width, dtype=dtype)
+        rows[k] = 1.0
         for start in range(0, n, self.block):
-            block = rows[:, start:start + self.block]
-            h = layer[:, :block.shape[1]]
-            torch.addmm(b1, w1_t, block, out=h).tanh_()
-            torch.mv(h.T, w2, out=out[start:start + self.block])
+            stop = min(start + self.block, n)
+            for i, c in enumerate(cols):
+                rows[i, :stop - start].copy_(c[start:stop])
+            h = torch.mm(weights, rows[:, :stop - start], out=layer[:, :stop - start]).tanh_()
+            torch.mv(h.T, w2, out=out[start:stop])
         return out
 
     def __repr__(self):

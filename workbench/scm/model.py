@@ -291,7 +291,7 @@ class SCM:
             if a is not None and not callable(a):  # a hard do: the natural value is not needed,
                 if noise is None:                  # but its noise is drawn, as the program does,
                     draw_noise(mech.noise(), n)    # so that later draws stay the same
-                values[v] = a
+                values[v] = a.expand(n) if a.dim() == 0 else a
                 continue
             columns = [values[p] for p in mech.parents]
             value = mech.sample_columns(columns, n) if noise is None else mech.call_columns(columns, noise[v])
