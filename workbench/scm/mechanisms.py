@@ -404,18 +404,21 @@ class MLP:
         # On a CPU, blocks of units keep the work in cache: each block's inputs are copied
         # into rows above a row of ones, so that one product [w1^T b1] @ [rows; 1] gives
         # the hidden layer, bias included; tanh in place; then w2 @ layer.
-        n, k, cols = like.shape[0], len(varying), varying
-        weights = torch.cat([w1_t, b1], dim=1)
-        out = torch.empty(n, dtype=dtype)
+        n, k = like.shape[0], len(varying)
+        weights, out = torch.cat([w1_t, b1], dim=1), torch.empty(n, dtype=dtype)
         width = min(self.block, n)
         rows, layer = torch.empty(k + 1, width, dtype=dtype), torch.empty(self.hidden, width, dtype=dtype)
         rows[k] = 1.0
-        for start in range(0, n, self.block):
-            stop = min(start + self.block, n)
-            for i, c in enumerate(cols):
-                rows[i, :stop - start].copy_(c[start:stop])
-            h = torch.mm(weights, rows[:, :stop - start], out=layer[:, :stop - start]).tanh_()
-            torch.mv(h.T, w2, out=out[start:stop])
+        views = {width: (rows[:k], rows, layer, layer.T)}  # views made once, reused per block
+        pieces = [c.split(self.block) for c in varying]
+        for j, out_block in enumerate(out.split(self.block)):
+            w = out_block.shape[0]
+            if w not in views:  # the last, shorter block
+                views[w] = (rows[:k, :w], rows[:, :w], layer[:, :w], layer[:, :w].T)
+            inputs, with_ones, h, h_t = views[w]
+            torch.stack([p[j] for p in pieces], out=inputs)
+            torch.mm(weights, with_ones, out=h).tanh_()
+            torch.mv(h_t, w2, out=out_block)
         return out
 
     def __repr__(self):
