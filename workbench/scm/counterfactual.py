@@ -196,6 +196,13 @@ def _additive_worlds(scm: SCM, units: Mapping, acts: Mapping) -> tuple[dict, dic
     dtype = torch.get_default_dtype()
     fact = {v: units[v].to(dtype) for v in scm.variables}
     cf: dict[str, torch.Tensor] = {}
+    differences: dict[str, torch.Tensor] = {}  # cf - factual, made once per variable when asked
+
+    def difference(p):
+        if p not in differences:
+            differences[p] = cf[p] - fact[p]
+        return differences[p]
+
     for v in scm.variables:
         mech, a = scm.mechanisms[v], acts.get(v)
         changed = any(cf[p] is not fact[p] for p in mech.parents)
@@ -204,9 +211,12 @@ def _additive_worlds(scm: SCM, units: Mapping, acts: Mapping) -> tuple[dict, dic
         elif a is not None and not callable(a):  # hard do: the natural value is not needed
             cf[v] = a.expand_as(fact[v])
         else:
-            natural = (mech.counterfactual_columns(fact[v], [fact[p] for p in mech.parents],
-                                                   [cf[p] for p in mech.parents])
-                       if changed else fact[v])
+            natural = fact[v]
+            if changed:
+                changes = ([difference(p) if cf[p] is not fact[p] else None for p in mech.parents]
+                           if mech.reads_changes else None)
+                natural = mech.counterfactual_columns(fact[v], [fact[p] for p in mech.parents],
+                                                      [cf[p] for p in mech.parents], changes)
             cf[v] = natural if a is None else a(natural)
     return fact, cf
 

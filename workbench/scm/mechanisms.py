@@ -222,13 +222,17 @@ class AdditiveNoise(Mechanism):
         """Whether ``mean_columns`` returns a new tensor of its own (safe to add into)."""
         return isinstance(self.f, MLP)
 
-    def counterfactual_columns(self, value, factual_columns, counterfactual_columns):
+    #: whether :meth:`counterfactual_columns` uses its ``changes`` argument
+    reads_changes = False
+
+    def counterfactual_columns(self, value, factual_columns, counterfactual_columns, changes=None):
         """The value in the counterfactual world of a unit observed at ``value``.
 
         Abduction and prediction in one step: the unit's noise is
         ``u = value - f(factual parents)``, so its counterfactual value is
         ``f(counterfactual parents) + u``. A parent that is the *same tensor* in both
-        lists did not change (subclasses may use that to skip work).
+        lists did not change. ``changes`` (read only by mechanisms with
+        ``reads_changes = True``) lists ``cf - factual`` per parent, ``None`` if unchanged.
         """
         value = value.to(torch.get_default_dtype())
         if all(cf is fact for cf, fact in zip(counterfactual_columns, factual_columns)):
@@ -306,16 +310,23 @@ class LinearGaussian(AdditiveNoise):
             return torch.sub(value, mean, out=mean)
         return value - mean
 
-    def counterfactual_columns(self, value, factual_columns, counterfactual_columns):
+    reads_changes = True
+
+    def counterfactual_columns(self, value, factual_columns, counterfactual_columns, changes=None):
         """``value + sum_p w_p (cf_p - factual_p)``: only the parents that changed.
 
         For a linear mechanism the noise and the unchanged parents cancel out of
         ``f(cf parents) + (value - f(factual parents))``; equal up to float rounding.
+        With ``changes`` given (``cf_p - factual_p`` per parent, ``None`` if unchanged),
+        each changed parent costs one pass instead of two.
         """
         out = value.to(torch.get_default_dtype(), copy=True)
-        for cf, fact, w in zip(counterfactual_columns, factual_columns, self.weights.values()):
-            if cf is not fact:  # the same tensor in both worlds: this parent did not change
-                out = _add_into(_add_into(out, cf.to(out.dtype), alpha=w), fact.to(out.dtype), alpha=-w)
+        if changes is None:
+            changes = [None if cf is fact else cf.to(out.dtype) - fact.to(out.dtype)
+                       for cf, fact in zip(counterfactual_columns, factual_columns)]
+        for change, w in zip(changes, self.weights.values()):
+            if change is not None:
+                out = _add_into(out, change, alpha=w)
         return out
 
     def __repr__(self):
