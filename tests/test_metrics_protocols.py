@@ -159,3 +159,33 @@ def test_works_with_workbench_datasets_and_caps_observations_per_call():
     assert all(shape[0] <= 64 and shape[1:] == (1, 64, 64) for shape in seen)
     assert metrics.factor_vae_score(sprites, encode, **kwargs).score == first.score
     assert 0.0 <= first.score <= 1.0 and first.choices["max_batch"] == 64
+
+
+def test_encoder_calls_are_sized_by_observation_entries():
+    from workbench.metrics.protocols import ENCODE_NUMBERS, encode_in_batches
+
+    seen = []
+
+    def encode(x):
+        seen.append(x.shape[0])
+        return x.reshape(len(x), -1)[:, :3]
+
+    codes = encode_in_batches(encode, torch.ones(5000, 64))
+    assert seen == [5000] and codes.dtype == torch.float64  # small observations: one call
+    seen.clear()
+    encode_in_batches(encode, torch.ones(1100, 1, 64, 64))
+    assert seen == [512, 512, 76] and ENCODE_NUMBERS == 512 * 64 * 64  # images: 512 a call
+    seen.clear()
+    encode_in_batches(encode, torch.ones(10, 64), batch_size=4)
+    assert seen == [4, 4, 2]
+
+
+@pytest.mark.parametrize("score", [metrics.beta_vae_score, metrics.factor_vae_score])
+def test_nan_or_infinite_codes_raise_in_both_protocols(score):
+    def diverged(x):
+        z = x.clone()
+        z[5, 0] = float("inf")
+        return z
+
+    with pytest.raises(NonFiniteValueError, match="NaN or infinite"):
+        score(SyntheticProcess(), diverged, num_train=50, num_eval=20)

@@ -32,7 +32,8 @@ import torch
 
 from workbench.metrics.errors import MetricInputError
 from workbench.metrics.inputs import check_positive_int
-from workbench.metrics.protocols import check_sampler, encode_in_batches, observe
+from workbench.metrics.protocols import (check_finite_codes, check_sampler, encode_in_batches,
+                                         observe)
 from workbench.metrics.result import MetricResult
 
 __all__ = ["beta_vae_score", "beta_vae_features", "PUBLISHED"]
@@ -59,10 +60,12 @@ def beta_vae_features(sampler, encode: Callable, num_points: int, batch_size: in
         shared = k.repeat_interleave(batch_size)
         f2[rows, shared] = f1[rows, shared]
         obs = observe(sampler, torch.cat([f1, f2]), generator)
-        z = encode_in_batches(encode, obs)
+        z = encode_in_batches(encode, obs, check=False)
         z1, z2 = z[:m * batch_size], z[m * batch_size:]
         features.append((z1 - z2).abs().reshape(m, batch_size, -1).mean(1))
-    return torch.cat(features), k_all
+    features = torch.cat(features)
+    check_finite_codes(features, "BetaVAE features")  # once, not per chunk
+    return features, k_all
 
 
 def beta_vae_score(sampler, encode: Callable, *, batch_size: int = 64,

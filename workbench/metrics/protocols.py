@@ -34,11 +34,12 @@ from typing import Callable, Protocol, runtime_checkable
 
 import torch
 
+from workbench.errors import NonFiniteValueError
 from workbench.metrics.errors import SamplerError
 from workbench.metrics.inputs import as_matrix
 
 __all__ = ["FactorSampler", "check_sampler", "observe", "sample_fixed", "encode_in_batches",
-           "sample_codes", "mean_encoder"]
+           "check_finite_codes", "sample_codes", "mean_encoder"]
 
 
 @runtime_checkable
@@ -85,18 +86,38 @@ def sample_fixed(sampler, factor_index: int, batch_size: int, generator: torch.G
     return observe(sampler, factors, generator), factors
 
 
+ENCODE_NUMBERS = 512 * 64 * 64  # most observation entries handed to the encoder at once
+
+
 def encode_in_batches(encode: Callable, observations: torch.Tensor,
-                      batch_size: int = 512) -> torch.Tensor:
+                      batch_size: int | None = None, check: bool = True) -> torch.Tensor:
     """Codes of ``observations`` as a 2-D float64 tensor, encoded in chunks, no grad.
 
-    Chunks of 512 keep a convolutional encoder's activations small (its first layer
-    on 4096 images of 64x64 would take over 500 MB).
+    ``check=False`` skips the NaN / infinity check, for callers that check what they
+    compute from the codes instead (NaN and infinity propagate into it).
+
+    By default a chunk holds at most ``ENCODE_NUMBERS`` observation entries: 512
+    images of 64x64, which keeps a convolutional encoder's activations small (its
+    first layer on 4096 such images would take over 500 MB), or 32,768 observations
+    of 64 numbers (one call instead of 64: small encoders lose most time per call).
     """
+    n = observations.shape[0]
+    if batch_size is None:
+        batch_size = max(1, ENCODE_NUMBERS // max(1, observations[:1].numel()))
     with torch.no_grad():
-        parts = [encode(observations[i:i + batch_size])
-                 for i in range(0, observations.shape[0], batch_size)]
-    codes = torch.cat([p if isinstance(p, torch.Tensor) else torch.as_tensor(p) for p in parts])
-    return as_matrix(codes.reshape(observations.shape[0], -1), "encoded codes")
+        parts = [encode(observations[i:i + batch_size]) for i in range(0, n, batch_size)]
+    parts = [p if isinstance(p, torch.Tensor) else torch.as_tensor(p) for p in parts]
+    codes = (parts[0] if len(parts) == 1 else torch.cat(parts)).reshape(n, -1)
+    return as_matrix(codes, "encoded codes") if check else codes.to(torch.float64)
+
+
+def check_finite_codes(values: torch.Tensor, what: str) -> None:
+    """Raise :class:`~workbench.errors.NonFiniteValueError` if ``values``, computed from
+    encoded codes, hold NaN or infinity (then so did the codes)."""
+    if not bool(torch.isfinite(values).all()):
+        raise NonFiniteValueError(
+            f"The encoder produced NaN or infinite codes (seen in the {what}). Metrics need "
+            "finite numbers: fix the encoder (a diverged VAE often produces NaN codes).")
 
 
 def sample_codes(sampler, encode: Callable, n: int, generator: torch.Generator,
