@@ -189,3 +189,12 @@ def test_nan_or_infinite_codes_raise_in_both_protocols(score):
 
     with pytest.raises(NonFiniteValueError, match="NaN or infinite"):
         score(SyntheticProcess(), diverged, num_train=50, num_eval=20)
+
+
+def test_raw_codes_keep_float32_and_widen_other_dtypes():
+    from workbench.metrics.protocols import encode_in_batches
+
+    obs = torch.ones(6, 4)
+    assert encode_in_batches(lambda x: x, obs, raw=True).dtype == torch.float32
+    assert encode_in_batches(lambda x: x.half(), obs, raw=True).dtype == torch.float64
+    assert encode_in_batches(lambda x: x.long(), obs).dtype == torch.float64

@@ -60,10 +60,10 @@ def beta_vae_features(sampler, encode: Callable, num_points: int, batch_size: in
         shared = k.repeat_interleave(batch_size)
         f2[rows, shared] = f1[rows, shared]
         obs = observe(sampler, torch.cat([f1, f2]), generator)
-        z = encode_in_batches(encode, obs, check=False)
+        z = encode_in_batches(encode, obs, raw=True)  # the encoder's dtype, as published
         z1, z2 = z[:m * batch_size], z[m * batch_size:]
         features.append((z1 - z2).abs().reshape(m, batch_size, -1).mean(1))
-    features = torch.cat(features)
+    features = torch.cat(features).to(torch.float64)
     check_finite_codes(features, "BetaVAE features")  # once, not per chunk
     return features, k_all
 

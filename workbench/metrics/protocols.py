@@ -90,11 +90,13 @@ ENCODE_NUMBERS = 512 * 64 * 64  # most observation entries handed to the encoder
 
 
 def encode_in_batches(encode: Callable, observations: torch.Tensor,
-                      batch_size: int | None = None, check: bool = True) -> torch.Tensor:
+                      batch_size: int | None = None, raw: bool = False) -> torch.Tensor:
     """Codes of ``observations`` as a 2-D float64 tensor, encoded in chunks, no grad.
 
-    ``check=False`` skips the NaN / infinity check, for callers that check what they
-    compute from the codes instead (NaN and infinity propagate into it).
+    ``raw=True`` returns the codes unchecked, in the encoder's own dtype when that is
+    float32 or float64 (else float64), for callers that reduce them first and check
+    the (smaller) result: NaN and infinity propagate into it (see
+    :func:`check_finite_codes`).
 
     By default a chunk holds at most ``ENCODE_NUMBERS`` observation entries: 512
     images of 64x64, which keeps a convolutional encoder's activations small (its
@@ -108,7 +110,9 @@ def encode_in_batches(encode: Callable, observations: torch.Tensor,
         parts = [encode(observations[i:i + batch_size]) for i in range(0, n, batch_size)]
     parts = [p if isinstance(p, torch.Tensor) else torch.as_tensor(p) for p in parts]
     codes = (parts[0] if len(parts) == 1 else torch.cat(parts)).reshape(n, -1)
-    return as_matrix(codes, "encoded codes") if check else codes.to(torch.float64)
+    if not raw:
+        return as_matrix(codes, "encoded codes")
+    return codes if codes.dtype in (torch.float32, torch.float64) else codes.to(torch.float64)
 
 
 def check_finite_codes(values: torch.Tensor, what: str) -> None:
