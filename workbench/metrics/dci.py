@@ -23,7 +23,7 @@ Two modes, never mixed:
   ``benchmarks/bench_metrics.py``, D 0.3135 vs 0.3134 and C 0.3873 vs 0.3874, in 21 s
   against 283 s (13x faster; 12-13x in other runs). Restricting thresholds to histogram bins, the
   usual shortcut, was tried and dropped: with 255 or 1,023 bins per latent D and C
-  were 0.014-0.024 low, because boosting 32- and 40-valued factors isolates single
+  were 0.014-0.025 low, because boosting 32- and 40-valued factors isolates single
   points, which needs every threshold.
 
 Invariances: permuting latents; monotone rescaling of a latent (tree splits only use
