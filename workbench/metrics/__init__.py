@@ -1,5 +1,9 @@
 """Disentanglement metrics, torch-native and batched, with their estimator choices visible.
 
+(One exception to torch: DCI's fast mode grows its trees with loops compiled by numba,
+:mod:`.tree_kernels`; a tree's split search walks samples one by one, which no batched
+tensor operation does well. Inputs and results are tensors all the same.)
+
 Every metric returns a :class:`MetricResult`: the score, the ``mode`` (``"exact"``:
 the published algorithm; ``"fast"``: a named faster estimator, only where one exists),
 every estimator choice next to the published one, and the library versions.
