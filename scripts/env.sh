@@ -40,6 +40,8 @@ if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$(stamp_of)" ]; then
   mkdir -p "$settings"
   echo '{"@jupyterlab/apputils-extension:notification": {"fetchNews": "false"}}' \
     > "$settings/overrides.json"
+  # Compile DCI's fast-mode loops once now (numba caches them), not in a learner's notebook.
+  "$VENV/bin/python" -c "from workbench.metrics.dci import compile_fast_mode; compile_fast_mode()" >&2
   stamp_of > "$STAMP"
 fi
 echo "$VENV/bin/python"
