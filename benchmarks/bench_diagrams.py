@@ -40,7 +40,7 @@ from workbench.diagrams import Kernel, Wire, from_observational, random_front_do
 from workbench.diagrams.compare import do_calculus_kernel, pyro_do_kernel  # noqa: E402
 from workbench.scm import random_discrete_scm  # noqa: E402
 from workbench.diagrams import from_scm  # noqa: E402
-from workbench.devtools.timing import best_of as _time  # noqa: E402
+from workbench.devtools.timing import best_of as _time, one_thread  # noqa: E402
 
 
 
@@ -182,12 +182,8 @@ def _discopy_rows(repeats):
 
 
 def run(quick: bool = False) -> list[dict]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)            # one thread, as on Binder; steadier on a shared machine
-    try:
+    with one_thread():  # as on Binder; steadier on a shared machine
         return _run(quick)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _run(quick: bool) -> list[dict]:

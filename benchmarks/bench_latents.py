@@ -37,7 +37,7 @@ import torch  # noqa: E402
 import workbench as wb  # noqa: E402
 from workbench.datasets import Sprites  # noqa: E402
 from workbench.latents import VAE, encode_batched  # noqa: E402
-from workbench.devtools.timing import best_of as _best  # noqa: E402
+from workbench.devtools.timing import best_of as _best, one_thread  # noqa: E402
 
 
 
@@ -165,8 +165,8 @@ def bench_notebook():
 
 
 def run(quick: bool = False) -> list[dict]:
-    torch.set_num_threads(1)
-    rows = [bench_train(quick), bench_encode(quick), bench_render(quick)]
+    with one_thread():
+        rows = [bench_train(quick), bench_encode(quick), bench_render(quick)]
     if not quick:
         row = bench_notebook()
         if row is not None:

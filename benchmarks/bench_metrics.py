@@ -48,7 +48,7 @@ from sklearn.metrics import mutual_info_score  # noqa: E402
 
 from workbench import metrics  # noqa: E402
 from workbench.metrics.synthetic import SyntheticProcess  # noqa: E402
-from workbench.devtools.timing import best_of as _best  # noqa: E402
+from workbench.devtools.timing import best_of as _best, one_thread  # noqa: E402
 
 DSPRITES = (3, 6, 40, 32, 32)
 
@@ -290,13 +290,8 @@ def protocol_rows(quick):
 
 
 def run(quick: bool = False) -> list[dict]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with threadpoolctl.threadpool_limits(1):
-            return table_rows(quick) + dci_rows(quick) + protocol_rows(quick)
-    finally:
-        torch.set_num_threads(threads)
+    with one_thread(), threadpoolctl.threadpool_limits(1):
+        return table_rows(quick) + dci_rows(quick) + protocol_rows(quick)
 
 
 if __name__ == "__main__":

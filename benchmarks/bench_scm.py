@@ -49,6 +49,7 @@ from workbench.scm import (  # noqa: E402
     LinearGaussian, counterfactual_by_hand, random_linear_scm, random_nonlinear_scm,
 )
 from workbench.scm.peers import to_dowhy_gcm  # noqa: E402
+from workbench.devtools.timing import one_thread  # noqa: E402
 
 
 def plain_torch_interventional(scm, n, target, value):
@@ -181,12 +182,8 @@ def run(quick: bool = False) -> list[dict]:
     """Rows of ours vs DoWhy gcm and vs plain torch (see the module docstring)."""
     torch.manual_seed(0)
     np.random.seed(0)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with one_thread():
         return _rows(quick)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _rows(quick: bool) -> list[dict]:

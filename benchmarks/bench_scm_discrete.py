@@ -32,7 +32,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from scipy import stats  # noqa: E402
 
-from workbench.devtools.timing import timings  # noqa: E402
+from workbench.devtools.timing import one_thread, timings  # noqa: E402
 from workbench.identification.truth import DiscreteCPTModel  # noqa: E402
 from workbench.scm import asia, random_discrete_scm  # noqa: E402
 from workbench.scm.peers import to_dowhy_gcm  # noqa: E402
@@ -128,12 +128,8 @@ def run(quick: bool = False) -> list[dict]:
     """Rows of ours vs DoWhy gcm and vs plain torch (see the module docstring)."""
     torch.manual_seed(0)
     np.random.seed(0)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with one_thread():
         return interventional_rows(100_000, 2 if quick else 7)
-    finally:
-        torch.set_num_threads(threads)
 
 
 if __name__ == "__main__":

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import statistics
 import time
-from typing import Callable, TypeVar
+from contextlib import contextmanager
+from typing import Callable, Iterator, TypeVar
 
-__all__ = ["timings", "best_of", "median_of"]
+__all__ = ["timings", "best_of", "median_of", "one_thread"]
 
 T = TypeVar("T")
 
@@ -43,3 +44,29 @@ def median_of(fn: Callable[[], T], repeats: int = 3) -> tuple[float, T]:
     """The median of ``repeats`` calls."""
     times, out = timings(fn, repeats)
     return statistics.median(times), out
+
+
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """Run the block with torch on one thread (as on Binder's one core), then restore.
+
+    One thread also makes timings steadier on a shared machine.
+
+    Examples
+    --------
+    >>> import torch
+    >>> before = torch.get_num_threads()
+    >>> with one_thread():
+    ...     torch.get_num_threads()
+    1
+    >>> torch.get_num_threads() == before
+    True
+    """
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
