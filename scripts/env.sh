@@ -41,7 +41,8 @@ if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$(stamp_of)" ]; then
   echo '{"@jupyterlab/apputils-extension:notification": {"fetchNews": "false"}}' \
     > "$settings/overrides.json"
   # Compile DCI's fast-mode loops once now (numba caches them), not in a learner's notebook.
-  "$VENV/bin/python" -c "from workbench.metrics.dci import compile_fast_mode; compile_fast_mode()" >&2
+  "$VENV/bin/python" -c "from workbench.metrics.dci import compile_fast_mode; compile_fast_mode()" >&2 \
+    || echo "warning: compiling DCI's fast mode failed; it will compile on first use." >&2
   stamp_of > "$STAMP"
 fi
 echo "$VENV/bin/python"
