@@ -173,8 +173,8 @@ def test_encoder_calls_are_sized_by_observation_entries():
     codes = encode_in_batches(encode, torch.ones(5000, 64))
     assert seen == [5000] and codes.dtype == torch.float64  # small observations: one call
     seen.clear()
-    encode_in_batches(encode, torch.ones(1100, 1, 64, 64))
-    assert seen == [512, 512, 76] and ENCODE_NUMBERS == 512 * 64 * 64  # images: 512 a call
+    encode_in_batches(encode, torch.ones(300, 1, 64, 64))
+    assert seen == [128, 128, 44] and ENCODE_NUMBERS == 128 * 64 * 64  # images: 128 a call
     seen.clear()
     encode_in_batches(encode, torch.ones(10, 64), batch_size=4)
     assert seen == [4, 4, 2]
