@@ -36,7 +36,13 @@ def test_known_grid_sizes():
     assert wd.Sprites().factor_sizes == (3, 6, 40, 32, 32)
     assert len(wd.Sprites()) == 737_280
     assert wd.Shapes2D().factor_sizes == (10, 10, 10, 8, 4, 15)
-    assert wd.Pendulum().factor_sizes == (84, 88)
+    assert wd.Pendulum().factor_sizes == (84, 87)
+    assert len(wd.Pendulum()) == 7_308                      # CausalVAE's 7,308 images
+
+
+def test_pendulum_grid_skips_the_overhead_light():
+    phi_steps = torch.round(wd.Pendulum().factor_values("phi") * 200 / math.pi).long().tolist()
+    assert phi_steps == [j for j in range(60, 148) if j != 100]   # j = 100 is phi = pi / 2
 
 
 def test_items_match_batch_render(ds):
@@ -139,13 +145,23 @@ def test_pendulum_scm_noise_and_counterfactual():
     noise = ds.scm.sample_noise(200, generator=0)
     world = ds.scm.solve(noise)
     length, position = shadow_equations(world["theta"], world["phi"])
-    assert torch.allclose(world["shadow_length"] - length, noise["shadow_length"], atol=1e-5)
+    # the length noise enters before the max(3, .) clamp (CausalVAE): never below 3
+    cot = torch.cos(world["phi"]) / torch.sin(world["phi"])
+    s = 9.5 * (torch.sin(world["theta"]) + torch.cos(world["theta"]) * cot)
+    assert torch.allclose(world["shadow_length"], torch.clamp(s.abs() + noise["shadow_length"], min=3.0),
+                          atol=1e-5)
+    assert world["shadow_length"].min() >= 3.0
+    clamped = s.abs() + noise["shadow_length"] < 3.0
+    assert 0 < int(clamped.sum()) < 200                     # the clamp matters for some draws
+    unclamped = ~clamped
+    assert torch.allclose((world["shadow_length"] - length)[unclamped & (s.abs() > 3)],
+                          noise["shadow_length"][unclamped & (s.abs() > 3)], atol=1e-5)
     assert torch.allclose(world["shadow_position"] - position, noise["shadow_position"], atol=1e-5)
     # twin world: same noise, the pendulum set upright; the light (a root) is unchanged
     images, twin = ds.scm.counterfactual(noise, {"theta": 0.0})
     assert torch.equal(twin["phi"], world["phi"])
     cot = torch.cos(world["phi"]) / torch.sin(world["phi"])
-    expected = torch.clamp((9.5 * cot).abs(), min=3.0) + noise["shadow_length"]
+    expected = torch.clamp((9.5 * cot).abs() + noise["shadow_length"], min=3.0)
     assert torch.allclose(twin["shadow_length"], expected, atol=1e-5)
     assert torch.equal(images, ds.scm.render(twin))
     # intervening on the shadow does not move the pendulum (no effect on causes)

@@ -7,13 +7,15 @@ by light rays of angle ``phi`` from a rod of length 9.5 hanging from ``(10, 11)`
 .. math::
 
     s = 9.5\\,(\\sin\\theta + \\cos\\theta\\cot\\phi), \\qquad
-    \\text{shadow\\_length} := \\max(3, |s|) + U_l, \\qquad
+    \\text{shadow\\_length} := \\max(3, |s| + U_l), \\qquad
     \\text{shadow\\_position} := 10 - 11\\cot\\phi + s/2 + U_p,
 
 with ``U_l, U_p ~ N(0, noise_std^2)`` (``noise_std = 0`` gives CausalVAE's
-deterministic shadows). The factor grid is CausalVAE's: ``theta = i pi / 200`` for
-``i`` in -40..43 and ``phi = j pi / 200`` for ``j`` in 60..147; grid images use the
-noise-free shadow.
+deterministic shadows). The noise enters before the clamp, so no shadow is ever
+shorter than 3. The factor grid is CausalVAE's: ``theta = i pi / 200`` for ``i`` in
+-40..43 and ``phi = j pi / 200`` for ``j`` in 60..147 except ``j = 100`` (CausalVAE's
+generator skips the light straight overhead, ``phi = pi / 2``), so 84 x 87 = 7,308
+images; grid images use the noise-free shadow.
 
 The picture (world x in [-1, 21], y in [-2.5, 19.5], y up): a sun at
 ``(10 + 7 cos phi, 11 + 7 sin phi)``, the rod and red ball, and the grey shadow in a
@@ -23,7 +25,9 @@ Examples
 --------
 >>> ds = Pendulum()
 >>> ds.factor_names, ds.factor_sizes
-(('theta', 'phi'), (84, 88))
+(('theta', 'phi'), (84, 87))
+>>> len(ds)
+7308
 >>> ds.scm.variables
 ('theta', 'phi', 'shadow_length', 'shadow_position')
 >>> sorted(ds.scm.graph.predecessors("shadow_length"))
@@ -50,11 +54,15 @@ ROD = 9.5
 SUN, ROD_COLOUR, BALL, SHADOW = (1.0, 0.75, 0.1), (0.25, 0.25, 0.25), (0.85, 0.1, 0.1), (0.4, 0.4, 0.4)
 
 
-def shadow_equations(theta, phi):
-    """Noise-free shadow ``(length, position)`` for angles in radians (CausalVAE)."""
+def shadow_equations(theta, phi, length_noise=0.0):
+    """Shadow ``(length, position)`` for angles in radians (CausalVAE).
+
+    ``length_noise`` is ``U_l``, added to ``|s|`` before the ``max(3, .)`` clamp; the
+    position's noise is additive and left to the caller.
+    """
     cot = torch.cos(phi) / torch.sin(phi)
     s = ROD * (torch.sin(theta) + torch.cos(theta) * cot)
-    return torch.clamp(s.abs(), min=3.0), 10.0 - 11.0 * cot + s / 2
+    return torch.clamp(s.abs() + length_noise, min=3.0), 10.0 - 11.0 * cot + s / 2
 
 
 def render_pendulum(values, size: int = 64) -> torch.Tensor:
@@ -104,8 +112,9 @@ class Pendulum(FactorImageDataset):
     def __init__(self, noise_std: float = 0.5, size: int = 64):
         self.image_shape = (3, size, size)
         self.noise_std = float(noise_std)
+        light_steps = torch.tensor([j for j in range(60, 148) if j != 100], dtype=torch.float32)
         self._factor_values = (torch.arange(-40, 44, dtype=torch.float32) * math.pi / 200,
-                               torch.arange(60, 148, dtype=torch.float32) * math.pi / 200)
+                               light_steps * math.pi / 200)
         theta_grid, phi_grid = (g.numpy() for g in self._factor_values)
 
         def gaussian(n, rng):
@@ -119,8 +128,8 @@ class Pendulum(FactorImageDataset):
                       lambda n, rng: phi_grid[rng.integers(0, len(phi_grid), n)],
                       equation="phi := U_phi ~ Uniform(grid)"),
             Mechanism("shadow_length", ("theta", "phi"),
-                      lambda p, u: shadow_equations(p["theta"], p["phi"])[0] + u, gaussian,
-                      equation="shadow_length := max(3, 9.5|sin theta + cos theta cot phi|) + U_l"),
+                      lambda p, u: shadow_equations(p["theta"], p["phi"], u)[0], gaussian,
+                      equation="shadow_length := max(3, 9.5|sin theta + cos theta cot phi| + U_l)"),
             Mechanism("shadow_position", ("theta", "phi"),
                       lambda p, u: shadow_equations(p["theta"], p["phi"])[1] + u, gaussian,
                       equation="shadow_position := 10 - 11 cot phi + s/2 + U_p"),
