@@ -65,7 +65,7 @@ from workbench.scm.mechanisms import MLP, AdditiveNoise, DiscreteCPT, LinearGaus
 from workbench.scm.model import SCM
 
 __all__ = ["FORMAT", "SpecError", "NotSerialisableError", "scm_to_spec", "scm_from_spec",
-           "save_scm", "load_scm"]
+           "save_scm", "load_scm", "register_mechanism_kind", "tensor_to_spec", "tensor_from_spec"]
 
 FORMAT = "workbench.scm/1"
 
@@ -83,6 +83,22 @@ class SpecError(WorkbenchInputError):
 
 class NotSerialisableError(WorkbenchInputError):
     """A model part that is code rather than data (a user function), so it cannot be saved."""
+
+
+# Mechanism kinds defined in areas below this one (e.g. flows in workbench.latents), which
+# register themselves here on import: kind -> (class, to_spec(m) -> dict, from_spec(d, parents, where)).
+_REGISTERED: dict[str, tuple[type, Any, Any]] = {}
+
+
+def register_mechanism_kind(kind: str, cls: type, to_spec, from_spec) -> None:
+    """Teach :func:`scm_to_spec` / :func:`scm_from_spec` a mechanism class of another area.
+
+    ``to_spec(m)`` returns the JSON fields of ``m`` (besides ``kind`` and ``parents``,
+    including a ``noise`` entry); ``from_spec(d, parents, where)`` rebuilds it, raising
+    :class:`SpecError` for bad fields. Use :func:`tensor_to_spec` / :func:`tensor_from_spec`
+    for tensors, so that weights are stored exactly.
+    """
+    _REGISTERED[str(kind)] = (cls, to_spec, from_spec)
 
 
 # ------------------------------------------------------------------ tensors and noise
@@ -109,6 +125,9 @@ def _tensor_from_spec(d, where: str) -> torch.Tensor:
     if t.shape != shape:
         raise SpecError(f"{where}: data has shape {tuple(t.shape)} but shape says {tuple(shape)}.")
     return t
+
+
+tensor_to_spec, tensor_from_spec = _tensor_to_spec, _tensor_from_spec
 
 
 def _noise_to_spec(noise: dist.Distribution, where: str) -> dict:
@@ -138,6 +157,9 @@ def _noise_from_spec(d, where: str) -> dist.Distribution:
 def _mechanism_to_spec(v: str, m) -> dict:
     where = f"The mechanism of {v!r}"
     out: dict[str, Any] = {"parents": list(m.parents)}
+    for kind, (cls, to_spec, _) in _REGISTERED.items():
+        if type(m) is cls:
+            return {"kind": kind, **out, **to_spec(m)}
     if type(m) is LinearGaussian:
         return {"kind": "linear_gaussian", **out, "weights": [float(w) for w in m.weights.values()],
                 "bias": float(m.bias), "noise": {"kind": "normal", "dtype": "float32", "loc": 0.0,
@@ -167,6 +189,8 @@ def _mechanism_from_spec(v: str, d):
     d = _fields(d, where, "kind", "parents", "noise")
     parents = _string_list(d["parents"], f"{where}.parents")
     kind = d["kind"]
+    if kind in _REGISTERED:
+        return _REGISTERED[kind][2](d, parents, where)
     if kind == "linear_gaussian":
         d = _fields(d, where, "weights", "bias")
         noise = _fields(d["noise"], f"{where}.noise", "kind", "loc", "scale")
@@ -189,7 +213,8 @@ def _mechanism_from_spec(v: str, d):
         return AdditiveNoise(parents, net,
                              noise=_noise_from_spec(d["noise"], f"{where}.noise"))
     raise SpecError(f"{where}: unknown mechanism kind {kind!r}; known kinds: "
-                    "linear_gaussian, additive_noise, discrete_cpt.")
+                    f"{', '.join(['linear_gaussian', 'additive_noise', 'discrete_cpt', *_REGISTERED])} "
+                    "(flow mechanisms register on `import workbench.latents`).")
 
 
 # ------------------------------------------------------------------ small checks
