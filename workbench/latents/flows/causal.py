@@ -188,10 +188,11 @@ class CausalFlow(nn.Module):
         its value is fixed, its noise becomes ``T(x)_i`` (the noise that yields the fixed
         value from its parents) and ``x = T^{-1}(u)`` recomputes its descendants.
         """
-        x = self.as_tensor(factual)
+        factual = x = self.as_tensor(factual)
         transform = self.net.transform()
         u = transform(x)
         fixed = torch.zeros(x.shape[1], dtype=torch.bool, device=self.device)
+        changed = fixed.clone()
         done = []
         for i, value in self._actions(do, x.shape[0]):
             x = x.clone()
@@ -202,7 +203,9 @@ class CausalFlow(nn.Module):
             done.append((i, value))
             for j, v in done:  # exactly the set values (T^-1(T(a)) = a only up to float rounding)
                 x[:, j] = v
-        return x
+            changed[[i, *[self.variables.index(d) for d in self.descendants(self.variables[i])]]] = True
+        # the rest are upstream or beside every intervention: exactly their factual values
+        return torch.where(changed, x, factual)
 
     @torch.no_grad()
     def intervene(self, do: Mapping, n: int, generator=None) -> torch.Tensor:
