@@ -8,6 +8,8 @@
   :func:`list_pretrained`.
 * Analysis (:mod:`~workbench.latents.analysis`): traversals, mean vs sampled codes,
   active and passive latents, reconstruction quality.
+* Flows (:mod:`~workbench.latents.flows`): zuko flows as Pyro-ready SCM mechanisms with
+  exact abduction, causal normalizing flows, the digits' parents as flows.
 """
 
 from workbench.latents.analysis import (
@@ -18,9 +20,10 @@ from workbench.latents.checkpoint import load_checkpoint, load_weights_file, sav
 from workbench.latents.pretrained import list_pretrained, load_pretrained, save_pretrained
 from workbench.latents.training import TrainResult, train
 from workbench.latents.vae import MODELS, VAE, BetaTCVAE, BetaVAE, build_model
+from workbench.latents import flows  # noqa: E402 (after training: flows train with it)
 
 __all__ = [
-    "VAE", "BetaVAE", "BetaTCVAE", "MODELS", "build_model", "train", "TrainResult",
+    "flows", "VAE", "BetaVAE", "BetaTCVAE", "MODELS", "build_model", "train", "TrainResult",
     "save_checkpoint", "load_checkpoint", "load_weights_file", "load_pretrained",
     "list_pretrained", "save_pretrained", "traverse", "traversal_grid", "mean_and_sampled",
     "latent_activity", "LatentActivity", "reconstruction_report", "encode_batched",
