@@ -7,7 +7,7 @@ DAG, all seeded):
   Ours: ``scm.do(x1=1.0).sample(n)``. With no Pyro handler active this runs the
   mechanisms directly (the same draws as the Pyro program under ChiRho's ``do``);
   an MLP is evaluated on its parents' columns in cache-sized blocks
-  (``workbench.scm.mechanisms.MLP.of_columns``), while gcm and the plain torch loop
+  (``workbench.scm.fast.mlp_of_columns``), while gcm and the plain torch loop
   call the same MLP on an ``(n, n_parents)`` matrix, as any fitted regressor is called.
   gcm: ``gcm.interventional_samples`` on the same mechanisms (``workbench.scm.peers``).
   plain torch: the same ancestral sampling written as a bare torch loop, no Pyro.

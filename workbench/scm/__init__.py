@@ -29,7 +29,8 @@ from workbench.scm.mechanisms import (
     AdditiveNoise, DiscreteCPT, FunctionMechanism, LinearGaussian, Mechanism,
     NotInvertibleError, mlp,
 )
-from workbench.scm.model import SCM, noise_site
+from workbench.scm.model import SCM
+from workbench.scm.sites import noise_site
 from workbench.scm.counterfactual import (
     CounterfactualResult, abduct, complete_units, counterfactual, counterfactual_by_hand,
 )

@@ -15,7 +15,8 @@ under ``MultiWorldCounterfactual`` (or ``TwinWorldCounterfactual``) with the noi
 sites conditioned on the abducted noise, so factual and counterfactual worlds are
 computed side by side and share their noise. :func:`counterfactual_by_hand` writes
 the three steps out in plain torch, and ``method="chirho"`` lets ChiRho do the
-abduction itself (additive-noise models); all three agree.
+abduction itself (additive-noise models); all three agree. With no Pyro handler
+active, the same worlds are computed without Pyro (:mod:`workbench.scm.fast_worlds`).
 
 Examples
 --------
@@ -32,6 +33,7 @@ tensor([1.5000])
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from collections.abc import Mapping
 
@@ -40,16 +42,19 @@ import torch
 from chirho.counterfactual.handlers import MultiWorldCounterfactual, TwinWorldCounterfactual
 from chirho.indexed.ops import IndexSet, gather
 from chirho.interventional.handlers import do as chirho_do
+from chirho.interventional.ops import intervene
 from chirho.observational.handlers import condition as chirho_condition
+from pyro.poutine.runtime import am_i_wrapped
 
 from workbench.errors import NonFiniteValueError, ShapeError, UnknownVariableError, WorkbenchInputError
-from workbench.scm.interventions import all_finite, check_interventions
-from workbench.scm.mechanisms import AdditiveNoise
-from workbench.scm.model import SCM, noise_site
 from workbench.runtime import device as default_device
+from workbench.scm import fast_worlds
+from workbench.scm.fast_worlds import by_sample
+from workbench.scm.interventions import all_finite, check_interventions
+from workbench.scm.sites import noise_site
+from workbench.scm.weighting import likelihood_weighting
 
-__all__ = ["AbductedNoise", "CounterfactualResult", "abduct", "counterfactual", "counterfactual_by_hand",
-           "complete_units"]
+__all__ = ["CounterfactualResult", "abduct", "counterfactual", "counterfactual_by_hand", "complete_units"]
 
 
 @dataclass(frozen=True)
@@ -59,7 +64,14 @@ class CounterfactualResult:
     Each tensor has shape ``(n,)`` (or ``(n_samples, n)`` when ``n_samples > 1``);
     the noise of a discrete variable has a trailing axis of its categories.
     ``noise`` is a mapping ``{"U_v": u_v}``; for fully observed additive-noise
-    units it is an :class:`AbductedNoise`, which abducts each entry when first read.
+    units it is an :class:`~workbench.scm.fast_worlds.AbductedNoise`, which abducts
+    each entry when first read.
+
+    Examples
+    --------
+    >>> r = CounterfactualResult({"y": torch.tensor([1.0])}, {"y": torch.tensor([3.0])}, {})
+    >>> r.effect("y")
+    tensor([2.])
     """
 
     factual: dict
@@ -71,7 +83,7 @@ class CounterfactualResult:
         return self.counterfactual[variable].float() - self.factual[variable].float()
 
 
-def _check_factual(scm: SCM, factual: Mapping) -> tuple[dict, int]:
+def _check_factual(scm, factual: Mapping) -> tuple[dict, int]:
     if not isinstance(factual, Mapping) or not factual:
         raise WorkbenchInputError("factual must be a non-empty mapping {variable: values}.")
     out, n = {}, None
@@ -96,137 +108,76 @@ def _check_factual(scm: SCM, factual: Mapping) -> tuple[dict, int]:
     return out, n
 
 
-def complete_units(scm: SCM, factual: Mapping, n_samples: int = 1, *,
+def complete_units(scm, factual: Mapping, n_samples: int = 1, *,
                    particles: int = 2000) -> dict[str, torch.Tensor]:
     """Fill in unobserved variables of each unit by importance resampling.
 
     Returns ``{variable: tensor (n_samples * n,)}`` (sample-major: unit ``i`` of
     sample ``s`` is at ``s * n + i``). Variables given in ``factual`` are copied;
     the others are drawn from their posterior given the unit's observed values,
-    approximately, from ``particles`` prior draws per unit.
+    approximately, from ``particles`` prior draws per unit
+    (:func:`~workbench.scm.weighting.likelihood_weighting`).
+
+    Examples
+    --------
+    >>> from workbench.scm import SCM, LinearGaussian
+    >>> m = SCM({"x": LinearGaussian(), "y": LinearGaussian({"x": 1.0})})
+    >>> filled = complete_units(m, {"y": torch.tensor([2.0])}, n_samples=500, particles=500)
+    >>> filled["x"].shape, abs(float(filled["x"].mean()) - 1.0) < 0.2   # E[x | y = 2] = 1
+    (torch.Size([500]), True)
     """
     factual, n = _check_factual(scm, factual)
     return _complete(scm, factual, n, n_samples, particles)
 
 
-def _complete(scm: SCM, factual: dict, n: int, n_samples: int, particles: int) -> dict[str, torch.Tensor]:
+def _complete(scm, factual: dict, n: int, n_samples: int, particles: int) -> dict[str, torch.Tensor]:
     """:func:`complete_units` on already checked ``factual`` data of ``n`` units."""
     missing = [v for v in scm.variables if v not in factual]
     if not missing:
         return {v: x.repeat(n_samples) if n_samples > 1 else x for v, x in factual.items()}
-    data = {v: x.repeat(particles) for v, x in factual.items()}
-    with torch.no_grad():
-        tr = pyro.poutine.trace(pyro.poutine.condition(scm.model, data=data)).get_trace(
-            particles * n, explicit_noise=False)
-    for v in factual:
-        if tr.nodes[v]["infer"].get("_deterministic"):
-            raise WorkbenchInputError(f"Cannot condition on {v!r}: its mechanism has no density; "
-                                      "observe every variable or give it an invertible mechanism.")
-    logw = sum(tr.nodes[v]["fn"].log_prob(tr.nodes[v]["value"]) for v in factual).reshape(particles, n)
+    draws, logw = likelihood_weighting(scm, {v: x.repeat(particles) for v, x in factual.items()},
+                                       particles * n)
+    logw = logw.reshape(particles, n)
     if not torch.isfinite(logw).any(0).all():
         raise WorkbenchInputError("Some factual units have probability zero under the model.")
     idx = torch.multinomial(torch.softmax(logw, 0).T, n_samples, replacement=True).T  # (S, n)
     units = torch.arange(n, device=idx.device).expand(n_samples, n)
     out = {v: x.repeat(n_samples) for v, x in factual.items()}
     for v in missing:
-        out[v] = tr.nodes[v]["value"].expand(particles * n).reshape(particles, n)[idx, units].reshape(-1)
+        out[v] = draws[v].reshape(particles, n)[idx, units].reshape(-1)
     return out
 
 
-def abduct(scm: SCM, units: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+def abduct(scm, units: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """Step 1: the noise of every variable, given complete units (all variables).
 
     Exact for invertible mechanisms; one posterior sample per unit for
-    :class:`~workbench.scm.DiscreteCPT` (repeat units to get more).
+    :class:`~workbench.scm.DiscreteCPT` (repeat units to get more). Each noise is
+    ``mechanism.abduct(value, parents)``.
+
+    Examples
+    --------
+    >>> from workbench.scm import SCM, LinearGaussian
+    >>> m = SCM({"x": LinearGaussian(), "y": LinearGaussian({"x": 2.0})})
+    >>> abduct(m, {"x": torch.tensor([1.0]), "y": torch.tensor([2.5])})
+    {'U_x': tensor([1.]), 'U_y': tensor([0.5000])}
     """
     noise = {}
     with torch.no_grad():
         for v in scm.variables:
             mech = scm.mechanisms[v]
-            noise[noise_site(v)] = mech.abduct_columns(units[v], [units[p] for p in mech.parents])
+            noise[noise_site(v)] = mech.abduct(units[v], _parents(units, mech, units[v].shape[0]))
     return noise
 
 
-class AbductedNoise(Mapping):
-    """The abducted noise ``{"U_v": u_v}`` of complete units, computed when first read.
-
-    A counterfactual query needs the noise of the variables an intervention reaches
-    only (and for additive mechanisms not even that, see :func:`_additive_worlds`);
-    each entry is abducted on first access and then kept.
-    """
-
-    def __init__(self, scm: SCM, units: Mapping[str, torch.Tensor], n_samples: int = 1, n: int | None = None):
-        self._scm, self._units, self._done = scm, units, {}
-        self._samples, self._n = n_samples, n
-
-    def __getitem__(self, site: str) -> torch.Tensor:
-        if site not in self._done:
-            v = site[2:] if site.startswith("U_") else None
-            if v not in self._scm.mechanisms:
-                raise KeyError(site)
-            mech = self._scm.mechanisms[v]
-            with torch.no_grad():
-                u = mech.abduct_columns(self._units[v], [self._units[p] for p in mech.parents])
-            self._done[site] = u if self._n is None else _shape(u, self._samples, self._n)
-        return self._done[site]
-
-    def __iter__(self):
-        return (noise_site(v) for v in self._scm.variables)
-
-    def __len__(self) -> int:
-        return len(self._scm.variables)
-
-    def __repr__(self) -> str:
-        return f"AbductedNoise({', '.join(self)})"
+def _parents(values: Mapping[str, torch.Tensor], mech, n: int) -> torch.Tensor:
+    """The parents' values stacked into ``pa``, ``(n, n_parents)``."""
+    if not mech.parents:
+        return torch.zeros(n, 0, device=default_device())
+    return torch.stack([values[p].to(torch.get_default_dtype()) for p in mech.parents], dim=-1)
 
 
-def _all_additive(scm: SCM) -> bool:
-    return all(isinstance(m, AdditiveNoise) for m in scm.mechanisms.values())
-
-
-def _additive_worlds(scm: SCM, units: Mapping, acts: Mapping) -> tuple[dict, dict]:
-    """Factual and counterfactual worlds of fully observed additive-noise units.
-
-    The factual world is the data. In topological order, a variable that is not
-    intervened on and has no changed parent keeps its factual value (its noise and
-    parents are the same in both worlds); otherwise its counterfactual value is
-    ``f(cf parents) + (value - f(factual parents))``, abduction and prediction at once
-    (:meth:`AdditiveNoise.counterfactual_columns`), then the intervention is applied.
-    """
-    dtype = torch.get_default_dtype()
-    fact = {v: units[v].to(dtype) for v in scm.variables}
-    cf: dict[str, torch.Tensor] = {}
-    differences: dict[str, torch.Tensor] = {}  # cf - factual, made once per variable when asked
-
-    def difference(p):
-        if p not in differences:
-            differences[p] = cf[p] - fact[p]
-        return differences[p]
-
-    for v in scm.variables:
-        mech, a = scm.mechanisms[v], acts.get(v)
-        changed = any(cf[p] is not fact[p] for p in mech.parents)
-        if a is None and not changed:
-            cf[v] = fact[v]
-        elif a is not None and not callable(a):  # hard do: the natural value is not needed
-            cf[v] = a.expand_as(fact[v])
-        else:
-            natural = fact[v]
-            if changed:
-                changes = ([difference(p) if cf[p] is not fact[p] else None for p in mech.parents]
-                           if mech.reads_changes else None)
-                natural = mech.counterfactual_columns(fact[v], [fact[p] for p in mech.parents],
-                                                      [cf[p] for p in mech.parents], changes)
-            cf[v] = natural if a is None else a(natural)
-    return fact, cf
-
-
-def _shape(t: torch.Tensor, n_samples: int, n: int) -> torch.Tensor:
-    t = t.reshape(n_samples, n) if t.numel() == n_samples * n else t.reshape(n_samples, n, -1)
-    return t[0] if n_samples == 1 else t
-
-
-def counterfactual(scm: SCM, factual: Mapping, do: Mapping, *, n_samples: int = 1,
+def counterfactual(scm, factual: Mapping, do: Mapping, *, n_samples: int = 1,
                    worlds: str = "multi", method: str = "abduct",
                    particles: int = 2000) -> CounterfactualResult:
     """Unit-level counterfactuals: each unit's values had ``do`` been applied.
@@ -252,13 +203,22 @@ def counterfactual(scm: SCM, factual: Mapping, do: Mapping, *, n_samples: int = 
 
     Notes
     -----
-    With ``method="abduct"`` and no Pyro handler active, nobody watches the sample
-    sites, so the two worlds are computed without handlers, with the same values as
-    ChiRho's worlds (to float rounding). Fully observed additive-noise units take the
-    shortest route: the factual world is the data, and only the variables an
-    intervention reaches are recomputed, each as ``f(cf parents) + (value - f(factual
-    parents))``; the noise is abducted when read. Other models abduct every noise,
-    run the factual world from it, then rerun only the variables an intervention reaches.
+    A router over four routes that give the same values (to float rounding). Inside
+    a Pyro handler: :func:`_chirho_worlds` (``method="abduct"``) or
+    :func:`_chirho_abducts` (``method="chirho"``). With ``method="abduct"`` and no
+    handler active, nobody watches the sites: fully observed additive-noise units take
+    :func:`_bare_additive` (only the variables an intervention reaches are recomputed,
+    each as ``f(cf parents) + (value - f(factual parents))``; the noise is abducted when
+    read), other models :func:`_bare` (abduct every noise, run the factual world from
+    it, then rerun only what the intervention reaches).
+
+    Examples
+    --------
+    >>> from workbench.scm import SCM, LinearGaussian
+    >>> m = SCM({"x": LinearGaussian(), "y": LinearGaussian({"x": 2.0}, bias=1.0)})
+    >>> unit = {"x": torch.tensor([1.0]), "y": torch.tensor([3.5])}
+    >>> counterfactual(m, unit, {"x": 0.0}, worlds="twin").counterfactual["y"]
+    tensor([1.5000])
     """
     if worlds not in ("multi", "twin"):
         raise WorkbenchInputError(f"worlds must be 'multi' or 'twin', got {worlds!r}.")
@@ -268,54 +228,104 @@ def counterfactual(scm: SCM, factual: Mapping, do: Mapping, *, n_samples: int = 
     acts = check_interventions(do, scm.mechanisms, default_device())
     if not acts:
         raise WorkbenchInputError("do is empty: name at least one intervention, e.g. do={'x': 0.0}.")
+    observed_all = len(checked) == len(scm.variables)
+    if method == "chirho" and (not observed_all or not all(m.invertible for m in scm.mechanisms.values())):
+        raise WorkbenchInputError("method='chirho' needs every variable observed and additive "
+                                  "(invertible) mechanisms; use method='abduct'.")
     units = _complete(scm, checked, n, n_samples, particles)
-    m = n_samples * n
     acts = {v: (a.expand(n).repeat(n_samples) if isinstance(a, torch.Tensor) else a) for v, a in acts.items()}
-    shape = lambda d: {v: _shape(x.expand(*x.shape[:-1], m), n_samples, n) for v, x in d.items()}  # noqa: E731
-    bare = method == "abduct" and not pyro.poutine.runtime._PYRO_STACK
-    if bare and len(checked) == len(scm.variables) and _all_additive(scm):
-        # Every variable observed, every mechanism additive: abduction and prediction in one
-        # step per variable an intervention reaches; the rest keep their factual values.
-        with torch.no_grad():
-            fact, cf = _additive_worlds(scm, units, acts)
-        return CounterfactualResult(shape(fact), shape(cf), AbductedNoise(scm, units, n_samples, n))
+    if method == "chirho":
+        route = _chirho_abducts
+    elif am_i_wrapped():
+        route = _chirho_worlds
+    elif observed_all and fast_worlds.all_additive(scm):
+        route = _bare_additive
+    else:
+        route = _bare
+    fact, cf, noise = route(scm, units, acts, n_samples, n, worlds)
+    m = n_samples * n
+    fact, cf = ({v: by_sample(x.expand(*x.shape[:-1], m), n_samples, n) for v, x in d.items()}
+                for d in (fact, cf))
+    return CounterfactualResult(fact, cf, noise)
+
+
+def _shaped(noise: Mapping, n_samples: int, n: int) -> dict:
+    return {k: by_sample(u, n_samples, n) for k, u in noise.items()}
+
+
+def _bare_additive(scm, units, acts, n_samples, n, worlds):
+    """Fully observed additive-noise units, no handler: abduction and prediction in one
+    step per variable an intervention reaches; the rest keep their factual values."""
+    with torch.no_grad():
+        fact, cf = fast_worlds.additive_worlds(scm, units, acts)
+    return fact, cf, fast_worlds.AbductedNoise(scm, units, n_samples, n)
+
+
+def _bare(scm, units, acts, n_samples, n, worlds):
+    """No handler: the factual world is the program run on the abducted noise; the
+    counterfactual world reruns only the variables an intervention reaches, same noise."""
+    noise = fast_worlds.abduct_all(scm, units)
+    with torch.no_grad():
+        u = {v: noise[noise_site(v)] for v in scm.variables}
+        fact = fast_worlds.run_direct(scm, n_samples * n, {}, u)
+        cf = fast_worlds.run_direct(scm, n_samples * n, acts, u, reuse=fact)
+    return fact, cf, _shaped(noise, n_samples, n)
+
+
+def _chirho_worlds(scm, units, acts, n_samples, n, worlds):
+    """Our abduction, then ChiRho's worlds on the explicit-noise program, noise sites
+    conditioned on the abducted noise."""
     noise = abduct(scm, units)
-    if bare:
-        # Nobody is watching the sites: compute the same two worlds without handlers. The
-        # factual world is the program with the abducted noise; the counterfactual world
-        # reruns only the variables an intervention reaches, with the same noise.
-        with torch.no_grad():
-            u = {v: noise[noise_site(v)] for v in scm.variables}
-            fact = scm._direct(m, {}, u)
-            cf = scm._direct(m, acts, u, reuse=fact)
-        return CounterfactualResult(shape(fact), shape(cf),
-                                    {k: _shape(x, n_samples, n) for k, x in noise.items()})
-    Handler = MultiWorldCounterfactual if worlds == "multi" else TwinWorldCounterfactual
-    with torch.no_grad(), pyro.validation_enabled(False), Handler(first_available_dim=-2):
-        if method == "abduct":
-            with pyro.poutine.condition(data=noise), chirho_do(actions=acts):
-                values = scm.model(m)
-        else:
-            if any(not scm.mechanisms[v].invertible for v in scm.variables) or len(checked) < len(scm.variables):
-                raise WorkbenchInputError("method='chirho' needs every variable observed and additive "
-                                          "(invertible) mechanisms; use method='abduct'.")
-            with chirho_condition(data=units), chirho_do(actions=acts):
-                values = scm.model(m, explicit_noise=False)
-        names = list(acts) if worlds == "multi" else ["__fresh_split__"]
-
-        def world(x, i):  # values upstream of every intervention have no world dimension
-            return gather(x, IndexSet(**{k: {i} for k in names})) if x.dim() > 1 else x
-
-        fact = {v: world(x, 0) for v, x in values.items()}
-        cf = {v: world(x, 1) for v, x in values.items()}
-    return CounterfactualResult(shape(fact), shape(cf),
-                                {k: _shape(u, n_samples, n) for k, u in noise.items()})
+    with _world_handler(worlds):
+        with pyro.poutine.condition(data=noise), chirho_do(actions=acts):
+            values = scm.model(n_samples * n)
+        fact, cf = _split_worlds(values, acts, worlds)
+    return fact, cf, _shaped(noise, n_samples, n)
 
 
-def counterfactual_by_hand(scm: SCM, factual: Mapping, do: Mapping) -> CounterfactualResult:
+def _chirho_abducts(scm, units, acts, n_samples, n, worlds):
+    """ChiRho conditions the density form on the units and abducts additive noise itself."""
+    with _world_handler(worlds):
+        with chirho_condition(data=units), chirho_do(actions=acts):
+            values = scm.model(n_samples * n, explicit_noise=False)
+        fact, cf = _split_worlds(values, acts, worlds)
+    return fact, cf, _shaped(abduct(scm, units), n_samples, n)
+
+
+@contextmanager
+def _world_handler(worlds: str):
+    """``torch.no_grad``, Pyro validation off, and ChiRho's multi- or twin-world handler."""
+    handler = MultiWorldCounterfactual if worlds == "multi" else TwinWorldCounterfactual
+    with torch.no_grad(), pyro.validation_enabled(False), handler(first_available_dim=-2):
+        yield
+
+
+def _split_worlds(values: Mapping, acts: Mapping, worlds: str) -> tuple[dict, dict]:
+    """The factual (index 0) and counterfactual (index 1) world of every value, read
+    inside the world handler. Values upstream of every intervention have no world
+    dimension and are shared."""
+    names = list(acts) if worlds == "multi" else ["__fresh_split__"]
+
+    def world(x, i):
+        return gather(x, IndexSet(**{k: {i} for k in names})) if x.dim() > 1 else x
+
+    return {v: world(x, 0) for v, x in values.items()}, {v: world(x, 1) for v, x in values.items()}
+
+
+def counterfactual_by_hand(scm, factual: Mapping, do: Mapping) -> CounterfactualResult:
     """The three steps in plain torch, no Pyro: the teaching path.
 
-    Every variable must be observed and every mechanism invertible in its noise.
+    Every variable must be observed and every mechanism invertible in its noise. Each
+    step calls only the mechanisms' teaching methods: ``abduct``, then ``mech(pa, u)``
+    and ChiRho's ``intervene``.
+
+    Examples
+    --------
+    >>> from workbench.scm import SCM, LinearGaussian
+    >>> m = SCM({"x": LinearGaussian(), "y": LinearGaussian({"x": 2.0}, bias=1.0)})
+    >>> counterfactual_by_hand(m, {"x": torch.tensor([1.0]), "y": torch.tensor([3.5])},
+    ...                        {"x": 0.0}).counterfactual["y"]
+    tensor([1.5000])
     """
     units, n = _check_factual(scm, factual)
     acts = check_interventions(do, scm.mechanisms, default_device())
@@ -327,13 +337,11 @@ def counterfactual_by_hand(scm: SCM, factual: Mapping, do: Mapping) -> Counterfa
         raise WorkbenchInputError(f"The by-hand path needs mechanisms invertible in their noise; "
                                   f"{not_invertible} are not. Use counterfactual(..., n_samples=...).")
     # 1. abduction: u_v = f_v^{-1}(x_v; parents)
-    noise = {v: scm.mechanisms[v].abduct_columns(units[v], [units[p] for p in scm.mechanisms[v].parents])
-             for v in scm.variables}
+    noise = {v: scm.mechanisms[v].abduct(units[v], _parents(units, scm.mechanisms[v], n)) for v in scm.variables}
     # 2. action and 3. prediction: recompute in topological order with the same noise
     cf: dict[str, torch.Tensor] = {}
     for v in scm.variables:
         mech = scm.mechanisms[v]
-        natural = mech.call_columns([cf[p] for p in mech.parents], noise[v])
-        a = acts.get(v)
-        cf[v] = natural if a is None else (a(natural) if callable(a) else a.expand(n))
+        natural = mech(_parents(cf, mech, n), noise[v])
+        cf[v] = intervene(natural, acts.get(v)).expand(n)
     return CounterfactualResult(dict(units), cf, {noise_site(v): u for v, u in noise.items()})

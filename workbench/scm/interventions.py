@@ -32,7 +32,7 @@ import torch
 
 from workbench.errors import NonFiniteValueError, ShapeError, UnknownVariableError, WorkbenchInputError
 
-__all__ = ["Shift", "Transform", "check_interventions"]
+__all__ = ["Shift", "Transform", "check_interventions", "all_finite", "check_finite"]
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,20 @@ def all_finite(t: torch.Tensor) -> bool:
     if not (t.is_floating_point() or t.is_complex()):
         return True
     return bool(torch.isfinite(t.sum())) or bool(torch.isfinite(t).all())
+
+
+def check_finite(name: str, t: torch.Tensor) -> None:
+    """Raise :class:`~workbench.errors.NonFiniteValueError` naming ``name`` if ``t`` has a NaN or infinity.
+
+    Examples
+    --------
+    >>> check_finite("weights", torch.tensor([1.0, float("inf")]))
+    Traceback (most recent call last):
+    ...
+    workbench.errors.NonFiniteValueError: weights contains NaN or infinite values; pass finite numbers.
+    """
+    if not all_finite(t):
+        raise NonFiniteValueError(f"{name} contains NaN or infinite values; pass finite numbers.")
 
 
 def _check_value(name, value, mechanism, device):

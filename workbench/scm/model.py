@@ -11,7 +11,8 @@ units with ``pyro.plate("units", n)``::
 
 Interventions are ChiRho's ``do`` handler around that program, so no site is
 renamed, and every method returns plain tensors or a *new* model: an SCM is never
-mutated.
+mutated. When no Pyro handler is active, :meth:`SCM.sample` computes the same values
+without Pyro (:mod:`workbench.scm.fast_worlds`).
 
 Examples
 --------
@@ -37,9 +38,7 @@ from typing import Iterable, Mapping
 
 import networkx as nx
 import pyro
-import pyro.distributions as dist
 import torch
-from pyro.distributions.torch_distribution import TorchDistributionMixin
 from chirho.interventional.handlers import do as chirho_do
 
 from workbench.errors import (
@@ -47,15 +46,14 @@ from workbench.errors import (
 )
 from workbench.graphs.core import ADMG, dag, topological_order
 from workbench.runtime import device as default_device
+from workbench.scm import fast_worlds
+from workbench.scm.counterfactual import counterfactual
 from workbench.scm.interventions import all_finite, check_interventions
-from workbench.scm.mechanisms import Mechanism, NotInvertibleError, draw_noise
+from workbench.scm.mechanisms import Mechanism
+from workbench.scm.sites import UNITS, noise_site
+from workbench.scm.weighting import likelihood_weighting
 
 __all__ = ["SCM", "noise_site"]
-
-
-def noise_site(variable: str) -> str:
-    """The name of the Pyro site holding ``variable``'s exogenous noise: ``'U_' + variable``."""
-    return f"U_{variable}"
 
 
 def _parent_tensor(values: Mapping[str, torch.Tensor], mech: Mechanism, n: int, dev) -> torch.Tensor:
@@ -113,8 +111,6 @@ class SCM:
         for v in self._graph.nodes:
             self._graph.nodes[v]["latent"] = v in self._latent
         self._order = topological_order(self._graph)
-        self._bare_noise = all(isinstance(m.noise(), TorchDistributionMixin) and m.noise().batch_shape == ()
-                               for m in self._mechanisms.values())
         self._interventions = MappingProxyType(check_interventions(interventions or {}, self._mechanisms))
         self._observations = MappingProxyType(self._check_observations(observations or {}))
         self.name = name
@@ -262,66 +258,22 @@ class SCM:
         with chirho_do(actions=self._actions(n)):
             return self._program(n, explicit_noise)
 
-    def _runs_bare(self) -> bool:
-        """Whether :meth:`sample` may skip Pyro: no handler is active around the call
-        (nobody could see or change a site) and every noise is a scalar Pyro distribution
-        (so drawing it by hand reproduces what ``pyro.plate`` would draw)."""
-        return not pyro.poutine.runtime._PYRO_STACK and self._bare_noise
-
-    def _direct(self, n: int, acts: Mapping, noise: Mapping | None = None,
-                reuse: Mapping | None = None) -> dict[str, torch.Tensor]:
-        """The explicit-noise program without Pyro: the same values, draws and order.
-
-        Noise is drawn as the plate would (the noise distribution expanded to ``(n,)`` and
-        called), or taken from ``noise`` (``{variable: u}``); an intervened variable gets
-        what ChiRho's ``do`` would give it: the value itself, or ``action(natural value)``.
-        With ``reuse`` (the values of another run with the same noise), variables that no
-        action reaches are copied from it instead of recomputed.
-        """
-        values: dict[str, torch.Tensor] = {}
-        touched: set = set()
-        for v in self._order:
-            mech = self._mechanisms[v]
-            if reuse is not None:
-                if v not in acts and touched.isdisjoint(mech.parents):
-                    values[v] = reuse[v]
-                    continue
-                touched.add(v)
-            a = acts.get(v)
-            if a is not None and not callable(a):  # a hard do: the natural value is not needed,
-                if noise is None:                  # but its noise is drawn, as the program does,
-                    draw_noise(mech.noise(), n)    # so that later draws stay the same
-                values[v] = a.expand(n) if a.dim() == 0 else a
-                continue
-            columns = [values[p] for p in mech.parents]
-            value = mech.sample_columns(columns, n) if noise is None else mech.call_columns(columns, noise[v])
-            if a is not None:
-                value = a(value) if callable(a) else a
-                value = value[-1] if isinstance(value, tuple) else value
-            values[v] = value
-        return values
-
     def _program(self, n: int, explicit_noise: bool) -> dict[str, torch.Tensor]:
         values: dict[str, torch.Tensor] = {}
         dev = default_device()
-        with pyro.plate("units", n, dim=-1):
+        with pyro.plate(UNITS, n, dim=-1):
             for v in self._order:
                 mech = self._mechanisms[v]
-                if not explicit_noise:
-                    try:
-                        values[v] = pyro.sample(v, mech.distribution(_parent_tensor(values, mech, n, dev)))
-                        continue
-                    except NotInvertibleError:
-                        pass  # no density: keep the explicit-noise form for this variable
-                u = pyro.sample(noise_site(v), mech.noise())
-                value = mech.call_columns([values[p] for p in mech.parents], u)
-                values[v] = pyro.deterministic(v, value, event_dim=0)
+                pa = _parent_tensor(values, mech, n, dev)
+                if not explicit_noise and mech.has_density:
+                    values[v] = pyro.sample(v, mech.distribution(pa))
+                else:  # the explicit-noise form (also for a mechanism with no density)
+                    u = pyro.sample(noise_site(v), mech.noise())
+                    values[v] = pyro.deterministic(v, mech(pa, u), event_dim=0)
         return values
 
     def counterfactual(self, factual: Mapping, do: Mapping, **options):
         """Unit-level counterfactuals; see :func:`workbench.scm.counterfactual`."""
-        from workbench.scm.counterfactual import counterfactual
-
         return counterfactual(self, factual, do, **options)
 
     # ----------------------------------------------------------- sampling
@@ -345,8 +297,8 @@ class SCM:
         with torch.no_grad(), pyro.validation_enabled(False):
             if self._observations:
                 values = self._posterior_sample(n, particles or 20 * n)
-            elif self._runs_bare():  # same draws as the Pyro program, without per-site handlers
-                values = self._direct(n, self._actions(n))
+            elif fast_worlds.runs_bare(self):  # same draws as the program, no per-site handlers
+                values = fast_worlds.run_direct(self, n, self._actions(n))
             else:
                 values = self.model(n)
         keep = self._order if include_latent else self.observed
@@ -360,15 +312,9 @@ class SCM:
                 raise ShapeError("Per-unit observations are for counterfactual(); condition() "
                                  "takes one value per variable.")
             obs[v] = x.to(default_device()).expand(particles)
-        tr = pyro.poutine.trace(pyro.poutine.condition(self.model, data=obs)).get_trace(
-            particles, explicit_noise=False)
-        for v in obs:
-            if tr.nodes[v]["infer"].get("_deterministic"):
-                raise WorkbenchInputError(f"Cannot condition on {v!r}: its mechanism has no density.")
-        # likelihood weighting: each prior draw weighted by the density of the observed values
-        logw = sum(tr.nodes[v]["fn"].log_prob(tr.nodes[v]["value"]) for v in obs)
+        draws, logw = likelihood_weighting(self, obs, particles)
         if not torch.isfinite(logw).any():
             raise WorkbenchInputError(
                 f"The observations {dict(self._observations)} have probability zero under the model.")
         idx = torch.multinomial(torch.softmax(logw, 0), n, replacement=True)
-        return {v: tr.nodes[v]["value"].expand(particles)[idx] for v in self._order}
+        return {v: draws[v][idx] for v in self._order}

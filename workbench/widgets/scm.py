@@ -32,6 +32,7 @@ from workbench.graphs import dag, would_create_cycle
 from workbench.graphs.draw import draw_graph, figure_to_png, layout
 from workbench.plots.scm import DistributionView, describe_interventions
 from workbench.scm.model import SCM
+from workbench.scm.sites import noise_site
 
 __all__ = ["GraphEditor", "InterventionPanel", "CounterfactualPanel"]
 
@@ -366,7 +367,7 @@ class CounterfactualPanel(widgets.VBox):
         rows = []
         for v in self.scm.observed:
             rows.append(f"<tr><td><b>{html.escape(v)}</b></td><td>{cell(r.factual[v], v)}</td>"
-                        f"<td>{cell(r.counterfactual[v], v)}</td><td>{noise(r.noise['U_' + v])}</td></tr>")
+                        f"<td>{cell(r.counterfactual[v], v)}</td><td>{noise(r.noise[noise_site(v)])}</td></tr>")
         head = ("<tr><th>variable</th><th>factual</th><th>counterfactual "
                 f"do({html.escape(self.target)}={self.value:g})</th><th>abducted noise u</th></tr>")
         style = ("<style>.wb-cf td, .wb-cf th {padding: 2px 14px; text-align: right;}"
