@@ -91,7 +91,11 @@ class Mechanism:
     parents: tuple = ()
     cardinality: int | None = None
     invertible: bool = False
-    has_density: bool = False
+
+    @property
+    def has_density(self) -> bool:
+        """Whether the class defines :meth:`distribution` (a class may also set it outright)."""
+        return type(self).distribution is not Mechanism.distribution
 
     def noise(self) -> dist.Distribution:
         """The distribution of one unit's noise ``u_v``."""
@@ -133,7 +137,6 @@ class AdditiveNoise(Mechanism):
     """
 
     invertible = True
-    has_density = True
 
     def __init__(self, parents: Sequence[str], f: Callable[[torch.Tensor], torch.Tensor],
                  noise_scale: float = 1.0, noise: dist.Distribution | None = None):
@@ -189,23 +192,17 @@ class LinearGaussian(AdditiveNoise):
     def __init__(self, weights: Mapping[str, float] | None = None, bias: float = 0.0,
                  noise_scale: float = 1.0):
         weights = dict(weights or {})
-        w = torch.tensor([float(x) for x in weights.values()])
-        check_finite("LinearGaussian weights", w)
+        check_finite("LinearGaussian weights", torch.tensor([float(x) for x in weights.values()]))
         check_finite("LinearGaussian bias", torch.tensor(float(bias)))
         self.weights, self.bias = weights, float(bias)
-        self._w = w
         super().__init__(list(weights), self._linear, noise_scale=noise_scale)
         self.noise_scale = float(noise_scale)
 
     def _linear(self, pa: torch.Tensor) -> torch.Tensor:
-        if pa.shape[-1] == 0:
-            return torch.full(pa.shape[:-1], self.bias, dtype=pa.dtype, device=pa.device)
-        return pa @ self._w.to(pa.device, pa.dtype) + self.bias
-
-    def to(self, device):
-        new = super().to(device)
-        new._w = self._w.to(device)
-        return new
+        out = torch.full(pa.shape[:-1], self.bias, dtype=pa.dtype, device=pa.device)
+        for i, w in enumerate(self.weights.values()):  # bias + sum_p w_p * p
+            out = out + w * pa[..., i]
+        return out
 
     def __repr__(self):
         terms = " + ".join(f"{w:g}*{p}" for p, w in self.weights.items())
@@ -237,8 +234,6 @@ class DiscreteCPT(Mechanism):
     >>> coin(torch.zeros(1, 0, dtype=torch.long), torch.tensor([[5.0, 0.0]]))
     tensor([0])
     """
-
-    has_density = True
 
     def __init__(self, parents: Sequence[str], table):
         self.parents = tuple(parents)
