@@ -16,7 +16,8 @@ DAG, all seeded):
   under ``do(x1 = 1)``. Ours: ``scm.counterfactual`` (abduction, then the two worlds;
   with no handler active they are computed directly, with the same values as ChiRho's
   ``MultiWorldCounterfactual``). gcm: ``gcm.counterfactual_samples``. plain torch:
-  ``counterfactual_by_hand`` (the three steps with no Pyro). agree: max |difference| < 1e-3.
+  ``counterfactual_by_hand`` (the three steps with no Pyro, the teaching path: each
+  mechanism called as ``mech(pa, u)`` on stacked parents). agree: max |difference| < 1e-3.
   The bare route reads the factual world from the data and recomputes only the
   variables ``x1`` reaches (abduction and prediction in one step per variable); the
   abducted noise is computed when read, so a second row times the same query with
