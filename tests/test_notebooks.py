@@ -3,6 +3,7 @@
 Notebooks are found by glob, never by a hand-kept list. Each run's wall time and peak
 memory are written to tests/artifacts/notebook_runs/ and summarised at the end of the
 session; the budgets themselves are reported by the benchmark runner, not asserted here.
+A fresh run must answer no exercise: no output line starts with "Correct".
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 import pytest
 
 from workbench.devtools.notebooks import find_notebooks, run_notebook
+from workbench.exercises import SUCCESS_PREFIX
 
 from .conftest import NOTEBOOK_RUNS, ROOT
 
@@ -30,3 +32,7 @@ def test_notebook_runs_top_to_bottom(path):
     NOTEBOOK_RUNS.mkdir(parents=True, exist_ok=True)
     (NOTEBOOK_RUNS / f"{path.stem}.json").write_text(json.dumps(run.as_dict()))
     assert run.ok, f"{path.name} failed:\n{run.error}"
+    answered = [line for line in run.output_text.splitlines()
+                if line.strip().lower().startswith(SUCCESS_PREFIX.lower())]
+    assert not answered, (f"Run All of {path.name} answered an exercise by itself: {answered}; "
+                          "keep reference solutions in a collapsed <details> block")

@@ -4,6 +4,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import html  # noqa: E402
+
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
@@ -73,3 +75,19 @@ def test_names_are_escaped_in_html():
     assert torch.allclose(torch.tensor(w.results["surgery"], dtype=torch.float64),
                           model.tables["c&d"], atol=1e-10)
     assert w.agree
+
+
+def test_heading_and_numbers_always_belong_to_the_same_query():
+    w = SurgeryWidget()
+    for value, outcome in [("tar", "cancer"), ("smoking", "tar"), ("cancer", "smoking")]:
+        w.value, w.outcome = value, outcome
+        assert f"P({w.outcome} | do({w.value}))" in w.table.value
+        first_row = w.results["truth"][0]
+        assert f"[{', '.join(f'{p:.4f}' for p in first_row)}]" in w.table.value
+
+
+def test_an_error_message_is_shown_whole():
+    w = SurgeryWidget(value="tar")
+    message = w.results["surgery"]
+    assert isinstance(message, str) and len(message) > 160
+    assert html.escape(message) in w.table.value

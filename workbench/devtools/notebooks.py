@@ -31,6 +31,7 @@ class NotebookRun:
     peak_mb: float
     ok: bool
     error: str = ""
+    output_text: str = ""  #: every printed line and plain-text result, in cell order
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -120,4 +121,16 @@ def run_notebook(path: str | Path, *, timeout: int = 900, one_thread: bool = Tru
             sampler.join()
     wall = time.perf_counter() - start
     return NotebookRun(path.name, round(wall, 2), round(peak or sampler.peak_mb, 1),
-                       ok=not error, error=error)
+                       ok=not error, error=error, output_text=_output_text(nb))
+
+
+def _output_text(nb) -> str:
+    """The text a reader sees: streams and ``text/plain`` results of every code cell."""
+    parts = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            if out.get("output_type") == "stream":
+                parts.append(out.get("text", ""))
+            elif "text/plain" in out.get("data", {}):
+                parts.append(out["data"]["text/plain"])
+    return "\n".join(parts)

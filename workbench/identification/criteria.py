@@ -64,8 +64,9 @@ class CriterionCheck:
         return all(ok for _, ok in self.conditions)
 
     def to_markdown(self) -> str:
-        lines = [f"**{self.criterion}** with $Z = {sorted(self.adjustment, key=str)}$: "
-                 f"{'holds' if self.holds else 'fails'}"]
+        z = ", ".join(sorted(map(str, self.adjustment), key=str))
+        lines = [f"**{self.criterion}** with Z = {{{z}}}" if z else f"**{self.criterion}** with Z = ∅"]
+        lines[0] += f": {'holds' if self.holds else 'fails'}"
         lines += [f"- {'✓' if ok else '✗'} {text}" for text, ok in self.conditions]
         return "\n".join(lines)
 
@@ -95,7 +96,7 @@ def check_backdoor(graph, treatments, outcomes, adjustment) -> CriterionCheck:
     desc = descendants(g, x, inclusive=False)
     return CriterionCheck("back-door", frozenset(z), [
         ("no adjustment variable is a descendant of the treatment", not (z & desc)),
-        ("Z blocks every back-door path: (X ⫫ Y | Z) in G with the arrows out of X cut",
+        ("Z blocks every back-door path: (X ⊥ Y | Z) in G with the arrows out of X cut",
          d_separated(cut_outgoing(g, x), x, y, z)),
     ])
 
@@ -154,9 +155,9 @@ def check_frontdoor(graph, treatments, outcomes, mediators) -> CriterionCheck:
     no_path = not any(nx.has_path(without_z, a, b) for a in x for b in y)
     return CriterionCheck("front-door", frozenset(z), [
         ("Z intercepts every directed path from X to Y", no_path and bool(z)),
-        ("no unblocked back-door path from X to Z: (X ⫫ Z) in G with the arrows out of X cut",
+        ("no unblocked back-door path from X to Z: (X ⊥ Z) in G with the arrows out of X cut",
          bool(z) and d_separated(cut_outgoing(g, x), x, z, ())),
-        ("X blocks every back-door path from Z to Y: (Z ⫫ Y | X) in G with the arrows out of Z cut",
+        ("X blocks every back-door path from Z to Y: (Z ⊥ Y | X) in G with the arrows out of Z cut",
          bool(z) and d_separated(cut_outgoing(g, z), z, y, x)),
     ])
 

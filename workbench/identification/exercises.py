@@ -29,7 +29,7 @@ __all__ = ["check_adjustment_set", "check_identifiable", "check_estimand"]
 
 
 def _names(nodes) -> str:
-    return "{" + ", ".join(sorted(map(str, nodes))) + "}"
+    return "{" + ", ".join(sorted(map(str, nodes))) + "}" if nodes else "∅"
 
 
 def check_adjustment_set(graph, treatments, outcomes, answer) -> str:

@@ -38,7 +38,7 @@ from workbench.diagrams.kernels import Kernel
 from workbench.diagrams.models import CausalTables, smoking_example
 from workbench.errors import WidgetValueError
 
-__all__ = ["SurgeryWidget", "ROUTE_TITLES"]
+__all__ = ["SurgeryWidget", "ROUTE_TITLES", "query_table"]
 
 ROUTE_TITLES = {
     "surgery": "surgery / comb on the observational joint",
@@ -120,31 +120,37 @@ class SurgeryWidget(widgets.VBox):
         self._refresh()
 
     def _refresh(self):
-        answers = three_ways(self.model, self.value, [self.outcome])
+        # one snapshot of the query: the heading, the numbers and the picture always belong
+        # to the same (value, outcome), however quickly the dropdowns change
+        x, y = self.value, self.outcome
+        answers = three_ways(self.model, x, [y])
         results = {r: (a.table.tolist() if isinstance(a, Kernel) else str(a)) for r, a in answers.items()}
-        self.set_trait("results", results)
         truth = answers["truth"]
-        self.set_trait("agree", all(a.allclose(truth, atol=1e-6) for a in answers.values()
-                                    if isinstance(a, Kernel)))
-        self.image.value = _png(draw_surgery(self.model.diagram(), self.value))
-        self.table.value = self._html()
+        agree = all(a.allclose(truth, atol=1e-6) for a in answers.values() if isinstance(a, Kernel))
+        picture = _png(draw_surgery(self.model.diagram(), x))
+        self.set_trait("results", results)
+        self.set_trait("agree", agree)
+        self.image.value = picture
+        self.table.value = query_table(x, y, self.model.sizes, results, agree)
 
-    def _html(self) -> str:
-        x, y = html.escape(self.value), html.escape(self.outcome)
-        size_x = self.model.sizes[self.value]
-        size_y = self.model.sizes[self.outcome]
-        head = "".join(f"<th style='padding:4px 10px'>{html.escape(ROUTE_TITLES[r])}</th>" for r in ROUTES)
-        rows = []
-        for v in range(size_x):
-            cells = []
-            for r in ROUTES:
-                a = self.results[r]
-                if isinstance(a, str):
-                    cells.append("<td style='color:#a00;max-width:16em'>" + (html.escape(a[:160]) if v == 0 else "") + "</td>")
-                else:
-                    probs = ", ".join(f"{p:.4f}" for p in a[v])
-                    cells.append(f"<td style='padding:4px 10px;font-family:monospace'>[{probs}]</td>")
-            rows.append(f"<tr><td><b>{x}={v}</b></td>{''.join(cells)}</tr>")
-        verdict = "all routes that apply agree with the truth" if self.agree else "routes DISAGREE"
-        return (f"<p><b>P({y} | do({x}))</b>, each row a distribution over {y} = 0..{size_y - 1}; "
-                f"{verdict}.</p><table><tr><th></th>{head}</tr>{''.join(rows)}</table>")
+
+def query_table(x: str, y: str, sizes, results: dict, agree: bool) -> str:
+    """The HTML table of ``P(y | do(x))`` by every route; an error message is shown whole."""
+    ex, ey = html.escape(x), html.escape(y)
+    head = "".join(f"<th style='padding:4px 10px'>{html.escape(ROUTE_TITLES[r])}</th>" for r in ROUTES)
+    rows = []
+    for v in range(sizes[x]):
+        cells = []
+        for r in ROUTES:
+            a = results[r]
+            if isinstance(a, str):
+                if v == 0:
+                    cells.append(f"<td rowspan='{sizes[x]}' style='color:#a00;max-width:22em;"
+                                 f"white-space:normal;overflow-wrap:break-word'>{html.escape(a)}</td>")
+            else:
+                probs = ", ".join(f"{p:.4f}" for p in a[v])
+                cells.append(f"<td style='padding:4px 10px;font-family:monospace'>[{probs}]</td>")
+        rows.append(f"<tr><td><b>{ex}={v}</b></td>{''.join(cells)}</tr>")
+    verdict = "all routes that apply agree with the truth" if agree else "routes DISAGREE"
+    return (f"<p><b>P({ey} | do({ex}))</b>, each row a distribution over {ey} = 0..{sizes[y] - 1}; "
+            f"{verdict}.</p><table><tr><th></th>{head}</tr>{''.join(rows)}</table>")
