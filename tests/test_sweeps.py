@@ -1,0 +1,178 @@
+"""Sweeps on the serial executor: keys, the results file, resume, failures, kills."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import workbench
+from tests.sweeps_fixtures import comparable, tiny_sweep
+from workbench import sweeps
+from workbench.sweeps import ResultStore, Sweep, SweepConfigError, run_key
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_run_key_is_the_sha256_of_canonical_json_and_version():
+    config = tiny_sweep().runs()[0]
+    text = json.dumps({"config": config, "workbench": workbench.__version__},
+                      sort_keys=True, separators=(",", ":"))
+    assert run_key(config) == hashlib.sha256(text.encode()).hexdigest()[:16]
+    assert run_key(config, version="0.0.0") != run_key(config)
+
+
+def test_run_keys_are_the_same_in_processes_with_other_hash_seeds():
+    code = ("from tests.sweeps_fixtures import tiny_sweep; "
+            "print(','.join(tiny_sweep().keys()))")
+    keys = set()
+    for seed in ("0", "1", "12345"):
+        env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(ROOT)}
+        out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, text=True,
+                             capture_output=True, check=True, timeout=120)
+        keys.add(out.stdout.strip())
+    assert keys == {",".join(tiny_sweep().keys())}
+
+
+def test_keys_differ_by_setting_and_ints_equal_floats():
+    a = Sweep(models={"beta_vae": {"beta": [4, 8]}}).keys()
+    b = Sweep(models={"beta_vae": {"beta": [4.0, 8.0]}}).keys()
+    assert a == b and len(set(a)) == 2
+
+
+@pytest.mark.parametrize("bad, match", [
+    ({"models": {"vea": {}}}, "Unknown model kind 'vea'"),
+    ({"metrics": ["migg"]}, "Unknown metric 'migg'"),
+    ({"seeds": [-1]}, "non-negative"),
+    ({"seeds": []}, "seeds is empty"),
+    ({"models": {"beta_vae": {"beta": [float("nan")]}}}, "finite number"),
+    ({"training": {"step": 3}}, "Unknown training setting"),
+    ({"datasets": ["mnist"]}, "Unknown data set 'mnist'"),
+])
+def test_bad_grids_are_typed_errors(bad, match):
+    with pytest.raises(SweepConfigError, match=match):
+        Sweep(**bad).runs()
+
+
+def test_sweep_writes_rows_artefacts_and_a_rerun_skips_them(tmp_path):
+    sweep = tiny_sweep(seeds=(0,))
+    first = sweep.run(tmp_path, executor="serial", progress=False)
+    assert (first.ran, first.failed, first.skipped) == (2, 0, 0)
+    for key in sweep.keys():
+        folder = tmp_path / "runs" / key
+        manifest = json.loads((folder / "manifest.json").read_text())["models"]["model"]
+        weights = (folder / "model.safetensors").read_bytes()
+        assert manifest["sha256"] == hashlib.sha256(weights).hexdigest()
+        assert json.loads((folder / "run.json").read_text())["weights_sha256"] == manifest["sha256"]
+    loaded = workbench.latents.load_pretrained("model", directory=tmp_path / "runs" / sweep.keys()[0])
+    assert loaded.kind == "vae"
+    lines = (tmp_path / "results.jsonl").read_text().splitlines()
+    second = sweep.run(tmp_path, executor="serial", progress=False)
+    assert (second.ran, second.skipped) == (0, 2)
+    assert (tmp_path / "results.jsonl").read_text().splitlines() == lines
+    assert not any((tmp_path / "in_flight").iterdir())
+
+
+def test_a_failing_run_is_recorded_and_the_others_finish(tmp_path):
+    sweep = tiny_sweep(seeds=(0,), vae={}, beta_vae={"beta": [-1.0, 8.0]})
+    report = sweep.run(tmp_path, executor="serial", progress=False)
+    assert (report.ran, report.failed) == (3, 1)
+    failed = sweeps.failures(tmp_path)
+    assert failed["model"].tolist() == ["beta_vae"]
+    assert "WorkbenchInputError" in failed["error"][0] and "beta" in failed["error"][0]
+    assert sorted(sweeps.results_table(tmp_path)["setting"].unique()) == ["beta_vae (beta=8)", "vae"]
+    retry = sweep.run(tmp_path, executor="serial", progress=False)
+    assert (retry.ran, retry.failed, retry.skipped) == (1, 1, 2)
+    assert sweep.run(tmp_path, executor="serial", progress=False, retry_failed=False).ran == 0
+
+
+def test_same_numbers_as_calling_the_training_loop_by_hand(tmp_path):
+    from workbench.sweeps.task import train_and_score
+
+    sweep = tiny_sweep(seeds=(1,), beta_vae={"beta": [8]})
+    sweep.run(tmp_path, executor="serial", progress=False)
+    row = sweeps.wide_table(tmp_path).iloc[0]
+    model, result, scores = train_and_score(sweep.runs()[0])
+    assert result.losses[-1] == row["final_loss"]
+    assert scores["mig"].score == row["score.mig"] and scores["mcc"].score == row["score.mcc"]
+
+
+def test_a_torn_last_line_is_skipped_and_its_run_repeated(tmp_path):
+    sweep = tiny_sweep(seeds=(0,))
+    sweep.run(tmp_path, executor="serial", progress=False)
+    path = tmp_path / "results.jsonl"
+    lines = path.read_text().splitlines()
+    path.write_text(lines[0] + "\n" + lines[1][: len(lines[1]) // 2])   # killed mid-write
+    with pytest.warns(UserWarning, match="not whole rows"):
+        report = sweep.run(tmp_path, executor="serial", progress=False)
+    assert report.recovered == 1 and report.ran == 0      # its artefacts were complete
+    with pytest.warns(UserWarning, match="not whole rows"):
+        assert sorted(ResultStore(tmp_path).finished_keys()) == sorted(sweep.keys())
+
+
+def test_artefacts_without_a_row_are_recovered_not_retrained(tmp_path):
+    sweep = tiny_sweep(seeds=(0,))
+    sweep.run(tmp_path, executor="serial", progress=False)
+    before = comparable(sweeps.wide_table(tmp_path))
+    (tmp_path / "results.jsonl").unlink()
+    report = sweep.run(tmp_path, executor="serial", progress=False)
+    assert (report.recovered, report.ran) == (2, 0)
+    pd.testing.assert_frame_equal(comparable(sweeps.wide_table(tmp_path)), before)
+
+
+KILLED_SWEEP = textwrap.dedent("""
+    import sys
+    from tests.sweeps_fixtures import tiny_sweep
+    tiny_sweep(seeds=(0, 1, 2)).run(sys.argv[1], executor="serial", progress=False)
+""")
+
+
+def test_a_sweep_killed_mid_way_resumes_to_the_uninterrupted_results(tmp_path):
+    reference = tmp_path / "reference"
+    tiny_sweep(seeds=(0, 1, 2)).run(reference, executor="serial", progress=False)
+    killed = tmp_path / "killed"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen([sys.executable, "-c", KILLED_SWEEP, str(killed)], cwd=ROOT, env=env)
+    try:
+        deadline = time.monotonic() + 240
+        results = killed / "results.jsonl"
+        while time.monotonic() < deadline and proc.poll() is None:
+            if results.exists() and len(results.read_text().splitlines()) >= 3:
+                break
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait(timeout=60)
+    rows = ResultStore(killed).rows()
+    assert 3 <= len(rows) < 6, "the kill should land half-way"
+    report = tiny_sweep(seeds=(0, 1, 2)).run(killed, executor="serial", progress=False)
+    assert report.skipped + report.recovered == len(rows) and report.total == 6
+    keys = [row["key"] for row in ResultStore(killed).rows()]
+    assert sorted(keys) == sorted(set(keys)) == sorted(tiny_sweep(seeds=(0, 1, 2)).keys())
+    pd.testing.assert_frame_equal(comparable(sweeps.wide_table(killed)),
+                                  comparable(sweeps.wide_table(reference)))
+
+
+def test_rank_correlation_of_two_orderings():
+    rows = [{"key": str(i), "status": "ok", "dataset": "d", "model": "vae", "seed": i,
+             "score.a": float(i), "score.b": float(-i), "score.c": 1.0} for i in range(4)]
+    table = sweeps.results_table(rows)
+    with pytest.warns(UserWarning, match=r"\['c'\]"):
+        corr = sweeps.rank_correlation(table)
+    assert corr.loc["a", "b"] == pytest.approx(-1.0) and list(corr.columns) == ["a", "b"]
+    with pytest.raises(SweepConfigError, match="at least 2"):
+        sweeps.rank_correlation(table[table["key"] == "0"])
+
+
+def test_an_unknown_executor_is_a_typed_error(tmp_path):
+    with pytest.raises(sweeps.ExecutorError, match="Unknown executor"):
+        tiny_sweep().run(tmp_path, executor="ray", progress=False)

@@ -1,0 +1,85 @@
+"""Sweeps on Dask: same table as the serial executor, and a worker killed mid-way.
+
+All tests here share one small LocalCluster (2 worker processes x 1 thread) and run in
+one xdist group, so they never compete with each other for the cores.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pandas as pd
+import pytest
+
+from tests.sweeps_fixtures import comparable, tiny_sweep
+from workbench import sweeps
+from workbench.sweeps import DaskExecutor, ResultStore
+
+distributed = pytest.importorskip("distributed")
+
+pytestmark = [pytest.mark.xdist_group("dask"), pytest.mark.timeout(600)]
+
+GRID = dict(seeds=(0, 1, 2))
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                       dashboard_address=None, env=dict(sweeps.executors.WORKER_ENV),
+                                       death_timeout=120)
+    client = distributed.Client(cluster, timeout="120s")
+    try:
+        yield client
+    finally:
+        client.close(timeout=60)
+        cluster.close(timeout=60)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    root = tmp_path_factory.mktemp("serial")
+    tiny_sweep(**GRID).run(root, executor="serial", progress=False)
+    return comparable(sweeps.wide_table(root))
+
+
+def test_dask_and_serial_give_identical_tables(client, reference, tmp_path):
+    report = tiny_sweep(**GRID).run(tmp_path, executor=client, progress=False)
+    assert (report.ran, report.failed) == (6, 0) and report.executor.startswith("dask")
+    pd.testing.assert_frame_equal(comparable(sweeps.wide_table(tmp_path)), reference)
+
+
+def test_killing_a_worker_half_way_then_resuming_loses_nothing(client, reference, tmp_path):
+    killed = []
+
+    def kill_a_worker_at_half(row):
+        if len(ResultStore(tmp_path).rows()) == 3 and not killed:
+            pids = client.run(os.getpid)
+            address, pid = sorted(pids.items())[0]
+            os.kill(pid, signal.SIGKILL)
+            killed.append(address)
+
+    first = tiny_sweep(**GRID).run(tmp_path, executor=client, progress=False,
+                                   on_row=kill_a_worker_at_half)
+    assert killed, "a worker was killed after half the runs"
+    assert first.ran == 6                       # Dask re-ran the killed worker's run elsewhere
+    resumed = tiny_sweep(**GRID).run(tmp_path, executor=client, progress=False)
+    assert resumed.ran == resumed.failed         # only failed runs (if any) are retried
+    latest = ResultStore(tmp_path).latest()
+    assert sorted(r["key"] for r in latest) == sorted(tiny_sweep(**GRID).keys())
+    assert all(r["status"] == "ok" for r in latest)
+    ok_rows = [r["key"] for r in ResultStore(tmp_path).rows() if r["status"] == "ok"]
+    assert len(ok_rows) == len(set(ok_rows)) == 6, "every run finished exactly once"
+    pd.testing.assert_frame_equal(comparable(sweeps.wide_table(tmp_path)), reference)
+
+
+def test_a_failing_run_on_a_worker_is_a_row(client, tmp_path):
+    sweep = tiny_sweep(seeds=(0,), beta_vae={"beta": [-1.0, 8.0]})
+    report = sweep.run(tmp_path, executor=DaskExecutor(client=client), progress=False)
+    assert (report.ran, report.failed) == (2, 1)
+    assert "beta" in sweeps.failures(tmp_path)["error"][0]
+
+
+def test_an_unreachable_scheduler_is_a_typed_error(tmp_path):
+    with pytest.raises(sweeps.ExecutorError, match="Cannot reach a Dask scheduler"):
+        DaskExecutor(address="tcp://127.0.0.1:9")

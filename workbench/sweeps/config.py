@@ -1,0 +1,164 @@
+"""A sweep's grid, and the stable key that names each of its runs.
+
+A :class:`Sweep` is a grid: data sets x models (each with lists of hyperparameters)
+x seeds, plus the training settings and the metrics to score. :meth:`Sweep.runs`
+expands it into one plain, JSON-able configuration per run, in a fixed order.
+
+Each run is named by :func:`run_key`: the SHA-256 of its *canonical* JSON (sorted
+keys, no spaces, floats as Python writes them) together with the workbench version.
+The key is the same in every process and on every machine; Python's ``hash()`` of a
+string is not (it changes with ``PYTHONHASHSEED``), so it is never used.
+
+Examples
+--------
+>>> sweep = Sweep(models={"vae": {}, "beta_vae": {"beta": [4, 8]}}, seeds=[0, 1])
+>>> len(sweep.runs())
+6
+>>> run = sweep.runs()[0]
+>>> run["model"], run["seed"], run["hyper"]
+('vae', 0, {})
+>>> run_key(run) == run_key(dict(reversed(list(run.items()))))
+True
+>>> len(run_key(run))
+16
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+from dataclasses import dataclass, field
+
+from workbench.latents.vae import MODELS
+from workbench.metrics.suite import TABLE_METRICS
+from workbench.sweeps.errors import SweepConfigError
+
+__all__ = ["Sweep", "run_key", "canonical_json", "DEFAULT_TRAINING", "DEFAULT_DATA"]
+
+DEFAULT_TRAINING = {"steps": 60, "batch_size": 32, "lr": 1e-3, "kl_warmup": 20}
+DEFAULT_DATA = {"image_size": 16, "n_train": 512, "n_eval": 512, "seed": 0}
+
+
+def canonical_json(value) -> str:
+    """``value`` as JSON with sorted keys and no spaces; NaN and infinity refused."""
+    try:
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True,
+                          allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise SweepConfigError(
+            f"A run configuration must hold only strings, finite numbers, lists and dicts: "
+            f"{exc}.") from exc
+
+
+def run_key(config: dict, version: str | None = None) -> str:
+    """The run's name: 16 hex digits of SHA-256 over its canonical JSON and the version."""
+    if version is None:
+        from workbench import __version__ as version
+    text = canonical_json({"config": config, "workbench": version})
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _as_list(value, what: str) -> list:
+    values = list(value) if isinstance(value, (list, tuple)) else [value]
+    if not values:
+        raise SweepConfigError(f"{what} is empty: give at least one value.")
+    return values
+
+
+def _hyper_value(name: str, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise SweepConfigError(f"Hyperparameter {name}={value!r} must be a finite number.")
+    return float(value)          # 4 and 4.0 are the same setting, and get the same key
+
+
+@dataclass
+class Sweep:
+    """A grid of runs: data sets x models x hyperparameters x seeds, and the metrics.
+
+    Parameters
+    ----------
+    models : dict
+        ``{model kind: {hyperparameter: list of values}}``, kinds from
+        :data:`workbench.latents.MODELS` (``{"vae": {}}`` trains the defaults).
+    seeds : list of int
+        One run per seed: it seeds the weights, the minibatches and the noise.
+    datasets : list of str
+        Names for :func:`workbench.datasets.load`.
+    metrics : list of str
+        Names from :data:`workbench.metrics.TABLE_METRICS`.
+    metric_options : dict
+        Per-metric keyword arguments, e.g. ``{"dci": {"mode": "fast"}}``.
+    latent_dim : int
+    training : dict
+        ``steps``, ``batch_size``, ``lr``, ``kl_warmup`` for
+        :func:`workbench.latents.train` (defaults in :data:`DEFAULT_TRAINING`).
+    data : dict
+        ``image_size`` (images are average-pooled to it), ``n_train``, ``n_eval``, and
+        the ``seed`` that draws both image sets (:data:`DEFAULT_DATA`).
+    """
+
+    models: dict = field(default_factory=lambda: {"vae": {}})
+    seeds: list = field(default_factory=lambda: [0])
+    datasets: list = field(default_factory=lambda: ["sprites"])
+    metrics: list = field(default_factory=lambda: ["mig", "sap"])
+    metric_options: dict = field(default_factory=dict)
+    latent_dim: int = 4
+    training: dict = field(default_factory=dict)
+    data: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        from workbench.datasets import DATASETS
+
+        for kind, grid in self.models.items():
+            if kind not in MODELS:
+                raise SweepConfigError(f"Unknown model kind {kind!r}: use one of {sorted(MODELS)}.")
+            if not isinstance(grid, dict):
+                raise SweepConfigError(f"models[{kind!r}] must be a dict of hyperparameter lists.")
+        for name in _as_list(self.datasets, "datasets"):
+            if name not in DATASETS:
+                raise SweepConfigError(f"Unknown data set {name!r}: use one of {sorted(DATASETS)}.")
+        for name in list(_as_list(self.metrics, "metrics")) + list(self.metric_options):
+            if name not in TABLE_METRICS:
+                raise SweepConfigError(f"Unknown metric {name!r}: use one of {sorted(TABLE_METRICS)}.")
+        for seed in _as_list(self.seeds, "seeds"):
+            if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+                raise SweepConfigError(f"Seeds must be non-negative integers, got {seed!r}.")
+        for name, given, known in [("training", self.training, DEFAULT_TRAINING),
+                                   ("data", self.data, DEFAULT_DATA)]:
+            unknown = sorted(set(given) - set(known))
+            if unknown:
+                raise SweepConfigError(f"Unknown {name} setting(s) {unknown}: use {sorted(known)}.")
+
+    def runs(self) -> list[dict]:
+        """One configuration per run: data set, then model, hyperparameters, then seed."""
+        out = []
+        if not self.models:
+            raise SweepConfigError("models is empty: give at least one model kind.")
+        for dataset in _as_list(self.datasets, "datasets"):
+            for kind, grid in self.models.items():
+                names = sorted(grid)
+                values = [[_hyper_value(n, v) for v in _as_list(grid[n], f"models[{kind!r}][{n!r}]")]
+                          for n in names]
+                for combo in itertools.product(*values):
+                    for seed in _as_list(self.seeds, "seeds"):
+                        out.append({
+                            "dataset": dataset, "model": kind, "hyper": dict(zip(names, combo)),
+                            "latent_dim": int(self.latent_dim), "seed": int(seed),
+                            "training": {**DEFAULT_TRAINING, **self.training},
+                            "data": {**DEFAULT_DATA, **self.data},
+                            "metrics": list(self.metrics),
+                            "metric_options": dict(self.metric_options),
+                        })
+        return out
+
+    def run(self, root, **options):
+        """Run the sweep into folder ``root``: :func:`workbench.sweeps.run_sweep`."""
+        from workbench.sweeps.runner import run_sweep
+
+        return run_sweep(self, root, **options)
+
+    def keys(self) -> list[str]:
+        """The :func:`run_key` of every run, in :meth:`runs` order."""
+        return [run_key(run) for run in self.runs()]

@@ -1,0 +1,147 @@
+"""Where runs execute: in this process, on a Dask ``LocalCluster``, or on a cluster.
+
+Every executor has ``map(fn, items)``, which yields ``(item, result or exception)``
+as runs finish, in any order, and ``close()``. :func:`make_executor` turns a choice
+into one:
+
+* ``"serial"``: one run after the other in this process (Binder, tests, debugging);
+* ``"local"``: a Dask ``LocalCluster`` of worker *processes*, one thread each, as many
+  as :func:`workbench.runtime.available_cpus` (a process per run: torch's global
+  random state and thread count are per process);
+* ``"auto"``: ``"local"`` when more than one CPU is available, else ``"serial"``;
+* ``"tcp://host:8786"`` (any scheduler address): an existing Dask cluster;
+* a ``distributed.Client``, or any object with ``map`` and ``close``.
+
+Why Dask, not Ray: measured on 2 cores with 16 tiny trainings, Dask's LocalCluster
+ran them in 8.9-9.3 s (0.7 s start-up) and Ray Tune in 49 s (3.6 s start-up, about
+2.7 s a trial); dask + distributed add 24 MB, ray[tune] 240 MB. The client code is the
+same for a laptop and a cluster (dask-jobqueue, Kubernetes): only the address changes.
+
+Examples
+--------
+>>> executor, owned = make_executor("serial")
+>>> sorted(result for _, result in executor.map(lambda x: x * x, [1, 2, 3]))
+[1, 4, 9]
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Iterable, Iterator
+
+from workbench.runtime import available_cpus
+from workbench.sweeps.errors import ExecutorError
+
+__all__ = ["SerialExecutor", "DaskExecutor", "make_executor", "WORKER_ENV"]
+
+# What each worker process starts with: one OpenMP thread that sleeps when idle.
+WORKER_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OMP_WAIT_POLICY": "PASSIVE"}
+
+
+class SerialExecutor:
+    """Run each item in this process, one after the other."""
+
+    name = "serial"
+
+    def map(self, fn: Callable, items: Iterable) -> Iterator[tuple]:
+        for item in items:
+            try:
+                yield item, fn(item)
+            except Exception as exc:  # noqa: BLE001 - reported per item, the rest go on
+                yield item, exc
+
+    def close(self) -> None:
+        pass
+
+
+class DaskExecutor:
+    """Run items on Dask: a new ``LocalCluster``, a scheduler ``address``, or a ``client``.
+
+    Parameters
+    ----------
+    address : str, optional
+        A running scheduler, e.g. ``"tcp://10.0.0.5:8786"``; its workers need this
+        package installed and the sweep folder on a file system they share. Start them
+        with ``--nthreads 1`` (runs in one process take turns, see
+        :mod:`workbench.sweeps.task`).
+    n_workers : int, optional
+        Workers of a new ``LocalCluster`` (default: the available CPUs).
+    client : distributed.Client, optional
+        An existing client (it is not closed by :meth:`close`).
+    """
+
+    name = "dask"
+
+    def __init__(self, address: str | None = None, n_workers: int | None = None, client=None,
+                 **cluster_options):
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError as exc:
+            raise ExecutorError("Dask executors need dask and distributed: "
+                                "pip install -c constraints.txt dask distributed.") from exc
+        self._owned = []
+        if client is not None:
+            self.client = client
+        elif address is not None:
+            try:
+                self.client = Client(address, timeout="20s")
+            except (OSError, TimeoutError, ValueError) as exc:
+                raise ExecutorError(f"Cannot reach a Dask scheduler at {address!r}: {exc}. "
+                                    "Check the address (tcp://host:port) and that it runs.") from exc
+            self._owned.append(self.client)
+        else:
+            n = available_cpus() if n_workers is None else int(n_workers)
+            if n < 1:
+                raise ExecutorError(f"n_workers must be at least 1, got {n_workers!r}.")
+            options = {"n_workers": n, "threads_per_worker": 1, "processes": True,
+                       "dashboard_address": None, "env": dict(WORKER_ENV), **cluster_options}
+            cluster = LocalCluster(**options)
+            self.client = Client(cluster)
+            self._owned += [self.client, cluster]
+        self.name = "dask" if address is None and client is None else f"dask@{address or 'client'}"
+
+    def map(self, fn: Callable, items: Iterable) -> Iterator[tuple]:
+        from distributed import as_completed
+
+        items = list(items)
+        futures = {self.client.submit(fn, item, pure=False): item for item in items}
+        for future in as_completed(futures):
+            item = futures.pop(future)
+            try:
+                yield item, future.result()
+            except Exception as exc:  # noqa: BLE001 - e.g. KilledWorker after repeated deaths
+                yield item, exc
+            finally:
+                future.release()
+
+    def close(self) -> None:
+        for thing in self._owned:
+            thing.close()
+        self._owned = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def make_executor(choice="auto") -> tuple[object, bool]:
+    """``(executor, owned)`` for ``choice`` (see the module's text).
+
+    ``owned`` says whether the executor was made here, so the caller should close it.
+    """
+    if isinstance(choice, str):
+        if choice == "serial" or (choice == "auto" and available_cpus() == 1):
+            return SerialExecutor(), True
+        if choice in ("local", "auto"):
+            return DaskExecutor(), True
+        if "://" in choice:
+            return DaskExecutor(address=choice), True
+        raise ExecutorError(f"Unknown executor {choice!r}: use 'auto', 'serial', 'local', a "
+                            "scheduler address like 'tcp://host:8786', or a distributed.Client.")
+    if type(choice).__name__ == "Client" and callable(getattr(choice, "submit", None)):
+        return DaskExecutor(client=choice), True
+    if callable(getattr(choice, "map", None)) and callable(getattr(choice, "close", None)):
+        return choice, False
+    raise ExecutorError(f"Cannot run a sweep on {type(choice).__name__}: give 'serial', 'local', "
+                        "'auto', a scheduler address or a distributed.Client.")

@@ -1,0 +1,97 @@
+"""The results file of a sweep: JSON lines, one row per finished run, append-only.
+
+``<root>/results.jsonl`` holds one JSON object per line. Only the process that runs
+the sweep writes it (workers return rows; they never touch this file), each row in
+one ``write`` of one whole line on a file opened for appending, flushed to disk
+before the next run is counted as done. A kill can at worst leave the last line cut
+short: reading skips a line that does not parse (and says so), and the next append
+starts on a fresh line, so the run of that line is simply run again.
+
+A key may appear more than once (a failed run retried later): the last row wins.
+
+Examples
+--------
+>>> import tempfile
+>>> store = ResultStore(tempfile.mkdtemp())
+>>> store.append({"key": "a", "status": "error", "error": "boom"})
+>>> store.append({"key": "a", "status": "ok"})
+>>> [row["status"] for row in store.latest()], sorted(store.finished_keys())
+(['ok'], ['a'])
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from pathlib import Path
+
+from workbench.sweeps.errors import ResultsFileError
+
+__all__ = ["ResultStore", "RESULTS_FILE"]
+
+RESULTS_FILE = "results.jsonl"
+
+
+class ResultStore:
+    """Rows of one sweep folder ``root``: ``results.jsonl``, ``runs/``, ``in_flight/``."""
+
+    def __init__(self, root):
+        self.root = Path(root)
+        if self.root.exists() and not self.root.is_dir():
+            raise ResultsFileError(f"{self.root} is a file; a sweep needs a folder.")
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.path = self.root / RESULTS_FILE
+
+    def rows(self) -> list[dict]:
+        """Every row, in the order written (lines that do not parse are skipped)."""
+        if not self.path.exists():
+            return []
+        rows, torn = [], 0
+        for line in self.path.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                torn += 1
+                continue
+            if isinstance(row, dict) and isinstance(row.get("key"), str):
+                rows.append(row)
+            else:
+                torn += 1
+        if torn:
+            warnings.warn(f"{self.path}: skipped {torn} line(s) that are not whole rows (a "
+                          "sweep killed while writing); those runs will run again.", stacklevel=2)
+        return rows
+
+    def latest(self) -> list[dict]:
+        """The last row of each key, in the order keys first appeared."""
+        last: dict[str, dict] = {}
+        for row in self.rows():
+            last.pop(row["key"], None)
+            last[row["key"]] = row
+        return list(last.values())
+
+    def finished_keys(self) -> set[str]:
+        """Keys whose latest row finished (``status == "ok"``)."""
+        return {row["key"] for row in self.latest() if row.get("status") == "ok"}
+
+    def append(self, row: dict) -> None:
+        """Append ``row`` as one line, on a line of its own, and flush it to disk."""
+        if not isinstance(row.get("key"), str):
+            raise ResultsFileError(f"A results row needs a string 'key', got {row!r:.200}.")
+        line = json.dumps(row, sort_keys=True, allow_nan=False, default=str) + "\n"
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            if os.fstat(fd).st_size and not self._ends_with_newline():
+                line = "\n" + line                 # after a torn last line
+            os.write(fd, line.encode("utf-8"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def _ends_with_newline(self) -> bool:
+        with open(self.path, "rb") as f:
+            f.seek(-1, os.SEEK_END)
+            return f.read(1) == b"\n"

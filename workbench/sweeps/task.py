@@ -1,0 +1,145 @@
+"""One run of a sweep: draw the data, train, score, save the artefacts atomically.
+
+:func:`run_one` is what every executor calls, in the sweep's own process or in a
+Dask worker. It never raises for a failed run: the error is returned as the run's
+row (``status="error"``) so the other runs go on. Its result is a pure function of
+the configuration on the CPU: it seeds everything from the run's seed, computes on
+one thread (thread counts change the order of floating-point sums), and holds a
+process-wide lock, so two runs sharing a process (a Dask worker with several
+threads) never interleave their use of the global random state.
+
+Artefacts go to ``<root>/runs/<key>/``: ``model.safetensors`` and ``manifest.json``
+(SHA-256 of the weights, via :func:`workbench.latents.save_pretrained`) and
+``run.json`` (the row). They are written in a temporary folder that is renamed into
+place as the last step, so the folder is either complete or absent. Training keeps
+its checkpoint in ``<root>/in_flight/<key>/`` meanwhile, so a run killed mid-way
+resumes from its last checkpoint, to the same weights, when the sweep is run again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import threading
+import time
+import traceback
+from pathlib import Path
+
+import torch
+
+from workbench.latents.checkpoint import atomic_write
+from workbench.runtime import device as runtime_device
+from workbench.runtime import seed_everything, using_threads
+from workbench.sweeps.config import run_key
+
+__all__ = ["run_one", "load_images", "train_and_score", "RUN_FILE"]
+
+RUN_FILE = "run.json"
+_RUN_LOCK = threading.Lock()
+
+
+def load_images(config: dict):
+    """``(train images, eval images, eval factors)`` for a run, pooled to ``image_size``."""
+    from workbench.datasets import load
+
+    data = config["data"]
+    dataset = load(config["dataset"])
+    train_images, _ = dataset.sample(int(data["n_train"]), generator=int(data["seed"]))
+    eval_images, eval_factors = dataset.sample(int(data["n_eval"]), generator=int(data["seed"]) + 1)
+    side = dataset.image_shape[-1]
+    size = int(data["image_size"])
+    if size < side:
+        train_images = torch.nn.functional.avg_pool2d(train_images, side // size)
+        eval_images = torch.nn.functional.avg_pool2d(eval_images, side // size)
+    return train_images, eval_images, eval_factors
+
+
+def train_and_score(config: dict, checkpoint_dir=None, device=None):
+    """Train the run's model through :func:`workbench.latents.train`; score its codes.
+
+    Returns ``(model, result of train, {metric: MetricResult})``.
+    """
+    from workbench.latents import build_model, encode_batched, train
+    from workbench.metrics import score_codes
+
+    seed_everything(int(config["seed"]))
+    train_images, eval_images, eval_factors = load_images(config)
+    model = build_model({"kind": config["model"], "image_shape": list(train_images.shape[1:]),
+                         "latent_dim": int(config["latent_dim"]), **config["hyper"]},
+                        device=device)
+    t = config["training"]
+    result = train(model, train_images, steps=int(t["steps"]), batch_size=int(t["batch_size"]),
+                   lr=float(t["lr"]), seed=int(config["seed"]), kl_warmup=int(t["kl_warmup"]),
+                   checkpoint_dir=checkpoint_dir, checkpoint_every=max(1, int(t["steps"]) // 4),
+                   progress=False)
+    with torch.no_grad():
+        codes, _ = encode_batched(model, eval_images)
+    scores = score_codes(codes, eval_factors, metrics=config["metrics"],
+                         options=config.get("metric_options") or None)
+    return model, result, scores
+
+
+def _row(config: dict, key: str) -> dict:
+    return {"key": key, "dataset": config["dataset"], "model": config["model"],
+            **{f"hyper.{k}": v for k, v in config["hyper"].items()}, "seed": config["seed"]}
+
+
+def _save_artefacts(final: Path, model, row: dict) -> None:
+    from workbench.latents.pretrained import save_pretrained
+
+    final.parent.mkdir(parents=True, exist_ok=True)
+    for leftover in final.parent.glob(f".{final.name}.*"):   # from a run killed mid-write
+        shutil.rmtree(leftover, ignore_errors=True)
+    tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}."))
+    try:
+        entry = save_pretrained(model, "model", {"run": row["key"]}, directory=tmp)
+        row["weights_sha256"] = entry["sha256"]
+        atomic_write(tmp / RUN_FILE, json.dumps(row, indent=1, sort_keys=True).encode())
+        if final.exists():                     # an incomplete leftover cannot exist; a stale one may
+            shutil.rmtree(final)
+        os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def finished_row(root, key: str) -> dict | None:
+    """The row saved with a finished run's artefacts, or ``None`` if there is none."""
+    path = Path(root) / "runs" / key / RUN_FILE
+    try:
+        row = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return row if isinstance(row, dict) and row.get("key") == key and row.get("status") == "ok" else None
+
+
+def run_one(config: dict, root) -> dict:
+    """Run one configuration; return its row (``status`` ``"ok"`` or ``"error"``).
+
+    A run whose artefacts are already complete in ``root`` is not trained again: its
+    saved row is returned (``recovered`` is then true).
+    """
+    root = Path(root)
+    key = run_key(config)
+    saved = finished_row(root, key)
+    if saved is not None:
+        return {**saved, "recovered": True}
+    row = _row(config, key)
+    started = time.perf_counter()
+    try:
+        with _RUN_LOCK, using_threads(1):
+            device = runtime_device()
+            model, result, scores = train_and_score(config, root / "in_flight" / key, device)
+            row.update({"status": "ok", "device": str(device), "steps": result.step,
+                        "final_loss": result.losses[-1] if result.losses else None,
+                        **{f"score.{name}": float(r.score) for name, r in scores.items()},
+                        "seconds": round(time.perf_counter() - started, 4)})
+            _save_artefacts(root / "runs" / key, model, row)
+            shutil.rmtree(root / "in_flight" / key, ignore_errors=True)
+    except Exception as exc:  # noqa: BLE001 - a failed run is a row, not a stopped sweep
+        row.update({"status": "error", "error": f"{type(exc).__name__}: {exc}",
+                    "traceback": traceback.format_exc(limit=4)[-2000:],
+                    "seconds": round(time.perf_counter() - started, 4)})
+    return row
