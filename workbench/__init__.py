@@ -2,8 +2,8 @@
 
 Import it as ``import workbench as wb``. The areas, in the order data flows:
 ``errors``, ``runtime``, ``graphs``, ``scm``, ``identification``, ``diagrams``,
-``datasets``, ``latents``, ``metrics``, ``crl``, then ``plots`` and ``widgets`` on top,
-and ``exercises`` (the curriculum's checkers).
+``datasets``, ``latents``, ``metrics``, ``crl``, ``sweeps``, then ``plots`` and ``widgets``
+on top, and ``exercises`` (the curriculum's checkers).
 Areas are imported on first use, so ``import workbench`` stays quick.
 
 Examples
@@ -23,7 +23,7 @@ from workbench.runtime import device, seed_everything
 __version__ = "0.1.0"
 
 AREAS = ("graphs", "scm", "identification", "diagrams", "datasets", "latents",
-         "metrics", "crl", "plots", "widgets", "devtools", "exercises")
+         "metrics", "crl", "sweeps", "plots", "widgets", "devtools", "exercises")
 
 __all__ = ["errors", "runtime", "device", "seed_everything", "__version__", *AREAS]
 
