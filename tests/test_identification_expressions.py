@@ -5,7 +5,7 @@ import torch
 
 from workbench.errors import NonFiniteValueError, ShapeError, UnknownVariableError
 from workbench.identification import (
-    ONE, DiscreteTable, DoProbability, Fraction, Probability, Product, Sum, marginalize, product,
+    PositivityError, PositivityWarning, ONE, DiscreteTable, DoProbability, Fraction, Probability, Product, Sum, marginalize, product,
 )
 
 
@@ -65,10 +65,14 @@ def test_sum_over_absent_variable_multiplies_by_cardinality():
     assert float(Sum(("z",), ONE).evaluate(p).values) == 3.0
 
 
-def test_fraction_zero_denominator_is_zero_not_nan():
+def test_fraction_zero_denominator_is_undefined_never_zero():
+    """0/0 used to evaluate to 0, so a row of P(y | x) silently summed to 0 (issue 11)."""
     p = DiscreteTable(("x", "y"), torch.tensor([[0.5, 0.5], [0.0, 0.0]]))
-    out = Fraction(Probability(["x", "y"]), Probability(["x"])).evaluate(p)
-    assert torch.isfinite(out.values).all() and out.values[1].tolist() == [0.0, 0.0]
+    with pytest.raises(PositivityError, match="x=1"):
+        Fraction(Probability(["x", "y"]), Probability(["x"])).evaluate(p)
+    with pytest.warns(PositivityWarning):
+        out = Fraction(Probability(["x", "y"]), Probability(["x"])).evaluate(p, on_undefined="nan")
+    assert out.values[0].tolist() == [0.5, 0.5] and torch.isnan(out.values[1]).all()
 
 
 def test_from_samples_counts():
@@ -101,7 +105,7 @@ def test_do_probability_prints_but_does_not_evaluate():
 
 def test_latex_names():
     e = Probability(["X1", "smoking_status"], ["x"])
-    assert e.to_latex() == r"P(X_{1}, \text{smoking\_status} \mid x)"
+    assert e.to_latex() == r"P(X_{1}, \text{smoking}\_\text{status} \mid x)"
 
 
 def test_operators_build_products_and_fractions():

@@ -34,7 +34,9 @@ from workbench.identification.expressions import (
     marginalize, product,
 )
 from workbench.identification.id_algorithm import Hedge, HedgeError, Identification, identify
-from workbench.identification.tables import DiscreteTable
+from workbench.identification.tables import (
+    DiscreteTable, NotADistributionError, PositivityError, PositivityWarning,
+)
 from workbench.identification.docalculus import RuleCheck, rule1, rule2, rule3
 from workbench.identification.criteria import (
     CriterionCheck, backdoor_estimand, backdoor_sets, check_backdoor, check_frontdoor,
@@ -45,7 +47,7 @@ from workbench.identification.truth import DiscreteCPTModel, random_discrete_mod
 from workbench.identification import exercises  # noqa: E402  (checkers for notebook 03)
 
 __all__ = [
-    "DiscreteTable", "Expression", "Probability", "DoProbability", "Product", "Sum",
+    "DiscreteTable", "NotADistributionError", "PositivityError", "PositivityWarning", "Expression", "Probability", "DoProbability", "Product", "Sum",
     "Fraction", "ONE", "marginalize", "product", "conditional", "identify",
     "Identification", "Hedge", "HedgeError", "Derivation", "Step",
     "OverlappingVariablesError", "RuleCheck", "rule1", "rule2", "rule3", "CriterionCheck",

@@ -29,13 +29,13 @@ tensor([[0.5000, 0.5000],
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from itertools import combinations
 
 import networkx as nx
 import torch
 
 from workbench.errors import WorkbenchInputError
-from workbench.graphs import d_separated, descendants
+from workbench.graphs import check_nodes, d_separated, descendants
+from workbench.graphs.separators import minimal_d_separators
 from workbench.identification._inputs import OverlappingVariablesError, as_set, check_query
 from workbench.identification.docalculus import cut_outgoing
 from workbench.identification.expressions import Expression, Probability, Sum, marginalize, product
@@ -78,14 +78,14 @@ class CriterionCheck:
         return f"<CriterionCheck {self.criterion} with Z = {{{z}}}: {'holds' if self.holds else 'fails'}>"
 
 
-def _query(graph, x, y, z):
+def _query(graph, x, y, z, role: str = "adjustment variable"):
     g, x, y = check_query(graph, x, y, need_treatment=True)
     z = as_set(z)
-    check_query(g, (), z) if z else None
+    check_nodes(g, sorted(z, key=str), what=role)
     if z & (x | y):
         raise OverlappingVariablesError(
-            f"The adjustment set shares {sorted(z & (x | y), key=str)} with the treatment or "
-            "outcome; an adjustment set must be disjoint from both."
+            f"The {role}s share {sorted(z & (x | y), key=str)} with the treatment or "
+            f"outcome; {role}s must be disjoint from both."
         )
     return g, x, y, z
 
@@ -106,26 +106,23 @@ def _backdoor_candidates(g, x, y) -> list:
     return sorted(set(g.nodes) - x - y - desc, key=str)
 
 
-def backdoor_sets(graph, treatments, outcomes, *, max_size: int | None = None) -> list[frozenset]:
+def backdoor_sets(graph, treatments, outcomes, *, max_size: int | None = None,
+                  max_sets: int = 10_000) -> list[frozenset]:
     """All *minimal* back-door adjustment sets (no proper subset is admissible).
 
-    Sets are searched by increasing size among observed non-descendants of the
-    treatment, so this is exponential in the number of candidates; ``max_size``
-    bounds the search (use :func:`minimal_backdoor_set` on large graphs).
+    They are the minimal d-separators of treatment and outcome in the graph with the
+    arrows out of the treatment cut, restricted to observed non-descendants of the
+    treatment, listed by :func:`workbench.graphs.separators.minimal_d_separators` at
+    polynomial cost per set (not by trying every subset). Sorted by size, then names;
+    ``max_size`` keeps only sets of at most that size. More than ``max_sets`` sets
+    raise :class:`~workbench.graphs.separators.SearchLimitError`.
     """
     g, x, y, _ = _query(graph, treatments, outcomes, ())
-    cands = _backdoor_candidates(g, x, y)
-    cut = cut_outgoing(g, x)
-    top = len(cands) if max_size is None else min(max_size, len(cands))
-    found: list[frozenset] = []
-    for k in range(top + 1):
-        for combo in combinations(cands, k):
-            s = frozenset(combo)
-            if any(f <= s for f in found):
-                continue
-            if d_separated(cut, x, y, s):
-                found.append(s)
-    return found
+    if max_size is not None and (isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 0):
+        raise WorkbenchInputError(f"max_size must be a non-negative integer or None, got {max_size!r}.")
+    found = minimal_d_separators(cut_outgoing(g, x), x, y, restricted=set(_backdoor_candidates(g, x, y)),
+                                 max_sets=max_sets)
+    return found if max_size is None else [s for s in found if len(s) <= max_size]
 
 
 def minimal_backdoor_set(graph, treatments, outcomes) -> frozenset | None:
@@ -150,7 +147,7 @@ def backdoor_estimand(treatments, outcomes, adjustment) -> Expression:
 
 def check_frontdoor(graph, treatments, outcomes, mediators) -> CriterionCheck:
     """Check the front-door criterion for ``mediators`` relative to ``(treatments, outcomes)``."""
-    g, x, y, z = _query(graph, treatments, outcomes, mediators)
+    g, x, y, z = _query(graph, treatments, outcomes, mediators, role="mediator")
     without_z = g.directed.subgraph(set(g.nodes) - z)
     no_path = not any(nx.has_path(without_z, a, b) for a in x for b in y)
     return CriterionCheck("front-door", frozenset(z), [

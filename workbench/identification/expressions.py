@@ -41,7 +41,8 @@ import re
 from dataclasses import dataclass
 from typing import Iterable
 
-from workbench.errors import NotIdentifiableError, UnknownVariableError
+from workbench.errors import NotIdentifiableError, UnknownVariableError, WorkbenchInputError
+from workbench.identification.positivity import Evaluation, settle
 from workbench.identification.tables import DiscreteTable
 
 __all__ = [
@@ -58,8 +59,23 @@ def _sorted(vs: Iterable) -> tuple:
     return tuple(sorted(set(vs), key=_key))
 
 
+_TEX_ESCAPES = {"\\": r"\backslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&",
+                "#": r"\#", "%": r"\%", "_": r"\_", "^": r"\hat{}", "~": r"\sim{}"}
+
+
 def latex_name(v, rename: dict | None = None) -> str:
-    """LaTeX for a variable name: ``x1`` becomes ``x_{1}``, words go in ``\\text{}``."""
+    """LaTeX for a variable name: ``x1`` becomes ``x_{1}``, words go in ``\\text{}``.
+
+    TeX's special characters are escaped one by one outside the ``\\text{}`` runs,
+    so no name can close a group or inject a command.
+
+    Examples
+    --------
+    >>> latex_name("x1"), latex_name("smoking_status")
+    ('x_{1}', '\\\\text{smoking}\\\\_\\\\text{status}')
+    >>> latex_name("a}{b")
+    '\\\\text{a}\\\\}\\\\{\\\\text{b}'
+    """
     if rename and v in rename:
         return rename[v]
     s = str(v)
@@ -68,7 +84,8 @@ def latex_name(v, rename: dict | None = None) -> str:
         return f"{m.group(1)}_{{{m.group(2)}}}"
     if re.fullmatch(r"[A-Za-z]", s):
         return s
-    return r"\text{" + s.replace("_", r"\_") + "}"
+    runs = re.split(r"([\\{}$&#%_^~])", s)
+    return "".join(_TEX_ESCAPES.get(r, r"\text{" + r + "}") for r in runs if r) or r"\text{}"
 
 
 class Expression:
@@ -77,12 +94,42 @@ class Expression:
     def free_variables(self) -> frozenset:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def evaluate(self, table: DiscreteTable) -> DiscreteTable:
-        """Evaluate on a joint table of the observed variables; a table over the free variables."""
+    def evaluate(self, table: DiscreteTable, *, on_undefined: str = "raise") -> DiscreteTable:
+        """Evaluate on a joint table of the observed variables; a table over the free variables.
+
+        Parameters
+        ----------
+        table : DiscreteTable
+            A joint distribution (its entries must sum to one).
+        on_undefined : {"raise", "nan"}
+            What to do when the estimand divides by a zero-probability cell that
+            carries weight (a positivity violation, e.g. a treatment value never seen
+            with some value of the adjustment set): ``"raise"`` (default) raises
+            :class:`~workbench.identification.tables.PositivityError` naming the
+            empty cells; ``"nan"`` returns NaN in exactly the undefined cells and
+            issues a :class:`~workbench.identification.tables.PositivityWarning`.
+            Cells of zero weight (``P(z) = 0`` in ``sum_z P(y | x, z) P(z)``) are
+            not violations and evaluate normally.
+        """
+        result, evaluation = self.evaluate_raw(table, on_undefined)
+        return settle(str(self), result, evaluation, on_undefined)
+
+    def evaluate_raw(self, table: DiscreteTable, on_undefined: str = "raise"):
+        """The value with NaN where undefined, and the :class:`Evaluation` record (no checks after)."""
+        if on_undefined not in ("raise", "nan"):
+            raise WorkbenchInputError(f"on_undefined must be 'raise' or 'nan', got {on_undefined!r}.")
+        if not isinstance(table, DiscreteTable):
+            raise WorkbenchInputError(
+                f"Estimands are evaluated on a DiscreteTable (the observational joint), got "
+                f"{type(table).__name__}; build one with DiscreteTable(names, tensor) or "
+                "DiscreteTable.from_samples(samples)."
+            )
         missing = [v for v in self.observed_variables() if v not in table.variables]
         if missing:
             raise UnknownVariableError(missing[0], table.variables, what="table variable")
-        return self._eval(table, {})
+        table.check_distribution("The table an estimand is evaluated on")
+        evaluation = Evaluation(table)
+        return self._eval(table, evaluation), evaluation
 
     def observed_variables(self) -> frozenset:
         """Every variable named anywhere in the expression (free or bound)."""
@@ -137,14 +184,11 @@ class Probability(Expression):
     def free_variables(self) -> frozenset:
         return frozenset(self.outcomes) | frozenset(self.given)
 
-    def _eval(self, table, cache):
-        def marginal(names):
-            key = frozenset(names)
-            if key not in cache:
-                cache[key] = table.marginal(names)
-            return cache[key]
-        joint = marginal(self.free_variables())
-        return joint.divide(marginal(self.given)) if self.given else joint
+    def _eval(self, table, ev):
+        joint = ev.marginal(self.free_variables())
+        if not self.given:
+            return joint
+        return ev.divide(joint, ev.marginal(self.given), "P({}) = 0")
 
     def _latex(self, rename, outer):
         out = ", ".join(latex_name(v, rename) for v in self.outcomes)
@@ -172,7 +216,7 @@ class DoProbability(Expression):
     def free_variables(self) -> frozenset:
         return frozenset(self.outcomes) | frozenset(self.treatments) | frozenset(self.given)
 
-    def _eval(self, table, cache):
+    def _eval(self, table, ev):
         raise NotIdentifiableError(
             f"{self} is interventional; identify it first (workbench.identification.identify) "
             "and evaluate the estimand that comes back."
@@ -208,10 +252,10 @@ class Product(Expression):
     def observed_variables(self) -> frozenset:
         return frozenset().union(*(f.observed_variables() for f in self.factors))
 
-    def _eval(self, table, cache):
+    def _eval(self, table, ev):
         out = DiscreteTable((), 1.0)
         for f in self.factors:
-            out = out * f._eval(table, cache)
+            out = out.weighted_product(f._eval(table, ev))
         return out
 
     def _latex(self, rename, outer):
@@ -250,13 +294,13 @@ class Sum(Expression):
     def observed_variables(self) -> frozenset:
         return self.expression.observed_variables() | frozenset(self.over)
 
-    def _eval(self, table, cache):
-        inner = self.expression._eval(table, cache)
+    def _eval(self, table, ev):
+        inner = self.expression._eval(table, ev)
         present = [v for v in self.over if v in inner.variables]
         out = inner.sum_out(present)
         for v in self.over:  # summing a constant over k values multiplies it by k
             if v not in inner.variables:
-                out = DiscreteTable(out.variables, out.values * table.cardinalities[v])
+                out = DiscreteTable._raw(out.variables, out.values * table.cardinalities[v])
         return out
 
     def _latex(self, rename, outer):
@@ -273,7 +317,7 @@ class Sum(Expression):
 
 @dataclass(frozen=True)
 class Fraction(Expression):
-    """``numerator / denominator`` (a zero denominator evaluates to 0)."""
+    """``numerator / denominator`` (a zero denominator is undefined, see :meth:`Expression.evaluate`)."""
 
     numerator: Expression
     denominator: Expression
@@ -284,8 +328,9 @@ class Fraction(Expression):
     def observed_variables(self) -> frozenset:
         return self.numerator.observed_variables() | self.denominator.observed_variables()
 
-    def _eval(self, table, cache):
-        return self.numerator._eval(table, cache).divide(self.denominator._eval(table, cache))
+    def _eval(self, table, ev):
+        label = f"the denominator {self.denominator} = 0 at {{}}"
+        return ev.divide(self.numerator._eval(table, ev), self.denominator._eval(table, ev), label)
 
     def _latex(self, rename, outer):
         return (f"\\frac{{{self.numerator._latex(rename, outer)}}}"

@@ -47,6 +47,7 @@ from workbench.graphs import ADMG
 from workbench.identification._inputs import check_query
 from workbench.identification.derivation import Derivation, Step
 from workbench.identification.tables import DiscreteTable
+from workbench.identification.positivity import settle
 from workbench.identification.expressions import (
     DoProbability, Expression, Probability, conditional, latex_name, marginalize, product,
 )
@@ -115,22 +116,24 @@ class Identification:
             raise HedgeError(str(self.query), self.hedge)
         return self.expression
 
-    def evaluate(self, table: DiscreteTable) -> DiscreteTable:
+    def evaluate(self, table: DiscreteTable, *, on_undefined: str = "raise") -> DiscreteTable:
         """The estimand on ``table`` as a table over exactly the treatments and outcomes.
 
         An ID estimand can mention other variables on which, in the true
         distribution, it does not depend (the napkin's ``w2``, a Verma constraint).
         Those are averaged out under their marginal in ``table``: exact tables give
         the same value for every weighting, samples give a stable average.
+        A positivity violation raises or gives NaN, as in :meth:`Expression.evaluate`.
         """
-        est = self.estimand.evaluate(table)
+        est, evaluation = self.estimand.evaluate_raw(table, on_undefined)
         keep = set(self.query.outcomes) | set(self.query.treatments)
         extra = [v for v in est.variables if v not in keep]
         if extra:
-            est = (est * table.marginal(extra)).sum_out(extra)
+            est = est.weighted_product(table.marginal(extra)).sum_out(extra)
         order = [v for v in self.graph.nodes if v in keep]
         cards = table.cardinalities
-        return est.expand({v: cards[v] for v in order}).permute(order)
+        est = est.expand({v: cards[v] for v in order}).permute(order)
+        return settle(str(self.query), est, evaluation, on_undefined)
 
     def to_markdown(self) -> str:
         head = f"$${self.query.to_latex()}"

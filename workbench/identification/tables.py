@@ -27,11 +27,29 @@ from typing import Hashable, Iterable, Mapping
 
 import torch
 
-from workbench.errors import NonFiniteValueError, ShapeError, UnknownVariableError, WorkbenchInputError
+from workbench.errors import (
+    NonFiniteValueError, NotIdentifiableError, ShapeError, UnknownVariableError, WorkbenchInputError,
+)
 
-__all__ = ["DiscreteTable"]
+__all__ = ["DiscreteTable", "NotADistributionError", "PositivityError", "PositivityWarning"]
 
 DTYPE = torch.float64
+
+
+class NotADistributionError(WorkbenchInputError):
+    """A table given as a joint distribution whose entries do not sum to one."""
+
+
+class PositivityError(NotIdentifiableError):
+    """An estimand divides by a zero-probability cell that carries weight: its value is undefined.
+
+    The classic case is a positivity violation in an adjustment formula: some
+    treatment value never occurs together with some value of the adjustment set.
+    """
+
+
+class PositivityWarning(UserWarning):
+    """Issued with ``on_undefined="nan"``: the cells it names are NaN in the result."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +82,19 @@ class DiscreteTable:
             )
         if not bool(torch.isfinite(values).all()):
             raise NonFiniteValueError("Table values contain NaN or infinity; pass finite numbers.")
+        if bool((values < 0).any()):
+            raise WorkbenchInputError(
+                f"Table values must be probabilities (or products of them), but {int((values < 0).sum())} "
+                f"are negative (smallest {float(values.min()):.3g}); pass non-negative numbers."
+            )
+
+    @classmethod
+    def _raw(cls, variables: tuple, values: torch.Tensor) -> "DiscreteTable":
+        """A table built by this module's own algebra: no re-validation (NaN may mark "undefined")."""
+        table = object.__new__(cls)
+        object.__setattr__(table, "variables", tuple(variables))
+        object.__setattr__(table, "values", values)
+        return table
 
     # -- construction ---------------------------------------------------------------
     @classmethod
@@ -82,7 +113,7 @@ class DiscreteTable:
         if not samples:
             raise WorkbenchInputError("from_samples needs at least one column of samples.")
         names = tuple(samples)
-        cols = [torch.as_tensor(samples[n]).long().reshape(-1) for n in names]
+        cols = [_integer_column(name, samples[name]) for name in names]
         n_rows = {c.numel() for c in cols}
         if len(n_rows) != 1 or 0 in n_rows:
             raise ShapeError(f"Sample columns must be non-empty and of equal length, got {sorted(n_rows)}.")
@@ -124,7 +155,7 @@ class DiscreteTable:
             return self
         axes = [i for i, v in enumerate(self.variables) if v in names]
         keep = tuple(v for v in self.variables if v not in names)
-        return DiscreteTable(keep, self.values.sum(dim=axes))
+        return DiscreteTable._raw(keep, self.values.sum(dim=axes))
 
     def marginal(self, names: Iterable) -> "DiscreteTable":
         """The table summed down to ``names`` (kept in this table's axis order)."""
@@ -143,7 +174,7 @@ class DiscreteTable:
         if set(order) != set(self.variables) or len(order) != len(self.variables):
             raise WorkbenchInputError(f"permute needs all of {self.variables}, got {order}.")
         perm = [self.variables.index(v) for v in order]
-        return DiscreteTable(order, self.values.permute(perm))
+        return DiscreteTable._raw(order, self.values.permute(perm))
 
     # -- algebra ----------------------------------------------------------------------
     def _aligned(self, order: tuple, cards: dict) -> torch.Tensor:
@@ -163,7 +194,7 @@ class DiscreteTable:
 
     def __mul__(self, other: "DiscreteTable") -> "DiscreteTable":
         order, cards = self._union(other)
-        return DiscreteTable(order, self._aligned(order, cards) * other._aligned(order, cards))
+        return DiscreteTable._raw(order, self._aligned(order, cards) * other._aligned(order, cards))
 
     def divide(self, other: "DiscreteTable") -> "DiscreteTable":
         """``self / other`` broadcast over both; a zero denominator gives 0, never NaN."""
@@ -171,7 +202,7 @@ class DiscreteTable:
         num, den = self._aligned(order, cards), other._aligned(order, cards)
         safe = torch.where(den > 0, den, torch.ones_like(den))
         out = torch.where(den > 0, num / safe, torch.zeros_like(num / safe))
-        return DiscreteTable(order, out)
+        return DiscreteTable._raw(order, out)
 
     def expand(self, cardinalities: Mapping) -> "DiscreteTable":
         """Broadcast to also range over the variables of ``cardinalities`` (constant there)."""
@@ -180,7 +211,40 @@ class DiscreteTable:
         order = order + extra
         cards = {**self.cardinalities, **dict(cardinalities)}
         shape = [cards[v] for v in order]
-        return DiscreteTable(order, self._aligned(order, cards).expand(shape).clone())
+        return DiscreteTable._raw(order, self._aligned(order, cards).expand(shape).clone())
+
+    def undefined_divide(self, other: "DiscreteTable") -> "DiscreteTable":
+        """``self / other`` with NaN ("undefined") wherever the denominator is 0.
+
+        Used while evaluating estimands, where :meth:`weighted_product` then keeps
+        an undefined cell only if it carries weight.
+        """
+        order, cards = self._union(other)
+        num, den = self._aligned(order, cards), other._aligned(order, cards)
+        undefined = torch.tensor(float("nan"), dtype=DTYPE)
+        return DiscreteTable._raw(order, torch.where(den > 0, num / den, undefined))
+
+    def weighted_product(self, other: "DiscreteTable") -> "DiscreteTable":
+        """``self * other`` where 0 times an undefined (NaN) cell is 0: a weight of zero
+        makes the value of a conditional on that cell irrelevant."""
+        order, cards = self._union(other)
+        a, b = self._aligned(order, cards), other._aligned(order, cards)
+        out = a * b
+        return DiscreteTable._raw(order, out.masked_fill((a == 0) | (b == 0), 0.0))
+
+    def check_distribution(self, what: str = "The table", atol: float = 1e-5) -> None:
+        """Raise :class:`NotADistributionError` unless the entries sum to one."""
+        total = float(self.values.sum())
+        if abs(total - 1.0) > atol:
+            raise NotADistributionError(
+                f"{what} must be a joint distribution, but its entries sum to {total:.6g}, not 1. "
+                "Normalise it first: DiscreteTable(t.variables, t.values / t.values.sum())."
+            )
+
+    def cells(self, mask: torch.Tensor) -> list[dict]:
+        """The assignments ``{variable: value}`` where boolean ``mask`` (this table's shape) is true."""
+        return [dict(zip(self.variables, (int(i) for i in index)))
+                for index in torch.nonzero(mask, as_tuple=False)]
 
     def max_abs_diff(self, other: "DiscreteTable") -> float:
         """Largest absolute difference after broadcasting both to the same axes."""
@@ -192,3 +256,21 @@ class DiscreteTable:
     def __repr__(self) -> str:
         shape = "x".join(str(k) for k in self.values.shape) or "scalar"
         return f"DiscreteTable({list(self.variables)}, {shape})"
+
+
+def _integer_column(name, column) -> torch.Tensor:
+    """A 1-D long tensor of a column of category indices; fractions are refused, not truncated."""
+    col = torch.as_tensor(column).reshape(-1)
+    if col.dtype == torch.bool:
+        return col.long()
+    if col.is_floating_point() or col.is_complex():
+        if not bool(torch.isfinite(col).all()):
+            raise NonFiniteValueError(f"Samples of {name!r} contain NaN or infinity; pass category indices.")
+        if not bool((col == col.round()).all()):
+            bad = col[col != col.round()][:3].tolist()
+            raise WorkbenchInputError(
+                f"Samples of {name!r} must be whole numbers (category indices 0..k-1); got {bad}. "
+                "Discretise them first (e.g. torch.bucketize) instead of relying on truncation."
+            )
+    return col.long()
+
