@@ -60,7 +60,8 @@ def _draw_layer(ax, layer, r: float, highlight: set, names: bool):
             (left - 0.4, r + 0.3), width, 0.4, boxstyle="round,pad=0.02", zorder=3,
             facecolor="#fde0dd" if hot else "#e8eef7", edgecolor=CUT_COLOR if hot else "0.2",
             lw=2.2 if hot else 1.2))
-        ax.text(left - 0.4 + width / 2, r + 0.5, b.name, ha="center", va="center", fontsize=9, zorder=4)
+        ax.text(left - 0.4 + width / 2, r + 0.5, b.name, ha="center", va="center", fontsize=9, zorder=4,
+                parse_math=False)  # a "$" in a name is a character, not mathtext
     elif b.kind == "copy":
         _line(ax, left, r, left, r + 0.5)
         _line(ax, left, r + 0.5, left, r + 1)
@@ -84,7 +85,8 @@ def _draw_layer(ax, layer, r: float, highlight: set, names: bool):
                                        [left, r + 0.7]], closed=True, facecolor=CUT_COLOR,
                                       edgecolor=CUT_COLOR, zorder=3))
         _line(ax, left, r + 0.7, left, r + 1, color=CUT_COLOR, lw=1.8)
-        ax.text(left + 0.35, r + 0.45, label, color=CUT_COLOR, fontsize=9, va="center", zorder=4)
+        ax.text(left + 0.35, r + 0.45, label, color=CUT_COLOR, fontsize=9, va="center", zorder=4,
+                parse_math=False)
 
 
 def draw(diagram: Diagram, ax=None, *, title: str | None = None,
@@ -105,14 +107,14 @@ def draw(diagram: Diagram, ax=None, *, title: str | None = None,
         _draw_layer(ax, layer, r, highlight, names)
     if names:
         for i, w in enumerate(diagram.cod):
-            ax.text(i, rows + 0.12, w.name, ha="center", va="bottom", fontsize=9)
+            ax.text(i, rows + 0.12, w.name, ha="center", va="bottom", fontsize=9, parse_math=False)
         for i, w in enumerate(diagram.dom):
-            ax.text(i, -0.12, w.name, ha="center", va="top", fontsize=9)
+            ax.text(i, -0.12, w.name, ha="center", va="top", fontsize=9, parse_math=False)
     ax.set_xlim(-0.8, widest + 0.6)
     ax.set_ylim(-0.5, rows + 0.6)
     ax.set_axis_off()
     if title is not None:
-        ax.set_title(title)
+        ax.set_title(title, parse_math=False)
     return ax
 
 

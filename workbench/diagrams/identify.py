@@ -24,8 +24,10 @@ variables alone, two shapes of causal graph are covered here:
     ``X ⊗ Z`` (else :class:`~workbench.diagrams.errors.SupportError`).
 
 Any other shape raises :class:`~workbench.diagrams.errors.SurgeryConditionsError`
-naming the condition that fails. (The effect may still be identifiable by the
-do-calculus; these are sufficient conditions, not necessary ones.)
+naming the condition that fails. These conditions are sufficient, not necessary, so the
+message also says what the ID algorithm (:mod:`workbench.identification`) finds on the
+latent projection: the estimand when the effect is identifiable after all, or that no
+method can compute it (a hedge) when it is not.
 
 Examples
 --------
@@ -36,7 +38,7 @@ SurgeryShape(kind='front door', treatment='x', mediators=('z',), rest=('y',), hi
 >>> surgery_conditions(dag([("h", "x"), ("h", "y"), ("x", "y")]), "x", hidden=["h"])
 Traceback (most recent call last):
 ...
-workbench.diagrams.errors.SurgeryConditionsError: Cannot compute do(x) from observational data by surgery: ...
+workbench.diagrams.errors.SurgeryConditionsError: Cannot compute do(x) from observational data by surgery: ... not identifiable ...
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ from workbench.diagrams.kernels import Kernel
 from workbench.diagrams.surgery import interventional
 from workbench.errors import UnknownVariableError
 from workbench.graphs import ADMG, check_nodes, topological_order
+from workbench.graphs.projection import latent_projection
 
 __all__ = ["SurgeryShape", "surgery_conditions", "from_observational", "observational_tables"]
 
@@ -75,23 +78,41 @@ def _as_dag(graph, hidden):
     return graph, hidden_nodes(graph, hidden)
 
 
-def _fail(x: str, why: str) -> SurgeryConditionsError:
-    return SurgeryConditionsError(
-        f"Cannot compute do({x}) from observational data by surgery: {why} The string-diagram "
-        "conditions are sufficient, not necessary; the do-calculus (workbench.identification) "
-        "may still identify this effect."
-    )
+def _verdict(g, hid, x, outcome) -> str:
+    """What the ID algorithm says about ``P(outcome | do(x))`` on the latent projection."""
+    from workbench.identification import identify   # the area above: imported when needed
+
+    if x in hid:
+        return ""
+    observed = [v for v in topological_order(g) if v not in hid and v != x]
+    outcome = [v for v in (outcome if outcome is not None else observed) if v in observed]
+    if not outcome:
+        return ""
+    result = identify(latent_projection(g, hid), [x], outcome)
+    if result.identifiable:
+        return (f" These conditions are sufficient, not necessary: the do-calculus does identify "
+                f"{result.query} = {result.estimand} (workbench.identification.identify).")
+    hedge = result.hedge
+    return (f" No method can: {result.query} is not identifiable from observational data (the ID "
+            f"algorithm finds a hedge, F = {sorted(hedge.F, key=str)}, F' = {sorted(hedge.F_prime, key=str)}).")
 
 
-def surgery_conditions(graph, treatment: str, *, hidden: Iterable[str] | None = None) -> SurgeryShape:
+def surgery_conditions(graph, treatment: str, *, hidden: Iterable[str] | None = None,
+                       outcome: Sequence[str] | None = None) -> SurgeryShape:
     """Check which sufficient condition covers ``do(treatment)``; raise if none does.
 
     ``graph`` is a DAG whose hidden nodes are marked (``latent=True`` or ``hidden=``), or
-    an ADMG (each bidirected edge becomes a hidden common cause).
+    an ADMG (each bidirected edge becomes a hidden common cause). ``outcome`` (default:
+    every other observed variable) only shapes the refusal's verdict on identifiability.
     """
     g, hid = _as_dag(graph, hidden)
     check_nodes(g, [treatment])
     x = treatment
+
+    def _fail(x: str, why: str) -> SurgeryConditionsError:
+        return SurgeryConditionsError(
+            f"Cannot compute do({x}) from observational data by surgery: {why}"
+            + _verdict(g, hid, x, outcome))
     if x in hid:
         raise _fail(x, f"{x!r} is hidden; only an observed variable can be intervened on here.")
     observed = [v for v in topological_order(g) if v not in hid]
@@ -108,9 +129,9 @@ def surgery_conditions(graph, treatment: str, *, hidden: Iterable[str] | None = 
     for m in z:
         bad = [p for p in g.predecessors(m) if p != x and p not in z]
         if bad:
-            raise _fail(x, f"condition 3 fails: mediator {m!r} has parents {sorted(bad, key=str)} "
-                           f"outside {{{x}}} ∪ {z}; the effect of {x!r} must pass through "
-                           "mediators that nothing else (hidden or not) causes.")
+            raise _fail(x, f"condition 3 fails: {m!r}, a child of {x!r}, has parents "
+                           f"{sorted(bad, key=str)} outside {{{x}}} ∪ {z}; every child of {x!r} "
+                           "must be a mediator that nothing else (hidden or not) causes.")
     for h in hid:
         bad = [p for p in g.predecessors(h) if p not in hid]
         if bad:
@@ -150,7 +171,7 @@ def from_observational(graph, joint: Kernel, treatment: str, *, hidden: Iterable
     ------
     SurgeryConditionsError, SupportError, UnknownVariableError, WireMismatchError
     """
-    shape = surgery_conditions(graph, treatment, hidden=hidden)
+    shape = surgery_conditions(graph, treatment, hidden=hidden, outcome=outcome)
     g, _ = _as_dag(graph, hidden)
     observed = {treatment, *shape.mediators, *shape.rest}
     if joint.inputs or set(joint.output_names) != observed:

@@ -30,7 +30,7 @@ from workbench.errors import CycleError, GraphError, UnknownVariableError
 
 __all__ = [
     "ADMG", "dag", "admg", "validate", "as_admg", "nodes_of", "check_nodes",
-    "mutilate", "parents", "children", "ancestors", "descendants",
+    "node_list", "mutilate", "parents", "children", "ancestors", "descendants",
     "topological_order", "would_create_cycle",
 ]
 
@@ -177,8 +177,19 @@ def as_admg(graph) -> ADMG:
     return graph.copy() if isinstance(graph, ADMG) else ADMG(graph.copy(), nx.Graph())
 
 
+def _not_a_graph(graph) -> GraphError:
+    return GraphError(
+        f"Expected a networkx.DiGraph (a DAG) or a workbench ADMG, got {type(graph).__name__}; "
+        "build one with workbench.graphs.dag(edges) or admg(directed, bidirected)."
+    )
+
+
 def nodes_of(graph) -> list:
-    return list(graph.directed.nodes) if isinstance(graph, ADMG) else list(graph.nodes)
+    if isinstance(graph, ADMG):
+        return list(graph.directed.nodes)
+    if isinstance(graph, nx.DiGraph):
+        return list(graph.nodes)
+    raise _not_a_graph(graph)
 
 
 def check_nodes(graph, names: Iterable[Node], what: str = "variable") -> None:
@@ -190,8 +201,31 @@ def check_nodes(graph, names: Iterable[Node], what: str = "variable") -> None:
             raise UnknownVariableError(name, known, what=what)
 
 
+def node_list(graph, nodes) -> list:
+    """``nodes`` as a list of node names: a single name (a string, a number, or any node of
+    ``graph``) is one node, never a sequence of characters.
+
+    Examples
+    --------
+    >>> node_list(dag([("x", "ab")]), "ab"), node_list(dag([("x", "ab")]), ["x", "ab"])
+    (['ab'], ['x', 'ab'])
+    """
+    if isinstance(nodes, (str, bytes)) or not isinstance(nodes, Iterable):
+        return [nodes]
+    try:
+        if nodes in set(nodes_of(graph)):   # e.g. a tuple that names one node
+            return [nodes]
+    except TypeError:                        # unhashable: a list or set of names
+        pass
+    return list(nodes)
+
+
 def _directed(graph) -> nx.DiGraph:
-    return graph.directed if isinstance(graph, ADMG) else graph
+    if isinstance(graph, ADMG):
+        return graph.directed
+    if isinstance(graph, nx.DiGraph):
+        return graph
+    raise _not_a_graph(graph)
 
 
 def mutilate(graph, targets: Iterable[Node]):
@@ -199,9 +233,10 @@ def mutilate(graph, targets: Iterable[Node]):
 
     For an ADMG, bidirected edges touching a target are removed too (the
     intervention cuts the target off from its hidden causes). Returns a new graph.
+    ``targets`` is a node or an iterable of nodes.
     """
-    targets = list(targets)
     validate(graph)
+    targets = node_list(graph, targets)
     check_nodes(graph, targets)
     d = _directed(graph).copy()
     d.remove_edges_from([(p, t) for t in targets for p in list(d.predecessors(t))])
@@ -223,8 +258,8 @@ def children(graph, node: Node) -> list:
 
 
 def ancestors(graph, nodes: Iterable[Node], *, inclusive: bool = True) -> set:
-    """Ancestors of a set of nodes (including the nodes themselves by default)."""
-    nodes = list(nodes)
+    """Ancestors of a node or a set of nodes (including the nodes themselves by default)."""
+    nodes = node_list(graph, nodes)
     check_nodes(graph, nodes)
     d = _directed(graph)
     out = set(nodes) if inclusive else set()
@@ -234,7 +269,8 @@ def ancestors(graph, nodes: Iterable[Node], *, inclusive: bool = True) -> set:
 
 
 def descendants(graph, nodes: Iterable[Node], *, inclusive: bool = True) -> set:
-    nodes = list(nodes)
+    """Descendants of a node or a set of nodes (including the nodes themselves by default)."""
+    nodes = node_list(graph, nodes)
     check_nodes(graph, nodes)
     d = _directed(graph)
     out = set(nodes) if inclusive else set()

@@ -110,7 +110,8 @@ def draw_graph(graph, *, ax=None, pos: Mapping | None = None,
                             linestyle="--" if v in latent else "-", linewidth=1.3))
         label = str(v)
         size = font_size if len(label) <= 5 else max(6.0, font_size * 5.5 / len(label))
-        ax.text(*pos[v], label, ha="center", va="center", fontsize=size, zorder=4)
+        ax.text(*pos[v], label, ha="center", va="center", fontsize=size, zorder=4,
+                parse_math=False)  # a "$" in a name is a character, not mathtext
 
     bulge = [0.0]  # how far curved edges stray from their straight line (for the limits)
 
@@ -150,7 +151,7 @@ def draw_graph(graph, *, ax=None, pos: Mapping | None = None,
     ax.set_aspect("equal")
     ax.set_axis_off()
     if title:
-        ax.set_title(title, fontsize=font_size + 1)
+        ax.set_title(title, fontsize=font_size + 1, parse_math=False)
     return ax
 
 

@@ -41,6 +41,11 @@ def describe_interventions(interventions: Mapping) -> str:
     return "do(" + ", ".join(parts) + ")"
 
 
+def _plain(text: str) -> str:
+    """``text`` with every ``$`` escaped, so matplotlib never reads a name as mathtext."""
+    return str(text).replace("$", r"\$")
+
+
 def distribution_comparison(observational: torch.Tensor, interventional: torch.Tensor, *,
                             name: str, label: str = "do", ax=None, cardinality: int | None = None):
     """Overlaid histograms (continuous) or paired bars (discrete) of one variable."""
@@ -52,7 +57,7 @@ def distribution_comparison(observational: torch.Tensor, interventional: torch.T
         p_obs = torch.bincount(observational.long(), minlength=cardinality).float()
         p_int = torch.bincount(interventional.long(), minlength=cardinality).float()
         ax.bar(ks - 0.2, p_obs / p_obs.sum(), width=0.4, color=OBS, label="observational")
-        ax.bar(ks + 0.2, p_int / p_int.sum(), width=0.4, color=INT, label=label)
+        ax.bar(ks + 0.2, p_int / p_int.sum(), width=0.4, color=INT, label=_plain(label))
         ax.set_xticks(ks.tolist())
         ax.set_ylim(0, 1)
         ax.set_ylabel("probability")
@@ -63,11 +68,11 @@ def distribution_comparison(observational: torch.Tensor, interventional: torch.T
         ax.hist(observational.float().cpu().numpy(), bins=bins, density=True, alpha=0.55, color=OBS,
                 label="observational")
         ax.hist(interventional.float().cpu().numpy(), bins=bins, density=True, alpha=0.55, color=INT,
-                label=label)
+                label=_plain(label))
         ax.axvline(float(observational.float().mean()), color=OBS, lw=2)
         ax.axvline(float(interventional.float().mean()), color=INT, lw=2, ls="--")
         ax.set_ylabel("density")
-    ax.set_xlabel(name)
+    ax.set_xlabel(name, parse_math=False)
     ax.legend(fontsize=8, loc="upper right")
     return ax
 
@@ -82,7 +87,7 @@ def intervention_figure(scm, observational: Mapping, interventional: Mapping, *,
                title=label, font_size=9)
     distribution_comparison(observational[outcome], interventional[outcome], name=outcome, label=label,
                             ax=d_ax, cardinality=scm.mechanisms[outcome].cardinality)
-    d_ax.set_title(f"{outcome}: observational vs {label}", fontsize=10)
+    d_ax.set_title(f"{outcome}: observational vs {label}", fontsize=10, parse_math=False)
     fig.tight_layout()
     return fig
 
@@ -116,12 +121,12 @@ class DistributionView:
         self.obs_bars = self.ax.bar(range(k), zeros, width=0.4, align="edge", color=OBS, alpha=0.6,
                                     label="observational")
         self.int_bars = self.ax.bar(range(k), zeros, width=0.4, align="edge", color=INT, alpha=0.6, label="do")
-        self.ax.set_xlabel(name)
+        self.ax.set_xlabel(name, parse_math=False)
         self.ax.set_ylabel("probability" if cardinality else "density")
         if cardinality:
             self.ax.set_xticks(range(cardinality))
         self.legend = self.ax.legend(fontsize=8, loc="upper right")
-        self.ax.set_title(f"{name}: observational vs do", fontsize=10)
+        self.ax.set_title(f"{name}: observational vs do", fontsize=10, parse_math=False)
         self.fig.tight_layout()  # once: later updates keep the layout
         self.interventional_mean = float("nan")
 
@@ -152,8 +157,8 @@ class DistributionView:
             b.set_height(float(h_int[i]))
         self.ax.set_xlim(lo - 0.2 if self.cardinality else lo, hi + 0.2 if self.cardinality else hi)
         self.ax.set_ylim(0, 1.0 if self.cardinality else 1.1 * float(torch.maximum(h_obs, h_int).max()))
-        self.legend.get_texts()[1].set_text(label)
-        self.ax.set_title(f"{self.name}: observational vs {label}", fontsize=10)
+        self.legend.get_texts()[1].set_text(_plain(label))
+        self.ax.set_title(f"{self.name}: observational vs {label}", fontsize=10, parse_math=False)
         buf = io.BytesIO()
         self.fig.savefig(buf, format="png", dpi=self.dpi)
         return buf.getvalue()
