@@ -12,6 +12,8 @@ Examples
 Unknown variable 'smokng'. Did you mean 'smoking'? Known variables: cancer, smoking, tar.
 >>> isinstance(err, WorkbenchInputError) and isinstance(err, ValueError)
 True
+>>> print(UnknownVariableError("2", [1, 2], what="node"))
+Unknown node '2'. It is written like the node 2, but that is a int and '2' is a str: pass 2. Known nodes: 1, 2.
 """
 
 from __future__ import annotations
@@ -68,11 +70,17 @@ class UnknownVariableError(WorkbenchInputError, KeyError):
     """A variable (node, site, factor) name that the model does not have."""
 
     def __init__(self, name: str, known: Iterable[str], what: str = "variable"):
+        known = list(known)
+        same_text = [k for k in known if str(k) == str(name)]
         known = sorted(str(k) for k in known)
         self.name, self.known = name, known
         hint = did_you_mean(name, known)
         message = f"Unknown {what} {name!r}."
-        if hint is not None:
+        if same_text:   # '2' for the node 2: the text matches, the type does not
+            message += (f" It is written like the {what} {same_text[0]!r}, but that is a "
+                        f"{type(same_text[0]).__name__} and {name!r} is a {type(name).__name__}: "
+                        f"pass {same_text[0]!r}.")
+        elif hint is not None:
             message += f" Did you mean {hint!r}?"
         message += f" Known {what}s: {', '.join(known) if known else '(none)'}."
         super().__init__(message)

@@ -44,7 +44,7 @@ import traitlets
 
 from workbench.errors import UnknownVariableError, WidgetValueError, WorkbenchInputError
 from workbench.graphs import ADMG, as_admg
-from workbench.identification import DiscreteTable, identify, random_discrete_model
+from workbench.identification import DiscreteTable, PositivityError, identify, random_discrete_model
 from workbench.identification.expressions import latex_name
 from workbench.plots.identification import figure_svg, identification_figure
 
@@ -109,8 +109,9 @@ class IdentificationExplorer(widgets.VBox):
         self.result = None
         self.max_error_exact = float("nan")
         self.max_error_sampled = float("nan")
-        self.treatment_box = widgets.SelectMultiple(options=names, description="do(x):", rows=min(6, len(names)))
-        self.outcome_box = widgets.SelectMultiple(options=names, description="y:", rows=min(6, len(names)))
+        options = list(zip(names, self._nodes))   # labels are text, values the nodes themselves
+        self.treatment_box = widgets.SelectMultiple(options=options, description="do(x):", rows=min(6, len(names)))
+        self.outcome_box = widgets.SelectMultiple(options=options, description="y:", rows=min(6, len(names)))
         self.estimand_view = widgets.HTMLMath()
         self.derivation_view = widgets.HTMLMath()
         self.graph_view = widgets.HTML()
@@ -132,8 +133,9 @@ class IdentificationExplorer(widgets.VBox):
         self.editor = GraphEditor(names, [list(e) for e in graph.directed.edges()])
         self.editor.image.layout.display = "none"  # the explorer draws the graph itself
         self.editor.observe(self._directed_edited, "edges")
-        self.confounder_a = widgets.Dropdown(options=names, description="confounder")
-        self.confounder_b = widgets.Dropdown(options=names, value=names[-1], description="and")
+        options = list(zip(names, self._nodes))
+        self.confounder_a = widgets.Dropdown(options=options, description="confounder")
+        self.confounder_b = widgets.Dropdown(options=options, value=self._nodes[-1], description="and")
         add = widgets.Button(description="add a <-> b")
         remove = widgets.Button(description="remove a <-> b")
         add.on_click(lambda _: self._edit_bidirected(True))
@@ -145,8 +147,8 @@ class IdentificationExplorer(widgets.VBox):
         self._new_graph()
 
     def _edit_bidirected(self, add: bool):
-        pair = sorted([self.confounder_a.value, self.confounder_b.value])
-        current = [sorted(e) for e in self.bidirected]
+        pair = sorted([self.confounder_a.value, self.confounder_b.value], key=str)
+        current = [sorted(e, key=str) for e in self.bidirected]
         try:
             if add and pair not in current:
                 self.bidirected = current + [pair]
@@ -245,8 +247,16 @@ class IdentificationExplorer(widgets.VBox):
             return
         truth = self.model.interventional(self.treatments, self.outcomes)
         truth = truth.permute([v for v in self.graph.nodes if v in truth.variables])
-        exact, sampled = r.evaluate(self.joint), r.evaluate(self.empirical)
+        exact = r.evaluate(self.joint)
         self.max_error_exact = exact.max_abs_diff(truth)
+        try:
+            sampled = r.evaluate(self.empirical)
+        except PositivityError as err:   # the samples left a needed cell empty
+            self.max_error_sampled = float("nan")
+            self.comparison_view.value = (
+                f"<p>Estimate vs truth (max error on the exact table {self.max_error_exact:.1e}). "
+                f"From {self._n} samples the estimand is undefined: {html.escape(str(err))}</p>")
+            return
         self.max_error_sampled = sampled.max_abs_diff(truth)
         self.comparison_view.value = (
             "<p>Estimate vs truth on a random discrete SCM with this graph "

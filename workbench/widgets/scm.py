@@ -33,6 +33,7 @@ from workbench.graphs.draw import draw_graph, figure_to_png, layout
 from workbench.plots.scm import DistributionView, describe_interventions
 from workbench.scm.model import SCM
 from workbench.scm.sites import noise_site
+from workbench.widgets.controls import FiniteFloatSlider
 
 __all__ = ["GraphEditor", "InterventionPanel", "CounterfactualPanel"]
 
@@ -132,7 +133,7 @@ def _slider_for(name: str, mech, values: torch.Tensor):
                                  continuous_update=False)
     mu, sd = float(values.mean()), float(values.std())
     lo, hi = round(mu - 3 * sd, 1), round(mu + 3 * sd, 1)
-    return widgets.FloatSlider(value=round(mu, 1), min=lo, max=hi, step=round((hi - lo) / 60, 3) or 0.01,
+    return FiniteFloatSlider(value=round(mu, 1), min=lo, max=hi, step=round((hi - lo) / 60, 3) or 0.01,
                                description=name, continuous_update=False)
 
 
@@ -282,7 +283,7 @@ class CounterfactualPanel(widgets.VBox):
         target = target or names[0]
         self.unit_picker = widgets.BoundedIntText(value=0, min=0, max=self._n - 1, description="unit")
         self.target_picker = widgets.Dropdown(options=names, value=target, description="do")
-        self.value_slider = widgets.FloatSlider(description="value", continuous_update=False)
+        self.value_slider = FiniteFloatSlider(description="value", continuous_update=False)
         self.table = widgets.HTML()
         super().__init__([widgets.HBox([self.unit_picker, self.target_picker, self.value_slider]), self.table])
         self.target = target

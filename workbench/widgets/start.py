@@ -28,6 +28,7 @@ import torch
 import traitlets
 
 from workbench.errors import WidgetValueError
+from workbench.widgets.controls import FiniteFloatSlider
 
 __all__ = ["observational_slope", "sample_confounded", "ConfoundingExplorer"]
 
@@ -63,10 +64,10 @@ class ConfoundingExplorer(widgets.VBox):
 
     def __init__(self, n: int = 300, seed: int = 0):
         self._n, self._seed = n, seed
-        self.confounding_slider = widgets.FloatSlider(
+        self.confounding_slider = FiniteFloatSlider(
             value=1.0, min=-LIMIT, max=LIMIT, step=0.1, description="confounding c",
             style={"description_width": "initial"})
-        self.effect_slider = widgets.FloatSlider(
+        self.effect_slider = FiniteFloatSlider(
             value=0.5, min=-LIMIT, max=LIMIT, step=0.1, description="effect b",
             style={"description_width": "initial"})
         self.readout = widgets.HTML()
