@@ -34,6 +34,20 @@ from workbench.errors import ShapeError, UnknownVariableError, WorkbenchInputErr
 __all__ = ["FactorImageDataset"]
 
 
+def _whole_numbers(values, what: str) -> torch.Tensor:
+    """``values`` as a long tensor; fractional or non-finite numbers are refused, never truncated."""
+    t = torch.as_tensor(values)
+    if t.dtype == torch.bool:
+        raise WorkbenchInputError(f"{what} must be whole numbers, got booleans.")
+    if t.is_floating_point():
+        if not bool(torch.isfinite(t).all()) or not bool((t == t.round()).all()):
+            bad = t[~torch.isfinite(t) | (t != t.round())][:3].tolist()
+            raise WorkbenchInputError(f"{what} must be whole numbers (grid indices), got {bad}.")
+    elif t.is_complex():
+        raise WorkbenchInputError(f"{what} must be whole numbers (grid indices), got complex numbers.")
+    return t.long()
+
+
 class FactorImageDataset(Dataset):
     """Images over a complete factor grid with a known generating SCM.
 
@@ -81,7 +95,7 @@ class FactorImageDataset(Dataset):
 
     def index_to_factors(self, index) -> torch.Tensor:
         """Grid indices ``(n, num_factors)`` of flat item indices (row-major)."""
-        index = torch.as_tensor(index, dtype=torch.long).reshape(-1)
+        index = _whole_numbers(index, "Item indices").reshape(-1)
         if len(index) and (index.min() < 0 or index.max() >= len(self)):
             raise WorkbenchInputError(f"Item index out of range 0..{len(self) - 1}.")
         out, rest = [], index.clone()
@@ -99,7 +113,7 @@ class FactorImageDataset(Dataset):
         return index
 
     def _check_factors(self, factors) -> torch.Tensor:
-        factors = torch.as_tensor(factors, dtype=torch.long)
+        factors = _whole_numbers(factors, "factors")
         if factors.dim() != 2 or factors.shape[1] != self.num_factors:
             raise ShapeError(
                 f"factors must have shape (n, {self.num_factors}) for factors "
@@ -174,6 +188,11 @@ class FactorImageDataset(Dataset):
         factors = self.sample_factors(n, rng)
         if value_index is None:
             value_index = int(rng.integers(0, self.factor_sizes[k]))
+        elif isinstance(value_index, bool) or not isinstance(value_index, (int, np.integer)):
+            raise WorkbenchInputError(
+                f"value_index must be a whole-number grid index in 0..{self.factor_sizes[k] - 1}, "
+                f"got {value_index!r}; use factor_values({self.factor_names[k]!r}) to see the grid."
+            )
         elif not (0 <= int(value_index) < self.factor_sizes[k]):
             raise WorkbenchInputError(
                 f"value_index for factor {self.factor_names[k]!r} must be in "

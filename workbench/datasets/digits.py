@@ -101,16 +101,17 @@ class Digits(FactorImageDataset):
         self._fields = _distance_fields()
         self.scm = ImageSCM([
             Mechanism("digit", (), lambda p, u: u, lambda n, rng: rng.integers(0, 10, n),
-                      equation="digit := U_d ~ Uniform{0..9}"),
+                      equation="digit := U_d ~ Uniform{0..9}", categories=10),
             Mechanism("slant", (), lambda p, u: u, lambda n, rng: rng.uniform(-0.3, 0.3, n),
-                      equation="slant := U_s ~ Uniform(-0.3, 0.3)"),
+                      equation="slant := U_s ~ Uniform(-0.3, 0.3)", low=-0.3, high=0.3),
             Mechanism("thickness", (), lambda p, u: 0.5 + u,
                       lambda n, rng: rng.gamma(10.0, 1 / 5.0, n),
-                      equation="thickness := 0.5 + U_t,  U_t ~ Gamma(10, rate 5)"),
+                      equation="thickness := 0.5 + U_t,  U_t ~ Gamma(10, rate 5)", low=0.5),
             Mechanism("intensity", ("thickness",),
                       lambda p, u: intensity_mechanism(p["thickness"], u),
                       lambda n, rng: rng.normal(0.0, 0.5, n),
-                      equation="intensity := 64 + 191 sigmoid(2 (thickness - 2.5) + U_i),  U_i ~ N(0, 0.5^2)"),
+                      equation="intensity := 64 + 191 sigmoid(2 (thickness - 2.5) + U_i),  U_i ~ N(0, 0.5^2)",
+                      low=0.0, high=255.0),
         ], render=self._render)
 
     def _render(self, values) -> torch.Tensor:

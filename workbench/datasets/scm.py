@@ -28,6 +28,11 @@ True
 Traceback (most recent call last):
 ...
 workbench.errors.UnknownVariableError: Unknown variable 'c'. Known variables: a, b.
+>>> ImageSCM([Mechanism("k", (), lambda p, u: u, lambda n, rng: rng.integers(0, 3, n), categories=3)],
+...          render=lambda v: v["k"].view(-1, 1, 1, 1)).sample(2, 0, {"k": 7.0})
+Traceback (most recent call last):
+...
+workbench.datasets.scm.InterventionRangeError: do(k=7) is outside what this model can draw: k takes a category, a whole number in 0..2. Pick a value there.
 """
 
 from __future__ import annotations
@@ -35,14 +40,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
+import math
+
 import networkx as nx
 import numpy as np
 import torch
 
 from workbench.datasets._random import as_numpy_rng, check_count
-from workbench.errors import GraphError, NonFiniteValueError, ShapeError, UnknownVariableError
+from workbench.errors import (
+    GraphError, NonFiniteValueError, ShapeError, UnknownVariableError, WorkbenchInputError,
+)
 
-__all__ = ["Mechanism", "ImageSCM"]
+__all__ = ["Mechanism", "ImageSCM", "InterventionRangeError"]
+
+
+class InterventionRangeError(WorkbenchInputError):
+    """An intervention value outside the range a variable can take (or a renderer can draw)."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +77,12 @@ class Mechanism:
     nominal_noise : float
         The noise value used when a factor grid asks for the "typical" child (0 for
         additive noise).
+    low, high : float
+        The interval an intervention may set the variable to: the values the renderer
+        draws faithfully (``do(scale=2)`` would be clipped by the sprite's window).
+    categories : int, optional
+        For a categorical variable, its number of categories: an intervention must be a
+        whole number in ``0 .. categories - 1`` (``do(shape=7)`` has no shape to draw).
     """
 
     name: str
@@ -72,6 +91,23 @@ class Mechanism:
     noise: Callable
     equation: str = ""
     nominal_noise: float = 0.0
+    low: float = -math.inf
+    high: float = math.inf
+    categories: int | None = None
+
+    def check_intervention(self, value: torch.Tensor) -> None:
+        """Raise :class:`InterventionRangeError` unless every value lies in this variable's range."""
+        if self.categories is not None:
+            bad = value[(value != value.round()) | (value < 0) | (value > self.categories - 1)]
+            allowed = f"a category, a whole number in 0..{self.categories - 1}"
+        else:
+            bad = value[(value < self.low) | (value > self.high)]
+            allowed = f"a value in [{self.low:g}, {self.high:g}]"
+        if bad.numel():
+            raise InterventionRangeError(
+                f"do({self.name}={float(bad[0]):g}) is outside what this model can draw: "
+                f"{self.name} takes {allowed}. Pick a value there."
+            )
 
 
 class ImageSCM:
@@ -146,6 +182,7 @@ class ImageSCM:
                     )
                 if not torch.isfinite(v).all():
                     raise NonFiniteValueError(f"Intervention on {m.name!r} is not finite.")
+                m.check_intervention(v)
                 values[m.name] = v.expand(n).clone()
             else:
                 values[m.name] = m.fn({p: values[p] for p in m.parents}, noise[m.name])

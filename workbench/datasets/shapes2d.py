@@ -88,9 +88,11 @@ class Shapes2D(FactorImageDataset):
         self._factor_values = (hues, hues.clone(), hues.clone(), torch.linspace(0.75, 1.25, 8),
                                torch.arange(4, dtype=torch.float32),
                                torch.linspace(-math.pi / 6, math.pi / 6, 15))
+        ranges = {**{h: {"low": 0.0, "high": 1.0} for h in ("floor_hue", "wall_hue", "object_hue")},
+                  "scale": {"low": 0.75, "high": 1.25}, "shape": {"categories": 4}}
         self.scm = ImageSCM(
             [Mechanism(name, (), lambda p, u: u, _uniform_over(grid),
-                       equation=f"{name} := U_{name},  U_{name} ~ Uniform(grid)")
+                       equation=f"{name} := U_{name},  U_{name} ~ Uniform(grid)", **ranges.get(name, {}))
              for name, grid in zip(self.factor_names, self._factor_values)],
             render=render_shapes,
         )

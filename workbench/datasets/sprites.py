@@ -78,9 +78,11 @@ class Sprites(FactorImageDataset):
             torch.linspace(0.0, 1.0, 32),
             torch.linspace(0.0, 1.0, 32),
         )
+        ranges = {"shape": {"categories": len(SHAPES)}, "scale": {"low": 0.5, "high": 1.0},
+                  "pos_x": {"low": 0.0, "high": 1.0}, "pos_y": {"low": 0.0, "high": 1.0}}
         self.scm = ImageSCM(
             [Mechanism(name, (), lambda p, u: u, _uniform_over(grid),
-                       equation=f"{name} := U_{name},  U_{name} ~ Uniform(grid)")
+                       equation=f"{name} := U_{name},  U_{name} ~ Uniform(grid)", **ranges.get(name, {}))
              for name, grid in zip(self.factor_names, self._factor_values)],
             render=render_sprites,
         )
