@@ -38,8 +38,9 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from workbench.errors import CheckpointError, NonFiniteValueError, WorkbenchInputError
+from workbench.errors import CheckpointError, NonFiniteValueError, ShapeError, WorkbenchInputError
 from workbench.latents.checkpoint import has_checkpoint, load_checkpoint, save_checkpoint
+from workbench.latents.fingerprint import data_fingerprint, describe_data
 
 __all__ = ["train", "TrainResult", "batch_for_step"]
 
@@ -116,19 +117,29 @@ def _restore_optimizer(optimizer, tensors: dict, meta: dict) -> None:
     optimizer.load_state_dict({"state": state, "param_groups": groups})
 
 
-def _save(directory, model, optimizer, step, history, settings) -> Path:
+def _save(directory, model, optimizer, step, history, settings, data_id) -> Path:
     opt_tensors, opt_meta = _optimizer_groups(optimizer)
     rng = {"torch_cpu": torch.get_rng_state()}
     if torch.cuda.is_available():
         rng["torch_cuda"] = torch.cuda.get_rng_state()
-    state = {"step": step, "model": model.config, "settings": settings,
+    state = {"step": step, "model": model.config, "settings": settings, "data": data_id,
              "optimizer": opt_meta, "history": history}
     return save_checkpoint(directory, {"model": model.state_dict(), "optimizer": opt_tensors,
                                        "rng": rng}, state)
 
 
-def _resume(directory, model, optimizer, settings):
+def _resume(directory, model, optimizer, settings, data_id):
     groups, state = load_checkpoint(directory)
+    made_from = state.get("data") or {}
+    if made_from.get("sha256") != data_id["sha256"]:
+        was = (f"{made_from.get('description')} (SHA-256 {str(made_from.get('sha256'))[:12]}...)"
+               if made_from else "data it did not record (an older checkpoint)")
+        raise CheckpointError(
+            f"The checkpoint in {directory} was trained on {was}, not on this data, "
+            f"{data_id['description']} (SHA-256 {data_id['sha256'][:12]}...). Resuming would "
+            "continue that run on different data. Pass the data it was made from, or start "
+            "fresh with resume=False or another checkpoint_dir."
+        )
     if state.get("model") != model.config:
         raise CheckpointError(
             f"The checkpoint in {directory} is for a different model ({state.get('model')}); "
@@ -151,13 +162,40 @@ def _resume(directory, model, optimizer, settings):
     return int(state["step"]), list(state["history"])
 
 
+def _whole(value, name: str, smallest: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < smallest:
+        kind = "a positive" if smallest == 1 else "a non-negative"
+        raise WorkbenchInputError(f"{name} must be {kind} integer, got {value!r}.")
+    return int(value)
+
+
 def _check_budget(steps, seconds):
     if steps is None and seconds is None:
         raise WorkbenchInputError("Give a budget: steps=N (total optimizer steps) and/or seconds=S.")
-    if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or steps < 0):
-        raise WorkbenchInputError(f"steps must be a non-negative integer, got {steps!r}.")
-    if seconds is not None and not (float(seconds) > 0):
-        raise WorkbenchInputError(f"seconds must be positive, got {seconds!r}.")
+    if steps is not None:
+        _whole(steps, "steps", 0)
+    if seconds is not None and (isinstance(seconds, bool) or not isinstance(seconds, (int, float))
+                                or not 0 < seconds < float("inf")):
+        raise WorkbenchInputError(f"seconds must be a positive finite number, got {seconds!r}.")
+
+
+def _check_settings(model, data, batch_size, lr, seed, checkpoint_every, kl_warmup) -> dict:
+    """Validate the training settings up front; return the ones a resumed run must share."""
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr < float("inf"):
+        raise WorkbenchInputError(f"lr must be a positive finite number, got {lr!r}.")
+    _whole(checkpoint_every, "checkpoint_every", 1)
+    if isinstance(data, torch.Tensor):
+        shape = tuple(getattr(model, "image_shape", data.shape[1:]))
+        if data.dim() != 4 or len(data) == 0 or tuple(data.shape[1:]) != shape:
+            raise ShapeError(f"data must be a non-empty image tensor (n, {', '.join(map(str, shape))}) "
+                             f"for this model, got shape {tuple(data.shape)}.")
+        if not bool(torch.isfinite(data).all()):
+            raise NonFiniteValueError("data contains NaN or infinite pixels; pass finite images.")
+    elif not hasattr(data, "sample"):
+        raise WorkbenchInputError(
+            f"data must be an image tensor (n, C, H, W) or a workbench data set, got {type(data).__name__}.")
+    return {"batch_size": _whole(batch_size, "batch_size", 1), "lr": float(lr),
+            "seed": _whole(seed, "seed", 0), "kl_warmup": _whole(kl_warmup, "kl_warmup", 0)}
 
 
 def train(model, data, *, steps: int | None = None, seconds: float | None = None,
@@ -180,7 +218,10 @@ def train(model, data, *, steps: int | None = None, seconds: float | None = None
     checkpoint_every : int
         Save every this many steps (and always at the end and on interrupt).
     resume : bool
-        Continue from ``checkpoint_dir``'s checkpoint when there is one.
+        Continue from ``checkpoint_dir``'s checkpoint when there is one. The checkpoint
+        records a fingerprint of ``data`` (:mod:`workbench.latents.fingerprint`), the
+        model's configuration and the settings; resuming with any of them different
+        raises :class:`~workbench.errors.CheckpointError`.
     progress : bool
         Show a progress bar.
     callback : callable, optional
@@ -195,12 +236,14 @@ def train(model, data, *, steps: int | None = None, seconds: float | None = None
     TrainResult
     """
     _check_budget(steps, seconds)
-    settings = {"batch_size": int(batch_size), "lr": float(lr), "seed": int(seed),
-                "kl_warmup": int(kl_warmup)}
+    settings = _check_settings(model, data, batch_size, lr, seed, checkpoint_every, kl_warmup)
+    data_id = None
+    if checkpoint_dir is not None:
+        data_id = {"sha256": data_fingerprint(data), "description": describe_data(data)}
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     step, history = 0, []
     if checkpoint_dir is not None and resume and has_checkpoint(checkpoint_dir):
-        step, history = _resume(checkpoint_dir, model, optimizer, settings)
+        step, history = _resume(checkpoint_dir, model, optimizer, settings, data_id)
     model.train()
     started, saved = time.perf_counter(), None
     bar = tqdm(total=steps, initial=step, disable=not progress, desc=f"training {model.kind}")
@@ -228,14 +271,14 @@ def train(model, data, *, steps: int | None = None, seconds: float | None = None
                 bar.update(1)
                 bar.set_postfix(loss=f"{terms['loss']:.1f}", refresh=False)
                 if checkpoint_dir is not None and step % checkpoint_every == 0:
-                    saved = _save(checkpoint_dir, model, optimizer, step, history, settings)
+                    saved = _save(checkpoint_dir, model, optimizer, step, history, settings, data_id)
                 if callback is not None:
                     callback(step, terms)
                 if guard.requested:
                     raise KeyboardInterrupt
     except KeyboardInterrupt:
         if checkpoint_dir is not None and not in_step:
-            _save(checkpoint_dir, model, optimizer, step, history, settings)
+            _save(checkpoint_dir, model, optimizer, step, history, settings, data_id)
             print(f"Interrupted after step {step}; checkpoint saved in {checkpoint_dir}. "
                   "Run train(...) again with the same arguments to resume.")
         elif checkpoint_dir is not None:
@@ -246,6 +289,6 @@ def train(model, data, *, steps: int | None = None, seconds: float | None = None
         bar.close()
         model.kl_scale = 1.0
     if checkpoint_dir is not None:
-        saved = _save(checkpoint_dir, model, optimizer, step, history, settings)
+        saved = _save(checkpoint_dir, model, optimizer, step, history, settings, data_id)
     model.eval()
     return TrainResult(model, step, history, time.perf_counter() - started, saved)
