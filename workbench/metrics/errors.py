@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from workbench.errors import WorkbenchInputError
 
-__all__ = ["MetricInputError", "ConstantFactorError", "TooFewLatentsError", "SamplerError"]
+__all__ = ["MetricInputError", "ConstantFactorError", "TooFewLatentsError", "TooFewPointsError",
+           "SamplerError"]
 
 
 class MetricInputError(WorkbenchInputError):
@@ -32,6 +33,10 @@ class ConstantFactorError(MetricInputError):
 
 class TooFewLatentsError(MetricInputError):
     """A metric that compares latents (a gap, a ranking) was given too few of them."""
+
+
+class TooFewPointsError(MetricInputError):
+    """Too few points for an estimator: e.g. a factor with one class among the training points."""
 
 
 class SamplerError(MetricInputError):

@@ -42,7 +42,7 @@ import warnings
 import numpy as np
 import torch
 
-from workbench.metrics.errors import MetricInputError
+from workbench.metrics.errors import MetricInputError, TooFewPointsError
 from workbench.metrics.information import entropy, histogram_discretize, mutual_information
 from workbench.metrics.inputs import check_codes_factors, check_positive_int, first_points
 from workbench.metrics.result import MetricResult
@@ -142,6 +142,14 @@ def infomec(codes, factors, *, mode: str = "exact", num_points: int | None = 10_
     if not active.any():
         raise MetricInputError("Every latent is constant: InfoMEC needs at least one "
                                "active latent (a collapsed encoder gives this).")
+    if mode == "exact":
+        for k in range(labels.shape[1]):
+            if int(torch.bincount(labels[:, k]).max()) < 2:
+                raise TooFewPointsError(
+                    f"infomec: factor {k} never takes the same value twice in "
+                    f"{labels.shape[0]} points, so the k-NN mutual information (exact mode) has "
+                    "no neighbours within a class. Discretise a continuous factor, pass more "
+                    "points, or use mode='fast'.")
     nmi = normalised_mi(codes, labels, mode=mode, n_neighbors=n_neighbors, bins=bins,
                         seed=seed)
     pruned = nmi[:, active]

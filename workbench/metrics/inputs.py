@@ -23,10 +23,10 @@ import numpy as np
 import torch
 
 from workbench.errors import NonFiniteValueError, ShapeError
-from workbench.metrics.errors import ConstantFactorError, MetricInputError
+from workbench.metrics.errors import ConstantFactorError, MetricInputError, TooFewPointsError
 
 __all__ = ["as_matrix", "check_codes_factors", "encode_labels", "first_points",
-           "check_positive_int"]
+           "check_positive_int", "check_classes"]
 
 
 def as_matrix(x, what: str) -> torch.Tensor:
@@ -104,6 +104,29 @@ def check_codes_factors(codes, factors, factor_bins: int | None = None,
     else:
         labels, _ = encode_labels(values)
     return (codes, labels, values) if return_values else (codes, labels)
+
+
+def check_classes(labels, metric: str, part: str = "training points") -> None:
+    """Raise :class:`TooFewPointsError` if a factor column of ``labels`` has a single class.
+
+    A classifier (SAP's SVMs, explicitness's logistic regressions) cannot be fit on one
+    class, and a ROC-AUC is undefined on one; this says so instead of sklearn's error.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_classes(np.array([[0, 1], [0, 0]]), "sap")
+    Traceback (most recent call last):
+    ...
+    workbench.metrics.errors.TooFewPointsError: sap: factor 0 takes one value in all 2 training points...
+    """
+    labels = np.asarray(labels)
+    for k in range(labels.shape[1]):
+        if len(np.unique(labels[:, k])) < 2:
+            raise TooFewPointsError(
+                f"{metric}: factor {k} takes one value in all {labels.shape[0]} {part}, so nothing can "
+                "be predicted about it (no classifier fit, no correlation). Pass more points (thousands for a "
+                "stable score), or drop that factor.")
 
 
 def first_points(n: int | None, *tensors: torch.Tensor):

@@ -30,8 +30,9 @@ import numpy as np
 import torch
 
 from workbench.metrics.information import histogram_discretize, mutual_information
-from workbench.metrics.inputs import (check_codes_factors, check_positive_int, first_points,
-                                      split_train_test)
+from workbench.metrics.errors import TooFewPointsError
+from workbench.metrics.inputs import (check_classes, check_codes_factors, check_positive_int,
+                                      first_points, split_train_test)
 from workbench.metrics.result import MetricResult
 
 __all__ = ["modularity", "explicitness", "modularity_from_mi", "PUBLISHED"]
@@ -78,6 +79,11 @@ def _macro_auc(y_true: np.ndarray, proba: np.ndarray, classes: np.ndarray) -> fl
 
     onehot = (y_true[:, None] == classes[None, :]).astype(int)
     keep = (onehot.sum(0) > 0) & (onehot.sum(0) < len(y_true))  # classes AUC is defined for
+    if not keep.any():
+        raise TooFewPointsError(
+            f"explicitness: no class of this factor has a defined ROC-AUC on these {len(y_true)} "
+            "points (each needs points in and out of it, of a class seen in training). Pass "
+            "more points (thousands for a stable score).")
     return float(roc_auc_score(onehot[:, keep], proba[:, keep], average="macro"))
 
 
@@ -102,6 +108,8 @@ def explicitness(codes, factors, *, num_train: int = 10_000, num_test: int = 5_0
     std = np.where(std > 0, std, 1.0)
     z = (z - mean) / std
     train, test = slice(0, n_train), slice(n_train, n_train + n_test)
+    check_classes(y[train], "explicitness")
+    check_classes(y[test], "explicitness", "test points")
     auc_train, auc_test = [], []
     for k in range(y.shape[1]):
         clf = LogisticRegression(C=C, max_iter=max_iter).fit(z[train], y[train, k])

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from workbench.metrics.errors import TooFewLatentsError
-from workbench.metrics.inputs import check_codes_factors, check_positive_int, split_train_test
+from workbench.metrics.inputs import check_classes, check_codes_factors, check_positive_int, split_train_test
 from workbench.metrics.result import MetricResult
 
 __all__ = ["sap", "PUBLISHED"]
@@ -83,6 +83,7 @@ def sap(codes, factors, *, num_train: int = 10_000, num_test: int = 5_000,
         raise TooFewLatentsError(f"SAP is a gap between the two best latents and needs at "
                                  f"least 2 latents, got {codes.shape[1]}.")
     n_train, n_test = split_train_test(codes.shape[0], num_train, num_test)
+    check_classes(labels[:n_train].cpu().numpy(), "sap")
     if continuous_factors:
         matrix = _squared_correlation(codes[:n_train], values[:n_train])
     else:
