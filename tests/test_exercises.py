@@ -102,6 +102,9 @@ def _wrong_answers(ex, ns, right):
         ("06", 1): lambda: [([],), (_active(ns),), (list(reversed(right[0])),)],
         ("06", 2): lambda: [((right[0] + 1) % 10,), (1.5,)],
         ("06", 3): lambda: [(right[1], right[0]), (right[0], 0.0), (1.0, right[1])],
+        ("07", 1): lambda: [(right[0] + math.log(2),), (right[0] + 2 * math.log(2),), ("-1.85",)],
+        ("07", 2): lambda: [(0.0,), (4.0,), (1.5,)],
+        ("07", 3): lambda: [(["x1", "x3"],), (["x1", "x2"],), ([],), ("x1",)],
     }[key]()
 
 
@@ -124,7 +127,8 @@ def test_every_notebook_with_exercises_has_them_registered():
     for ex in EXERCISES:
         by_notebook.setdefault(ex.notebook, []).append(ex.number)
     assert by_notebook == {"00": [1, 2], "01": [1, 2, 3], "02": [1, 2, 3], "03": [1, 2, 3],
-                           "04": [1, 2, 3, 4], "05": [1, 2, 3], "06": [1, 2, 3], "09": [1, 2, 3]}
+                           "04": [1, 2, 3, 4], "05": [1, 2, 3], "06": [1, 2, 3], "07": [1, 2, 3],
+                           "09": [1, 2, 3]}
 
 
 @pytest.mark.parametrize("ex", EXERCISES, ids=IDS)

@@ -18,9 +18,7 @@ from workbench.latents.flows.causal import CausalFlow, load_causal_flow, save_ca
 from workbench.latents.flows.deep_scm import DigitParentsFit, fit_digit_parents
 from workbench.latents.flows.evaluation import evaluate_causal_flow, mmd
 from workbench.latents.flows.layers import FlowStages, flow_stages, two_moons, two_moons_flow
-from workbench.latents.flows import exercises
 
 __all__ = ["ConditionalFlow", "FLOW_KINDS", "build_flow", "FlowMechanism", "flow_distribution",
            "CausalFlow", "save_causal_flow", "load_causal_flow", "DigitParentsFit", "fit_digit_parents",
-           "evaluate_causal_flow", "mmd", "FlowStages", "flow_stages", "two_moons", "two_moons_flow",
-           "exercises"]
+           "evaluate_causal_flow", "mmd", "FlowStages", "flow_stages", "two_moons", "two_moons_flow"]
