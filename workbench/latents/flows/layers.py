@@ -47,8 +47,9 @@ def two_moons(n: int, noise: float = 0.08, seed: int = 0) -> torch.Tensor:
 def two_moons_flow(*, steps: int = 400, transforms: int = 3, flow: str = "nsf", seed: int = 0,
                    progress: bool = False) -> ConditionalFlow:
     """A small 2-D flow fitted to 2,000 two-moons points (a few seconds on one core)."""
-    torch.manual_seed(seed)
-    net = ConditionalFlow(2, 0, flow=flow, transforms=transforms, hidden=(32, 32), device="cpu")
+    with torch.random.fork_rng(devices=[]):   # initial weights from the seed, global state untouched
+        torch.manual_seed(seed)
+        net = ConditionalFlow(2, 0, flow=flow, transforms=transforms, hidden=(32, 32), device="cpu")
     data = two_moons(2000, seed=seed)
     net.standardize(data)
     if steps:
