@@ -214,3 +214,5 @@ def test_bad_input_raises_typed_errors():
         ConditionalFlow(1, 0, flow="glow")
     with pytest.raises(WorkbenchInputError, match="constant"):
         ConditionalFlow(1, 0).standardize(torch.ones(10, 1))
+    with pytest.raises(ShapeError, match=r"\(n, 2\)"):               # the loop reads data_shape
+        wb.latents.train(ConditionalFlow(1, 1), torch.zeros(10, 3), steps=1, progress=False)

@@ -185,12 +185,16 @@ def _check_settings(model, data, batch_size, lr, seed, checkpoint_every, kl_warm
         raise WorkbenchInputError(f"lr must be a positive finite number, got {lr!r}.")
     _whole(checkpoint_every, "checkpoint_every", 1)
     if isinstance(data, torch.Tensor):
-        shape = tuple(getattr(model, "image_shape", data.shape[1:]))
-        if data.dim() != 4 or len(data) == 0 or tuple(data.shape[1:]) != shape:
-            raise ShapeError(f"data must be a non-empty image tensor (n, {', '.join(map(str, shape))}) "
+        # images (n, C, H, W) by default; a model of other data (a flow's rows) states its data_shape
+        rows = getattr(model, "data_shape", None)
+        shape = tuple(rows if rows is not None else getattr(model, "image_shape", data.shape[1:]))
+        dims = 1 + len(shape) if rows is not None else 4
+        what = "tensor" if rows is not None else "image tensor"
+        if data.dim() != dims or len(data) == 0 or tuple(data.shape[1:]) != shape:
+            raise ShapeError(f"data must be a non-empty {what} (n, {', '.join(map(str, shape))}) "
                              f"for this model, got shape {tuple(data.shape)}.")
         if not bool(torch.isfinite(data).all()):
-            raise NonFiniteValueError("data contains NaN or infinite pixels; pass finite images.")
+            raise NonFiniteValueError(f"data contains NaN or infinite values; pass finite {'data' if rows else 'images'}.")
     elif not hasattr(data, "sample"):
         raise WorkbenchInputError(
             f"data must be an image tensor (n, C, H, W) or a workbench data set, got {type(data).__name__}.")
@@ -207,7 +211,9 @@ def train(model, data, *, steps: int | None = None, seconds: float | None = None
     Parameters
     ----------
     model : VAE (or any module with ``loss(x, generator)`` and ``config``)
-    data : Tensor ``(n, C, H, W)`` or a :class:`workbench.datasets.FactorImageDataset`
+        A model of data other than images (a flow) gives its rows' shape as ``data_shape``.
+    data : Tensor ``(n, C, H, W)`` (``(n, *model.data_shape)``) or a
+        :class:`workbench.datasets.FactorImageDataset`
     steps : int, optional
         Total number of optimizer steps to reach (counting resumed ones).
     seconds : float, optional

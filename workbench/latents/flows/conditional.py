@@ -119,6 +119,11 @@ class ConditionalFlow(nn.Module):
         return self.x_loc.device
 
     @property
+    def data_shape(self) -> tuple:
+        """The shape of one training row, ``[x, c]``: read by :func:`workbench.latents.train`."""
+        return (self.features + self.context,)
+
+    @property
     def config(self) -> dict:
         """Everything needed to rebuild this flow (see :func:`build_flow`)."""
         out = {"kind": self.kind, "features": self.features, "context": self.context,
