@@ -23,12 +23,12 @@ Examples
 from workbench.datasets.base import FactorImageDataset
 from workbench.datasets.digits import Digits
 from workbench.datasets.pendulum import Pendulum
-from workbench.datasets.scm import ImageSCM, Mechanism
+from workbench.datasets.scm import ImageSCM, Assignment
 from workbench.datasets.shapes2d import Shapes2D
 from workbench.datasets.sprites import Sprites
 from workbench.errors import UnknownVariableError
 
-__all__ = ["FactorImageDataset", "ImageSCM", "Mechanism", "Sprites", "Pendulum", "Digits",
+__all__ = ["FactorImageDataset", "ImageSCM", "Assignment", "Sprites", "Pendulum", "Digits",
            "Shapes2D", "DATASETS", "load"]
 
 DATASETS = {"sprites": Sprites, "pendulum": Pendulum, "digits": Digits, "shapes2d": Shapes2D}

@@ -33,7 +33,7 @@ import torch.nn.functional as F
 
 from workbench.datasets.base import FactorImageDataset
 from workbench.datasets.raster import pixel_grid, segment_distance
-from workbench.datasets.scm import ImageSCM, Mechanism
+from workbench.datasets.scm import ImageSCM, Assignment
 
 __all__ = ["Digits", "digit_strokes", "intensity_mechanism"]
 
@@ -100,14 +100,14 @@ class Digits(FactorImageDataset):
                                torch.linspace(-0.3, 0.3, 7), torch.linspace(64.0, 255.0, 6))
         self._fields = _distance_fields()
         self.scm = ImageSCM([
-            Mechanism("digit", (), lambda p, u: u, lambda n, rng: rng.integers(0, 10, n),
+            Assignment("digit", (), lambda p, u: u, lambda n, rng: rng.integers(0, 10, n),
                       equation="digit := U_d ~ Uniform{0..9}", categories=10),
-            Mechanism("slant", (), lambda p, u: u, lambda n, rng: rng.uniform(-0.3, 0.3, n),
+            Assignment("slant", (), lambda p, u: u, lambda n, rng: rng.uniform(-0.3, 0.3, n),
                       equation="slant := U_s ~ Uniform(-0.3, 0.3)", low=-0.3, high=0.3),
-            Mechanism("thickness", (), lambda p, u: 0.5 + u,
+            Assignment("thickness", (), lambda p, u: 0.5 + u,
                       lambda n, rng: rng.gamma(10.0, 1 / 5.0, n),
                       equation="thickness := 0.5 + U_t,  U_t ~ Gamma(10, rate 5)", low=0.5),
-            Mechanism("intensity", ("thickness",),
+            Assignment("intensity", ("thickness",),
                       lambda p, u: intensity_mechanism(p["thickness"], u),
                       lambda n, rng: rng.normal(0.0, 0.5, n),
                       equation="intensity := 64 + 191 sigmoid(2 (thickness - 2.5) + U_i),  U_i ~ N(0, 0.5^2)",

@@ -42,7 +42,7 @@ import torch
 
 from workbench.datasets.base import FactorImageDataset
 from workbench.datasets.raster import pixel_grid
-from workbench.datasets.scm import ImageSCM, Mechanism
+from workbench.datasets.scm import ImageSCM, Assignment
 
 __all__ = ["Pendulum", "shadow_equations", "WORLD_X", "WORLD_Y", "SHADOW_STRIP"]
 
@@ -121,19 +121,19 @@ class Pendulum(FactorImageDataset):
             return rng.normal(0.0, self.noise_std, n) if self.noise_std > 0 else [0.0] * n
 
         self.scm = ImageSCM([
-            Mechanism("theta", (), lambda p, u: u,
+            Assignment("theta", (), lambda p, u: u,
                       lambda n, rng: theta_grid[rng.integers(0, len(theta_grid), n)],
                       equation="theta := U_theta ~ Uniform(grid)",
                       low=float(theta_grid[0]), high=float(theta_grid[-1])),
-            Mechanism("phi", (), lambda p, u: u,
+            Assignment("phi", (), lambda p, u: u,
                       lambda n, rng: phi_grid[rng.integers(0, len(phi_grid), n)],
                       equation="phi := U_phi ~ Uniform(grid)",
                       low=float(phi_grid[0]), high=float(phi_grid[-1])),
-            Mechanism("shadow_length", ("theta", "phi"),
+            Assignment("shadow_length", ("theta", "phi"),
                       lambda p, u: shadow_equations(p["theta"], p["phi"], u)[0], gaussian,
                       equation="shadow_length := max(3, 9.5|sin theta + cos theta cot phi| + U_l)",
                       low=0.0),
-            Mechanism("shadow_position", ("theta", "phi"),
+            Assignment("shadow_position", ("theta", "phi"),
                       lambda p, u: shadow_equations(p["theta"], p["phi"])[1] + u, gaussian,
                       equation="shadow_position := 10 - 11 cot phi + s/2 + U_p"),
         ], render=lambda values: render_pendulum(values, size))

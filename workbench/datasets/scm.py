@@ -1,6 +1,6 @@
 """The structural causal model behind every image data set.
 
-An :class:`ImageSCM` is a list of :class:`Mechanism` objects in causal order plus a
+An :class:`ImageSCM` is a list of :class:`Assignment` objects in causal order plus a
 renderer. Each variable ``V`` is computed as ``V := f(parents(V), U_V)`` from its
 parents and its own exogenous noise ``U_V``; the renderer turns the values of all
 variables into images. Because we own the whole model, three kinds of ground truth
@@ -15,8 +15,8 @@ Examples
 --------
 >>> import torch
 >>> scm = ImageSCM([
-...     Mechanism("a", (), lambda p, u: u, lambda n, rng: rng.normal(size=n)),
-...     Mechanism("b", ("a",), lambda p, u: 2 * p["a"] + u, lambda n, rng: rng.normal(size=n),
+...     Assignment("a", (), lambda p, u: u, lambda n, rng: rng.normal(size=n)),
+...     Assignment("b", ("a",), lambda p, u: 2 * p["a"] + u, lambda n, rng: rng.normal(size=n),
 ...               equation="b := 2 a + U_b"),
 ... ], render=lambda values: values["b"].view(-1, 1, 1, 1))
 >>> noise = scm.sample_noise(3, generator=0)
@@ -28,7 +28,7 @@ True
 Traceback (most recent call last):
 ...
 workbench.errors.UnknownVariableError: Unknown variable 'c'. Known variables: a, b.
->>> ImageSCM([Mechanism("k", (), lambda p, u: u, lambda n, rng: rng.integers(0, 3, n), categories=3)],
+>>> ImageSCM([Assignment("k", (), lambda p, u: u, lambda n, rng: rng.integers(0, 3, n), categories=3)],
 ...          render=lambda v: v["k"].view(-1, 1, 1, 1)).sample(2, 0, {"k": 7.0})
 Traceback (most recent call last):
 ...
@@ -51,7 +51,7 @@ from workbench.errors import (
     GraphError, NonFiniteValueError, ShapeError, UnknownVariableError, WorkbenchInputError,
 )
 
-__all__ = ["Mechanism", "ImageSCM", "InterventionRangeError"]
+__all__ = ["Assignment", "ImageSCM", "InterventionRangeError"]
 
 
 class InterventionRangeError(WorkbenchInputError):
@@ -59,8 +59,11 @@ class InterventionRangeError(WorkbenchInputError):
 
 
 @dataclass(frozen=True)
-class Mechanism:
-    """One structural assignment ``name := fn(parents, noise)``.
+class Assignment:
+    """One structural assignment ``name := fn(parents, noise)`` of an :class:`ImageSCM`.
+
+    (The Pyro-side counterpart, one variable of a :class:`workbench.scm.SCM`, is
+    :class:`workbench.scm.Mechanism`.)
 
     Parameters
     ----------
@@ -115,19 +118,19 @@ class ImageSCM:
 
     Parameters
     ----------
-    mechanisms : sequence of Mechanism
+    mechanisms : sequence of Assignment
         In causal (topological) order.
     render : callable
         ``render(values: dict[str, Tensor]) -> Tensor`` of images ``(n, C, H, W)``.
     """
 
-    def __init__(self, mechanisms: Sequence[Mechanism], render: Callable):
+    def __init__(self, mechanisms: Sequence[Assignment], render: Callable):
         seen: set[str] = set()
         for m in mechanisms:
             missing = [p for p in m.parents if p not in seen]
             if missing:
                 raise GraphError(
-                    f"Mechanism {m.name!r} reads {missing} before they are defined: "
+                    f"Assignment {m.name!r} reads {missing} before they are defined: "
                     "list mechanisms in causal order."
                 )
             seen.add(m.name)

@@ -25,7 +25,7 @@ import torch
 
 from workbench.datasets.base import FactorImageDataset
 from workbench.datasets.raster import hue_to_rgb, local_window, pixel_grid, rotate
-from workbench.datasets.scm import ImageSCM, Mechanism
+from workbench.datasets.scm import ImageSCM, Assignment
 
 __all__ = ["Shapes2D", "OBJECTS"]
 
@@ -91,7 +91,7 @@ class Shapes2D(FactorImageDataset):
         ranges = {**{h: {"low": 0.0, "high": 1.0} for h in ("floor_hue", "wall_hue", "object_hue")},
                   "scale": {"low": 0.75, "high": 1.25}, "shape": {"categories": 4}}
         self.scm = ImageSCM(
-            [Mechanism(name, (), lambda p, u: u, _uniform_over(grid),
+            [Assignment(name, (), lambda p, u: u, _uniform_over(grid),
                        equation=f"{name} := U_{name},  U_{name} ~ Uniform(grid)", **ranges.get(name, {}))
              for name, grid in zip(self.factor_names, self._factor_values)],
             render=render_shapes,

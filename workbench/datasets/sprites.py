@@ -27,7 +27,7 @@ import torch
 
 from workbench.datasets.base import FactorImageDataset
 from workbench.datasets.raster import local_window, rotate
-from workbench.datasets.scm import ImageSCM, Mechanism
+from workbench.datasets.scm import ImageSCM, Assignment
 
 __all__ = ["Sprites", "SHAPES"]
 
@@ -81,7 +81,7 @@ class Sprites(FactorImageDataset):
         ranges = {"shape": {"categories": len(SHAPES)}, "scale": {"low": 0.5, "high": 1.0},
                   "pos_x": {"low": 0.0, "high": 1.0}, "pos_y": {"low": 0.0, "high": 1.0}}
         self.scm = ImageSCM(
-            [Mechanism(name, (), lambda p, u: u, _uniform_over(grid),
+            [Assignment(name, (), lambda p, u: u, _uniform_over(grid),
                        equation=f"{name} := U_{name},  U_{name} ~ Uniform(grid)", **ranges.get(name, {}))
              for name, grid in zip(self.factor_names, self._factor_values)],
             render=render_sprites,
