@@ -53,32 +53,91 @@ class ADMG:
     bidirected: nx.Graph = field(default_factory=nx.Graph)
 
     def __post_init__(self):
-        missing = set(self.bidirected.nodes) - set(self.directed.nodes)
-        self.directed.add_nodes_from(sorted(missing, key=str))
-        self.bidirected.add_nodes_from(self.directed.nodes)
+        directed_nodes, bidirected_nodes = set(self.directed.nodes), set(self.bidirected.nodes)
+        if directed_nodes != bidirected_nodes:  # give both parts every node, on copies of them:
+            directed, bidirected = self.directed.copy(), self.bidirected.copy()  # the caller's
+            directed.add_nodes_from(sorted(bidirected_nodes - directed_nodes, key=str))  # stay as they were
+            bidirected.add_nodes_from(directed.nodes)
+            object.__setattr__(self, "directed", directed)
+            object.__setattr__(self, "bidirected", bidirected)
 
     @property
     def nodes(self) -> list:
+        """The nodes, in the directed part's order.
+
+        Examples
+        --------
+        >>> admg([("a", "b")], bidirected=[("b", "c")]).nodes
+        ['a', 'b', 'c']
+        """
         return list(self.directed.nodes)
 
     def has_bidirected(self, a: Node, b: Node) -> bool:
+        """Whether ``a <-> b`` is an edge.
+
+        Examples
+        --------
+        >>> admg([("a", "b")], bidirected=[("a", "b")]).has_bidirected("b", "a")
+        True
+        """
         return self.bidirected.has_edge(a, b)
 
     def subgraph(self, nodes: Iterable[Node]) -> "ADMG":
-        """The induced sub-ADMG on ``nodes`` (a new graph)."""
+        """The induced sub-ADMG on ``nodes`` (a new graph).
+
+        Examples
+        --------
+        >>> admg([("a", "b"), ("b", "c")]).subgraph(["a", "b"])
+        ADMG([a->b])
+        """
         nodes = list(nodes)
         check_nodes(self, nodes)
         return ADMG(self.directed.subgraph(nodes).copy(), self.bidirected.subgraph(nodes).copy())
 
+    def view(self, nodes: Iterable[Node]) -> "ADMG":
+        """The induced sub-ADMG on ``nodes`` as read-only NetworkX views (no copies).
+
+        For algorithms that recurse on many subgraphs (the ID algorithm); use
+        :meth:`subgraph` for a graph of your own.
+
+        Examples
+        --------
+        >>> g = admg([("a", "b"), ("b", "c")], bidirected=[("a", "c")])
+        >>> [sorted(c) for c in g.view(["a", "c"]).c_components()]
+        [['a', 'c']]
+        """
+        nodes = list(nodes)
+        return ADMG(self.directed.subgraph(nodes), self.bidirected.subgraph(nodes))
+
     def copy(self) -> "ADMG":
+        """A copy with graphs of its own.
+
+        Examples
+        --------
+        >>> g = admg([("a", "b")])
+        >>> g.copy().directed is g.directed
+        False
+        """
         return ADMG(self.directed.copy(), self.bidirected.copy())
 
     def c_components(self) -> list[frozenset]:
-        """The districts: connected components of the bidirected part."""
+        """The districts: connected components of the bidirected part.
+
+        Examples
+        --------
+        >>> sorted(sorted(c) for c in admg([("a", "b")], bidirected=[("b", "c")]).c_components())
+        [['a'], ['b', 'c']]
+        """
         return [frozenset(c) for c in nx.connected_components(self.bidirected)]
 
     def to_canonical_dag(self, prefix: str = "U_") -> nx.DiGraph:
-        """A DAG with one explicit latent parent ``U_a_b`` per bidirected edge."""
+        """A DAG with one explicit latent parent ``U_a_b`` per bidirected edge.
+
+        Examples
+        --------
+        >>> sorted(admg([("x", "y")], bidirected=[("x", "y")]).to_canonical_dag().edges())
+        [('U_x_y', 'x'), ('U_x_y', 'y'), ('x', 'y')]
+        """
         g = self.directed.copy()
         for a, b in self.bidirected.edges():
             u = f"{prefix}{a}_{b}"

@@ -19,7 +19,7 @@ from typing import Iterable
 
 import networkx as nx
 
-from workbench.graphs.core import ADMG, check_nodes, validate
+from workbench.graphs.core import ADMG, check_nodes, topological_order, validate
 
 __all__ = ["latent_projection"]
 
@@ -41,12 +41,22 @@ def _reach_through_hidden(g: nx.DiGraph, start, hidden: set) -> set:
 
 
 def latent_projection(graph, hidden: Iterable) -> ADMG:
-    """The ADMG over the observed nodes of ``graph`` (a DAG or ADMG) with ``hidden`` projected out."""
+    """The ADMG over the observed nodes of ``graph`` (a DAG or ADMG) with ``hidden`` projected out.
+
+    Nodes marked ``latent=True`` are hidden too; the result lists the observed nodes in
+    topological order. :meth:`workbench.scm.SCM.observed_graph` is this projection.
+
+    Examples
+    --------
+    >>> from workbench.graphs import dag
+    >>> latent_projection(dag([("a", "l"), ("l", "b")]), ["l"])      # a mediator hidden
+    ADMG([a->b])
+    """
     validate(graph)
     g = graph.to_canonical_dag() if isinstance(graph, ADMG) else graph
     hidden = set(hidden) | {v for v in g if g.nodes[v].get("latent")}
     check_nodes(g, sorted(hidden, key=str), what="hidden node")
-    observed = [v for v in g if v not in hidden]
+    observed = [v for v in topological_order(g) if v not in hidden]
     directed, bidirected = nx.DiGraph(), nx.Graph()
     directed.add_nodes_from(observed)
     bidirected.add_nodes_from(observed)

@@ -1,32 +1,33 @@
 """The derivation trace of the ID algorithm: steps in order, rendered for a reader.
 
 Every call of a line of ID (Shpitser & Pearl 2006, Fig. 3) appends one
-:class:`Step`: which line fired, on which sub-query ``P_x(y)``, which c-component it
-looked at, and which rule of do-calculus or which factorisation justifies it.
+:class:`Step`: which line fired, on which sub-query ``P_x(y)``, which sets and which
+c-component it looked at. The words (what was done, and which rule of do-calculus or
+which factorisation justifies it) come from :mod:`~workbench.identification.narration`.
 :class:`Derivation` renders the list as Markdown (with inline ``$...$`` LaTeX, which
 ``ipywidgets.HTMLMath`` and Jupyter display) or as plain LaTeX.
+
+Examples
+--------
+>>> from workbench.graphs import admg
+>>> from workbench.identification import identify
+>>> d = identify(admg([("x", "y")]), "x", "y").derivation
+>>> d.lines, d.steps[0].title
+([6], 'a c-component of G: product of conditionals')
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["Step", "Derivation", "LINE_TITLES"]
+from workbench.identification.narration import LINE_TITLES, action, justification, query_latex
 
-LINE_TITLES = {
-    1: "no treatment left: marginalise",
-    2: "drop non-ancestors of the outcome",
-    3: "add treatments that cannot affect the outcome",
-    4: "factorise over the c-components of G \\ X",
-    5: "fail: a hedge",
-    6: "a c-component of G: product of conditionals",
-    7: "recurse into the larger c-component",
-}
+__all__ = ["Step", "Derivation", "LINE_TITLES"]
 
 
 @dataclass
 class Step:
-    """One line of the ID algorithm as it fired.
+    """One line of the ID algorithm as it fired: the bare facts; the prose is derived.
 
     Attributes
     ----------
@@ -34,31 +35,56 @@ class Step:
         The line of the algorithm (1-7).
     depth : int
         Recursion depth (0 for the top-level query).
-    query : str
-        LaTeX of the sub-query being answered, e.g. ``P_{x}(y)``.
-    action : str
-        What was done, in Markdown with inline LaTeX.
-    justification : str
-        The do-calculus rule or factorisation that makes it valid.
+    y, x : frozenset
+        The sub-query's outcomes and treatments.
+    joint : bool
+        Whether the current distribution is the observational joint ``P`` (else a factor ``Q``).
+    facts : dict
+        The sets the line looked at (e.g. ``{"w": ...}`` for line 3), read by
+        :func:`~workbench.identification.narration.action`.
     component : frozenset or None
         The c-component (district) the step is about, if any.
     result : str or None
         LaTeX of the expression this call returned (filled in when it returns).
+
+    Examples
+    --------
+    >>> s = Step(1, 0, frozenset({"y"}), frozenset(), True, {"summed": frozenset({"z"})})
+    >>> print(s.query, s.action)
+    P(y) sum $\\{z\\}$ out of the distribution.
     """
 
     line: int
     depth: int
-    query: str
-    action: str
-    justification: str
+    y: frozenset
+    x: frozenset
+    joint: bool
+    facts: dict = field(default_factory=dict)
     component: frozenset | None = None
     result: str | None = None
 
     @property
     def title(self) -> str:
+        """The line's short title."""
         return LINE_TITLES[self.line]
 
+    @property
+    def query(self) -> str:
+        """LaTeX of the sub-query being answered, e.g. ``P_{x}(y)``."""
+        return query_latex(self.y, self.x, self.joint)
+
+    @property
+    def action(self) -> str:
+        """What was done, in Markdown with inline LaTeX."""
+        return action(self.line, self.facts)
+
+    @property
+    def justification(self) -> str:
+        """The do-calculus rule or factorisation that makes it valid."""
+        return justification(self.line)
+
     def to_markdown(self) -> str:
+        """One Markdown bullet, indented by depth."""
         indent = "    " * self.depth
         text = (f"{indent}- **Line {self.line}** ({self.title}) on ${self.query}$: {self.action}"
                 f" *Why:* {self.justification}")

@@ -43,24 +43,17 @@ from dataclasses import dataclass
 import networkx as nx
 
 from workbench.errors import NotIdentifiableError
-from workbench.graphs import ADMG
+from workbench.graphs import ADMG, ancestors, topological_order
 from workbench.identification._inputs import check_query
 from workbench.identification.derivation import Derivation, Step
 from workbench.identification.tables import DiscreteTable
 from workbench.identification.positivity import settle
 from workbench.identification.expressions import (
-    DoProbability, Expression, Probability, conditional, latex_name, marginalize, product,
+    DoProbability, Expression, Probability, conditional, marginalize, product,
 )
+from workbench.identification.narration import latex_set
 
 __all__ = ["identify", "Identification", "Hedge", "HedgeError"]
-
-
-def _names(nodes) -> str:
-    return ", ".join(latex_name(v) for v in sorted(nodes, key=str))
-
-
-def _set(nodes) -> str:
-    return r"\{" + _names(nodes) + r"\}" if nodes else r"\emptyset"
 
 
 @dataclass(frozen=True)
@@ -77,7 +70,7 @@ class Hedge:
     F_prime: frozenset
 
     def to_markdown(self) -> str:
-        return (f"Not identifiable: the hedge $F = {_set(self.F)}$, $F' = {_set(self.F_prime)}$. "
+        return (f"Not identifiable: the hedge $F = {latex_set(self.F)}$, $F' = {latex_set(self.F_prime)}$. "
                 "Both are single c-components; $F$ contains treatments, $F'$ does not.")
 
     def __repr__(self) -> str:
@@ -156,113 +149,60 @@ class _Hedged(Exception):
         self.hedge = hedge
 
 
-class _Sub:
-    """A read-only induced subgraph (NetworkX views, no copies): what ID recurses on."""
-
-    def __init__(self, directed, bidirected):
-        self.directed, self.bidirected = directed, bidirected
-        self.nodes = list(directed.nodes)
-
-    def subgraph(self, nodes) -> "_Sub":
-        return _Sub(self.directed.subgraph(nodes), self.bidirected.subgraph(nodes))
-
-    def c_components(self) -> list[frozenset]:
-        return [frozenset(c) for c in nx.connected_components(self.bidirected)]
-
-
 class _ID:
-    """One run of ID; holds the fixed topological order and the derivation."""
+    """One run of ID; holds the fixed topological order and the derivation (bare steps)."""
 
     def __init__(self, graph: ADMG):
-        self.order = list(nx.lexicographical_topological_sort(graph.directed, key=str))
+        self.order = topological_order(graph)
         self.rank = {v: i for i, v in enumerate(self.order)}
         self.derivation = Derivation()
 
     def sort(self, nodes) -> list:
         return sorted(nodes, key=self.rank.__getitem__)
 
-    def step(self, line, depth, y, x, p_is_joint, action, why, component=None) -> Step:
-        sub = "_{" + _names(x) + "}" if x else ""
-        query = f"P{sub}({_names(y)})" if p_is_joint else f"Q{sub}({_names(y)})"
-        return self.derivation.add(Step(line, depth, query, action, why, component))
-
-    def run(self, y: set, x: set, p: Expression, g: _Sub, depth: int) -> Expression:
-        v = set(g.nodes)
+    def step(self, line, depth, y, x, p, component=None, **facts) -> Step:
         joint = isinstance(p, Probability) and not p.given
-        # line 1
-        if not x:
-            what = f"sum ${_set(v - y)}$ out of the distribution." if v - y else "nothing to sum out."
-            s = self.step(1, depth, y, x, joint, what,
-                          "marginalisation (no intervention is left).")
+        return self.derivation.add(Step(line, depth, frozenset(y), frozenset(x), joint,
+                                        {k: frozenset(f) if isinstance(f, set) else f
+                                         for k, f in facts.items()}, component))
+
+    def run(self, y: set, x: set, p: Expression, g: ADMG, depth: int) -> Expression:
+        v = set(g.nodes)
+        if not x:  # line 1
+            s = self.step(1, depth, y, x, p, summed=v - y)
             out = marginalize(p, v - y)
-            s.result = out.to_latex()
-            return out
-        # line 2
-        an_y = _ancestors(g.directed, y)
-        if v != an_y:
-            s = self.step(2, depth, y, x, joint,
-                          f"keep only the ancestors ${_set(an_y)}$ of the outcome; "
-                          f"sum out ${_set(v - an_y)}$.",
-                          "non-ancestors of $Y$ cannot influence it: removing them (and the "
-                          "treatments among them) leaves $P_x(y)$ unchanged.")
-            out = self.run(y, x & an_y, marginalize(p, v - an_y), g.subgraph(self.sort(an_y)), depth + 1)
-            s.result = out.to_latex()
-            return out
-        # line 3
-        cut = nx.subgraph_view(g.directed, filter_edge=lambda a, b: b not in x)  # G with arrows into X cut
-        w = (v - x) - _ancestors(cut, y)
-        if w:
-            s = self.step(3, depth, y, x, joint,
-                          f"add $W = {_set(w)}$ to the treatments: in $G_{{\\overline{{X}}}}$ they "
-                          "are not ancestors of $Y$.",
-                          f"rule 3 of do-calculus: $(Y \\perp W \\mid X)$ in "
-                          f"$G_{{\\overline{{X}}, \\overline{{W}}}}$.")
+        elif v != (an_y := ancestors(g, y)):  # line 2
+            s = self.step(2, depth, y, x, p, kept=an_y, dropped=v - an_y)
+            out = self.run(y, x & an_y, marginalize(p, v - an_y), g.view(self.sort(an_y)), depth + 1)
+        elif w := (v - x) - ancestors(_arrows_into_cut(g, x), y):  # line 3
+            s = self.step(3, depth, y, x, p, w=w)
             out = self.run(y, x | w, p, g, depth + 1)
-            s.result = out.to_latex()
-            return out
-        # line 4
-        rest = g.subgraph(self.sort(v - x))
-        districts = sorted(rest.c_components(), key=lambda c: self.rank[self.sort(c)[0]])
-        if len(districts) > 1:
-            names = ", ".join(f"${_set(c)}$" for c in districts)
-            s = self.step(4, depth, y, x, joint,
-                          f"$G \\setminus X$ has c-components {names}; multiply their "
-                          f"interventional factors and sum out ${_set(v - (y | x))}$.",
-                          "c-component factorisation (Tian & Pearl 2002).")
+        else:
+            return self.split(y, x, p, g, v, depth)
+        s.result = out.to_latex()
+        return out
+
+    def split(self, y, x, p, g: ADMG, v: set, depth: int) -> Expression:
+        """Lines 4-7: the c-components of ``G \\ X`` against those of ``G``."""
+        districts = sorted(g.view(self.sort(v - x)).c_components(), key=lambda c: self.rank[self.sort(c)[0]])
+        if len(districts) > 1:  # line 4
+            s = self.step(4, depth, y, x, p, districts=districts, summed=v - (y | x))
             factors = [self.run(set(c), v - set(c), p, g, depth + 1) for c in districts]
             out = marginalize(product(factors), v - (y | x))
             s.result = out.to_latex()
             return out
         (district,) = districts
         components = g.c_components()
-        # line 5
-        if len(components) == 1:
-            hedge = Hedge(frozenset(v), frozenset(district))
-            self.step(5, depth, y, x, joint,
-                      f"$G$ is a single c-component ${_set(v)}$ and so is $G \\setminus X = "
-                      f"{_set(district)}$.", "these two c-forests form a hedge.", frozenset(v))
-            raise _Hedged(hedge)
-        # line 6
-        if district in components:
-            s = self.step(6, depth, y, x, joint,
-                          f"$S = {_set(district)}$ is a c-component of $G$: multiply "
-                          "$P(v_i \\mid v_\\pi^{(i-1)})$ over $S$"
-                          + (f" and sum out ${_set(district - y)}$." if district - y else "."),
-                          "c-component factorisation; rule 2 turns each $do$ into conditioning.",
-                          frozenset(district))
+        if len(components) == 1:  # line 5
+            self.step(5, depth, y, x, p, frozenset(v), graph=v, district=district)
+            raise _Hedged(Hedge(frozenset(v), frozenset(district)))
+        if district in components:  # line 6
+            s = self.step(6, depth, y, x, p, frozenset(district), district=district, summed=district - y)
             out = marginalize(self.factor(p, v, district), district - y)
-            s.result = out.to_latex()
-            return out
-        # line 7
-        bigger = next(c for c in components if district < c)
-        s = self.step(7, depth, y, x, joint,
-                      f"$S = {_set(district)}$ lies inside the c-component $S' = {_set(bigger)}$: "
-                      "recurse on $G_{S'}$ with "
-                      "$Q = \\prod_{v_i \\in S'} P(v_i \\mid v_\\pi^{(i-1)})$.",
-                      "c-component factorisation: $Q$ is the distribution of $S'$ under "
-                      "$do(V \\setminus S')$.", frozenset(bigger))
-        q = self.factor(p, v, bigger)
-        out = self.run(y, x & bigger, q, g.subgraph(self.sort(bigger)), depth + 1)
+        else:  # line 7
+            bigger = next(c for c in components if district < c)
+            s = self.step(7, depth, y, x, p, frozenset(bigger), district=district, bigger=bigger)
+            out = self.run(y, x & bigger, self.factor(p, v, bigger), g.view(self.sort(bigger)), depth + 1)
         s.result = out.to_latex()
         return out
 
@@ -273,11 +213,9 @@ class _ID:
                        for vi in self.sort(component))
 
 
-def _ancestors(directed: nx.DiGraph, nodes) -> set:
-    out = set(nodes)
-    for n in nodes:
-        out |= nx.ancestors(directed, n)
-    return out
+def _arrows_into_cut(g: ADMG, x: set) -> nx.DiGraph:
+    """``G`` with the arrows into ``x`` cut, as a view (line 3's ``G_{\\overline{X}}``)."""
+    return nx.subgraph_view(g.directed, filter_edge=lambda a, b: b not in x)
 
 
 def identify(graph, treatments, outcomes) -> Identification:
@@ -305,7 +243,7 @@ def identify(graph, treatments, outcomes) -> Identification:
     run = _ID(g)
     query = DoProbability(tuple(y), tuple(x))
     try:
-        expr = run.run(y, x, Probability(tuple(g.nodes)), _Sub(g.directed, g.bidirected), 0)
+        expr = run.run(y, x, Probability(tuple(g.nodes)), g.view(g.nodes), 0)
     except _Hedged as hedged:
         return Identification(query, g, run.derivation, hedge=hedged.hedge)
     return Identification(query, g, run.derivation, expression=expr)

@@ -45,6 +45,7 @@ from workbench.errors import (
     NonFiniteValueError, ShapeError, UnknownVariableError, WorkbenchInputError,
 )
 from workbench.graphs.core import ADMG, dag, topological_order
+from workbench.graphs.projection import latent_projection
 from workbench.runtime import device as default_device
 from workbench.scm import fast_worlds
 from workbench.scm.counterfactual import counterfactual
@@ -147,41 +148,16 @@ class SCM:
         return self._graph.copy()
 
     def observed_graph(self) -> ADMG:
-        """The latent projection: an ADMG over the observed variables.
+        """The latent projection: an ADMG over the observed variables
+        (:func:`workbench.graphs.latent_projection` of :attr:`graph`).
 
-        ``a -> b`` when a directed path from ``a`` to ``b`` passes only through
-        latent variables; ``a <-> b`` when a latent variable reaches both through
-        latent-only paths.
+        Examples
+        --------
+        >>> from workbench.scm import smoking_front_door
+        >>> smoking_front_door().observed_graph()
+        ADMG([smoking->tar, tar->cancer], bidirected=[smoking<->cancer])
         """
-        g, lat = self._graph, self._latent
-
-        def reach(start):  # observed nodes reached from start through latent-only paths
-            seen, stack, out = set(), list(g.successors(start)), set()
-            while stack:
-                v = stack.pop()
-                if v in seen:
-                    continue
-                seen.add(v)
-                if v in lat:
-                    stack.extend(g.successors(v))
-                else:
-                    out.add(v)
-            return out
-
-        directed = [(a, b) for a in self.observed for b in reach(a)]
-        bidirected = set()
-        for u in lat:
-            if any(p not in lat for p in g.predecessors(u)):
-                continue  # only exogenous latent roots (or latent chains from them) confound
-            kids = sorted(reach(u), key=str)
-            bidirected |= {(a, b) for i, a in enumerate(kids) for b in kids[i + 1:]}
-        d = nx.DiGraph()
-        d.add_nodes_from(self.observed)
-        d.add_edges_from(directed)
-        b = nx.Graph()
-        b.add_nodes_from(self.observed)
-        b.add_edges_from(bidirected)
-        return ADMG(d, b)
+        return latent_projection(self._graph, self._latent)
 
     def __repr__(self) -> str:
         extra = f", do={dict(self._interventions)}" if self._interventions else ""
