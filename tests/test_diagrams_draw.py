@@ -8,7 +8,7 @@ import matplotlib.colors as mcolors  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 
 from workbench.diagrams import cut  # noqa: E402
-from workbench.diagrams.draw import CUT_COLOR, draw, draw_surgery  # noqa: E402
+from workbench.plots.diagrams import CUT_COLOR, draw, draw_surgery  # noqa: E402
 from workbench.diagrams.models import smoking_example  # noqa: E402
 
 RED = mcolors.to_rgba(CUT_COLOR)

@@ -1,10 +1,11 @@
-"""Tests of workbench.graphs.draw: what is drawn, how, and bad input."""
+"""Tests of workbench.plots.graphs (graph drawing): what is drawn, how, and bad input."""
 
 import matplotlib.pyplot as plt
 import pytest
 
 from workbench.errors import UnknownVariableError, WorkbenchInputError
-from workbench.graphs.draw import HIGHLIGHT, draw_graph, figure_to_png, layout
+from workbench.plots.graphs import HIGHLIGHT, draw_graph, layout
+from workbench.plots.png import figure_to_png
 from tests.fixtures_graphs import ALL, FRONT_DOOR, M_BIAS, NAPKIN
 
 

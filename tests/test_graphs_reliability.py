@@ -11,7 +11,9 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from workbench.errors import GraphError  # noqa: E402
-from workbench.graphs import admg, ancestors, dag, descendants, draw_graph, figure_to_png, mutilate  # noqa: E402
+from workbench.graphs import admg, ancestors, dag, descendants, mutilate  # noqa: E402
+from workbench.plots.graphs import draw_graph  # noqa: E402
+from workbench.plots.png import figure_to_png  # noqa: E402
 from workbench.graphs.separators import SearchLimitError, minimal_d_separators  # noqa: E402
 
 TRAP = dag([("x", "ab"), ("a", "b")])   # "ab" is a node; so are "a" and "b"
@@ -57,7 +59,7 @@ def test_dollar_names_are_drawn_literally(name):
 
 def test_dollar_names_in_diagram_and_scm_figures():
     from workbench.diagrams import causal_diagram
-    from workbench.diagrams.draw import draw
+    from workbench.plots.diagrams import draw
     from workbench.plots.scm import DistributionView, distribution_comparison
 
     name = "$\\frac$"

@@ -16,7 +16,7 @@ Syntax and semantics are kept apart, one idea per module:
   computable from observational data, with a typed error when they fail.
 - :mod:`~workbench.diagrams.models`, :mod:`~workbench.diagrams.compare`: discrete models
   (to and from ``workbench.scm``) and one query answered by several independent routes.
-- :mod:`~workbench.diagrams.draw`: matplotlib drawings, the cut wires marked.
+- drawings (the cut wires marked) are in :mod:`workbench.plots.diagrams`.
 
 Examples
 --------

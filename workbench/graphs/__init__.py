@@ -6,10 +6,9 @@ from workbench.graphs.core import (
 )
 from workbench.graphs.projection import latent_projection
 from workbench.graphs.separation import d_separated
-from workbench.graphs.draw import draw_graph, figure_to_png, layout
 
 __all__ = [
     "ADMG", "admg", "ancestors", "as_admg", "check_nodes", "children", "dag",
-    "descendants", "d_separated", "latent_projection", "draw_graph", "figure_to_png", "layout", "mutilate",
+    "descendants", "d_separated", "latent_projection", "mutilate",
     "nodes_of", "parents", "topological_order", "validate", "would_create_cycle",
 ]

@@ -1,6 +1,6 @@
 """Figures for identification: a causal graph with the query and the hedge marked.
 
-Built on the shared drawing :func:`workbench.graphs.draw.draw_graph` (directed edges
+Built on the shared drawing :func:`workbench.plots.graphs.draw_graph` (directed edges
 solid, bidirected edges dashed red arcs). Treatments are filled blue, outcomes green;
 when an effect is not identifiable the hedge is shown instead: ``F'`` red, the rest
 of ``F`` orange, and the bidirected edges inside ``F`` drawn thick in orange.
@@ -24,7 +24,7 @@ import io
 import matplotlib.pyplot as plt
 
 from workbench.graphs import as_admg
-from workbench.graphs.draw import draw_graph
+from workbench.plots.graphs import draw_graph
 from workbench.identification._inputs import as_set
 
 __all__ = ["identification_figure", "figure_svg", "COLOURS"]

@@ -20,7 +20,7 @@ import io
 import numpy as np
 import torch
 
-__all__ = ["tile", "to_png", "figure_to_png", "plot_traversal_grid", "plot_activity",
+__all__ = ["tile", "to_png", "plot_traversal_grid", "plot_activity",
            "plot_mean_vs_sampled", "plot_reconstructions"]
 
 
@@ -53,16 +53,6 @@ def to_png(image, scale: int = 3) -> bytes:
     array = array.repeat(scale, axis=0).repeat(scale, axis=1)
     buffer = io.BytesIO()
     Image.fromarray((array * 255).round().astype(np.uint8)).save(buffer, format="png")
-    return buffer.getvalue()
-
-
-def figure_to_png(fig, dpi: int = 80) -> bytes:
-    """PNG bytes of a matplotlib figure (which is then closed)."""
-    import matplotlib.pyplot as plt
-
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
-    plt.close(fig)
     return buffer.getvalue()
 
 

@@ -22,7 +22,8 @@ import torch
 from matplotlib.figure import Figure
 
 from workbench.graphs import mutilate
-from workbench.graphs.draw import draw_graph, layout
+from workbench.plots.graphs import draw_graph, layout
+from workbench.plots.png import figure_to_png
 
 __all__ = ["distribution_comparison", "intervention_figure", "describe_interventions",
            "DistributionView"]
@@ -139,8 +140,6 @@ class DistributionView:
 
     def update(self, interventional: torch.Tensor, *, label: str = "do") -> bytes:
         """Redraw with new interventional samples; return the figure as PNG bytes."""
-        import io
-
         self.interventional_mean = float(interventional.float().mean())
         if self.cardinality:
             lo, hi, width, offset = -0.4, self.cardinality - 0.6, 0.4, 0.0
@@ -159,9 +158,7 @@ class DistributionView:
         self.ax.set_ylim(0, 1.0 if self.cardinality else 1.1 * float(torch.maximum(h_obs, h_int).max()))
         self.legend.get_texts()[1].set_text(_plain(label))
         self.ax.set_title(f"{self.name}: observational vs {label}", fontsize=10, parse_math=False)
-        buf = io.BytesIO()
-        self.fig.savefig(buf, format="png", dpi=self.dpi)
-        return buf.getvalue()
+        return figure_to_png(self.fig, self.dpi, tight=False, close=False)
 
     def close(self):
         """Nothing to release: the figure is not registered with pyplot."""

@@ -27,13 +27,13 @@ True
 from __future__ import annotations
 
 import html
-import io
 
 import ipywidgets as widgets
 import traitlets
 
 from workbench.diagrams.compare import ROUTES, three_ways
-from workbench.diagrams.draw import draw_surgery
+from workbench.plots.diagrams import draw_surgery
+from workbench.plots.png import figure_to_png
 from workbench.diagrams.kernels import Kernel
 from workbench.diagrams.models import CausalTables, smoking_example
 from workbench.errors import WidgetValueError
@@ -46,15 +46,6 @@ ROUTE_TITLES = {
     "pyro do": "Pyro / ChiRho do on the SCM",
     "truth": "truth: surgery on the generating model",
 }
-
-
-def _png(fig) -> bytes:
-    import matplotlib.pyplot as plt
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=80)
-    plt.close(fig)
-    return buf.getvalue()
 
 
 class SurgeryWidget(widgets.VBox):
@@ -127,7 +118,7 @@ class SurgeryWidget(widgets.VBox):
         results = {r: (a.table.tolist() if isinstance(a, Kernel) else str(a)) for r, a in answers.items()}
         truth = answers["truth"]
         agree = all(a.allclose(truth, atol=1e-6) for a in answers.values() if isinstance(a, Kernel))
-        picture = _png(draw_surgery(self.model.diagram(), x))
+        picture = figure_to_png(draw_surgery(self.model.diagram(), x), tight=False)
         self.set_trait("results", results)
         self.set_trait("agree", agree)
         self.image.value = picture

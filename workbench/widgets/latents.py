@@ -35,7 +35,8 @@ import traitlets
 
 from workbench.errors import WidgetValueError
 from workbench.latents.analysis import latent_activity, mean_and_sampled, traversal_grid
-from workbench.plots.latents import figure_to_png, plot_mean_vs_sampled, tile, to_png
+from workbench.plots.latents import plot_mean_vs_sampled, tile, to_png
+from workbench.plots.png import figure_to_png
 
 __all__ = ["StrictFloatSlider", "LatentTraversal", "TraversalGrid", "MeanVsSampled"]
 

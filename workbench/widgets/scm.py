@@ -29,17 +29,14 @@ import traitlets
 
 from workbench.errors import UnknownVariableError, WidgetValueError, WorkbenchInputError
 from workbench.graphs import dag, would_create_cycle
-from workbench.graphs.draw import draw_graph, figure_to_png, layout
+from workbench.plots.graphs import draw_graph, layout
+from workbench.plots.png import figure_to_png
 from workbench.plots.scm import DistributionView, describe_interventions
 from workbench.scm.model import SCM
 from workbench.scm.sites import noise_site
 from workbench.widgets.controls import FiniteFloatSlider
 
 __all__ = ["GraphEditor", "InterventionPanel", "CounterfactualPanel"]
-
-
-def _png(fig) -> bytes:
-    return figure_to_png(fig, dpi=72)
 
 
 # ------------------------------------------------------------------ graph editor
@@ -97,7 +94,7 @@ class GraphEditor(widgets.VBox):
     @traitlets.observe("edges", "message")
     def _redraw(self, change=None):
         self.status.value = f"<span>{html.escape(self.message)}</span>"
-        self.image.value = _png(draw_graph(self.graph, latent=self._latent).figure)
+        self.image.value = figure_to_png(draw_graph(self.graph, latent=self._latent).figure, dpi=72)
 
     def add_edge(self, source: str, target: str) -> bool:
         """Add ``source -> target``; return False (and explain why) if it is refused."""
@@ -239,7 +236,7 @@ class InterventionPanel(widgets.VBox):
         cut = ", ".join(sorted(self.interventions))
         draw_graph(g, ax=ax, pos=self._pos, highlight_nodes=marks,
                    title=f"graph under do({cut})" if cut else "observational graph")
-        self.graph_image.value = _png(fig)
+        self.graph_image.value = figure_to_png(fig, dpi=72)
 
     def _update(self):
         start = time.perf_counter()

@@ -9,7 +9,7 @@ variable, a cut edge or a hedge. Every patch carries a ``gid`` (``"node:x"``,
 Examples
 --------
 >>> from workbench.graphs import admg
->>> from workbench.graphs.draw import draw_graph
+>>> from workbench.plots.graphs import draw_graph
 >>> g = admg([("smoking", "tar"), ("tar", "cancer")], bidirected=[("smoking", "cancer")])
 >>> ax = draw_graph(g, highlight_nodes={"smoking": "#f6b26b"}, highlight_edges=[("tar", "cancer")])
 >>> sorted(p.get_gid() for p in ax.patches if p.get_gid().startswith("edge"))
@@ -27,7 +27,7 @@ import networkx as nx
 from workbench.errors import WorkbenchInputError
 from workbench.graphs.core import ADMG, check_nodes, validate
 
-__all__ = ["layout", "draw_graph", "HIGHLIGHT", "figure_to_png"]
+__all__ = ["layout", "draw_graph", "HIGHLIGHT"]
 
 HIGHLIGHT = "#e69138"   # default colour for highlighted nodes and edges
 NODE, EDGE, BIDIRECTED, LATENT = "#e8eef7", "#333333", "#cc0000", "#bbbbbb"
@@ -83,7 +83,7 @@ def draw_graph(graph, *, ax=None, pos: Mapping | None = None,
     latent : collection, optional
         Nodes to draw as latent; default: nodes whose attribute ``latent`` is true.
     """
-    import matplotlib.pyplot as plt  # imported here so that `import workbench.graphs` stays light
+    import matplotlib.pyplot as plt  # imported here so that importing the module stays light
     from matplotlib.patches import Circle, FancyArrowPatch
 
     d, bidirected = _parts(graph)
@@ -153,15 +153,3 @@ def draw_graph(graph, *, ax=None, pos: Mapping | None = None,
     if title:
         ax.set_title(title, fontsize=font_size + 1, parse_math=False)
     return ax
-
-
-def figure_to_png(fig, dpi: int = 90) -> bytes:
-    """PNG bytes of a figure (for ``ipywidgets.Image``); closes the figure."""
-    import io
-
-    import matplotlib.pyplot as plt
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
-    plt.close(fig)
-    return buf.getvalue()
