@@ -20,7 +20,9 @@ import io
 import numpy as np
 import torch
 
-__all__ = ["tile", "to_png", "plot_traversal_grid", "plot_activity",
+from workbench.plots.png import figure_to_png  # the one converter, importable here too
+
+__all__ = ["tile", "to_png", "figure_to_png", "plot_traversal_grid", "plot_activity",
            "plot_mean_vs_sampled", "plot_reconstructions"]
 
 
