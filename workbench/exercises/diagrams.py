@@ -7,7 +7,7 @@ Examples
 --------
 >>> from workbench.exercises import check
 >>> check("04", 2, [True, True, True, True])
-Not yet: graph (b) is not covered: condition 3 fails: mediator 'z' has parents ['h'] ...
+Not yet: graph (b) is not covered: condition 3 fails: ....
 """
 
 from __future__ import annotations
