@@ -24,12 +24,13 @@ Using an SCM from other areas
   ``m.observed_graph()`` the ADMG over the observed variables.
 """
 
-from workbench.scm.interventions import Shift, Transform, check_interventions
+from workbench.scm.budget import MemoryBudgetError
+from workbench.scm.interventions import CategoryError, Shift, Transform, check_interventions
 from workbench.scm.mechanisms import (
     AdditiveNoise, DiscreteCPT, FunctionMechanism, LinearGaussian, Mechanism,
     NotInvertibleError, mlp,
 )
-from workbench.scm.model import SCM
+from workbench.scm.model import SCM, ParentTableError
 from workbench.scm.sites import noise_site
 from workbench.scm.counterfactual import (
     CounterfactualResult, abduct, complete_units, counterfactual, counterfactual_by_hand,
@@ -45,7 +46,7 @@ from workbench.scm.zoo import (
 __all__ = [
     "SCM", "noise_site", "Mechanism", "LinearGaussian", "AdditiveNoise", "DiscreteCPT",
     "FunctionMechanism", "NotInvertibleError", "mlp", "Shift", "Transform",
-    "check_interventions", "CounterfactualResult", "abduct", "complete_units",
+    "check_interventions", "CategoryError", "MemoryBudgetError", "ParentTableError", "CounterfactualResult", "abduct", "complete_units",
     "counterfactual", "counterfactual_by_hand", "asia", "backdoor_example", "discrete_scm",
     "random_discrete_scm", "random_linear_scm", "random_nonlinear_scm", "smoking_front_door",
     "scm_to_spec", "scm_from_spec", "save_scm", "load_scm", "SpecError", "NotSerialisableError",

@@ -50,7 +50,8 @@ from workbench.errors import NonFiniteValueError, ShapeError, UnknownVariableErr
 from workbench.runtime import device as default_device
 from workbench.scm import fast_worlds
 from workbench.scm.fast_worlds import by_sample
-from workbench.scm.interventions import all_finite, check_interventions
+from workbench.scm.budget import check_memory
+from workbench.scm.interventions import all_finite, check_category, check_interventions
 from workbench.scm.sites import noise_site
 from workbench.scm.weighting import likelihood_weighting
 
@@ -99,6 +100,8 @@ def _check_factual(scm, factual: Mapping) -> tuple[dict, int]:
         n = t.shape[0]
         if not all_finite(t):
             raise NonFiniteValueError(f"factual[{v!r}] contains NaN or infinity; drop or fix those units.")
+        if scm.mechanisms[v].cardinality is not None:
+            t = check_category(f"factual[{v!r}]", t, scm.mechanisms[v])
         out[v] = t
     if scm.interventions:
         raise WorkbenchInputError(
@@ -220,6 +223,9 @@ def counterfactual(scm, factual: Mapping, do: Mapping, *, n_samples: int = 1,
     >>> counterfactual(m, unit, {"x": 0.0}, worlds="twin").counterfactual["y"]
     tensor([1.5000])
     """
+    for name, value in (("n_samples", n_samples), ("particles", particles)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise WorkbenchInputError(f"{name} must be a positive integer, got {value!r}.")
     if worlds not in ("multi", "twin"):
         raise WorkbenchInputError(f"worlds must be 'multi' or 'twin', got {worlds!r}.")
     if method not in ("abduct", "chirho"):
@@ -232,6 +238,8 @@ def counterfactual(scm, factual: Mapping, do: Mapping, *, n_samples: int = 1,
     if method == "chirho" and (not observed_all or not all(m.invertible for m in scm.mechanisms.values())):
         raise WorkbenchInputError("method='chirho' needs every variable observed and additive "
                                   "(invertible) mechanisms; use method='abduct'.")
+    check_memory(scm, n * max(2 * n_samples, 0 if observed_all else particles),
+                 f"counterfactual of {n} units with n_samples={n_samples}")
     units = _complete(scm, checked, n, n_samples, particles)
     acts = {v: (a.expand(n).repeat(n_samples) if isinstance(a, torch.Tensor) else a) for v, a in acts.items()}
     if method == "chirho":

@@ -86,6 +86,38 @@ def check_finite(name: str, t: torch.Tensor) -> None:
         raise NonFiniteValueError(f"{name} contains NaN or infinite values; pass finite numbers.")
 
 
+class CategoryError(WorkbenchInputError):
+    """A value given for a discrete variable that is not one of its categories ``0 .. k-1``."""
+
+
+def check_category(label: str, t: torch.Tensor, mechanism) -> torch.Tensor:
+    """``t`` as category indices of ``mechanism`` (long); fractions and out-of-range values refused.
+
+    ``label`` names the value in the message, e.g. ``"factual['c']"``.
+
+    Examples
+    --------
+    >>> from workbench.scm.mechanisms import DiscreteCPT
+    >>> coin = DiscreteCPT([], torch.tensor([0.5, 0.5]))
+    >>> check_category("factual['c']", torch.tensor([0.0, 1.0]), coin)
+    tensor([0, 1])
+    >>> check_category("factual['c']", torch.tensor([0.7]), coin)
+    Traceback (most recent call last):
+    ...
+    workbench.scm.interventions.CategoryError: factual['c'] = 0.7 is not a category of a variable with 2 categories; ...
+    """
+    k = mechanism.cardinality
+    bad = (t != t.round()) if t.is_floating_point() else torch.zeros_like(t, dtype=torch.bool)
+    bad = bad | (t < 0) | (t >= k)
+    if bool(bad.any()):
+        value = t[bad].reshape(-1)[0].item()
+        raise CategoryError(
+            f"{label} = {value:g} is not a category of a variable with {k} categories; give a "
+            f"whole number in 0..{k - 1} (fractions are never rounded or truncated)."
+        )
+    return t.long()
+
+
 def _check_value(name, value, mechanism, device):
     if isinstance(value, (Shift, Transform)):
         if isinstance(value, Shift):
@@ -114,9 +146,9 @@ def _check_value(name, value, mechanism, device):
     if mechanism.cardinality is not None:
         k = mechanism.cardinality
         if t.is_floating_point() and not torch.equal(t, t.round()):
-            raise WorkbenchInputError(f"{name!r} is discrete; set it to a category 0..{k - 1}.")
+            raise CategoryError(f"{name!r} is discrete; set it to a category 0..{k - 1}.")
         if (t < 0).any() or (t >= k).any():
-            raise WorkbenchInputError(
+            raise CategoryError(
                 f"{name!r} has {k} categories, so do({name}=...) needs a value in 0..{k - 1}."
             )
         return t.long()

@@ -49,12 +49,17 @@ from workbench.graphs.projection import latent_projection
 from workbench.runtime import device as default_device
 from workbench.scm import fast_worlds
 from workbench.scm.counterfactual import counterfactual
-from workbench.scm.interventions import all_finite, check_interventions
+from workbench.scm.budget import check_memory
+from workbench.scm.interventions import all_finite, check_category, check_interventions
 from workbench.scm.mechanisms import Mechanism
 from workbench.scm.sites import UNITS, noise_site
 from workbench.scm.weighting import likelihood_weighting
 
-__all__ = ["SCM", "noise_site"]
+__all__ = ["SCM", "noise_site", "ParentTableError"]
+
+
+class ParentTableError(WorkbenchInputError):
+    """A probability table whose axes do not match its parents (a continuous parent, a missing row)."""
 
 
 def _parent_tensor(values: Mapping[str, torch.Tensor], mech: Mechanism, n: int, dev) -> torch.Tensor:
@@ -63,6 +68,26 @@ def _parent_tensor(values: Mapping[str, torch.Tensor], mech: Mechanism, n: int, 
         return torch.zeros(n, 0, device=dev)
     cols = torch.broadcast_tensors(*[values[p].to(torch.get_default_dtype()) for p in mech.parents])
     return torch.stack(cols, dim=-1)
+
+
+def _check_tables(mechanisms: Mapping[str, Mechanism]) -> None:
+    """A table's axes must match its parents: each parent discrete, with one row per category."""
+    for v, m in mechanisms.items():
+        rows = getattr(m, "parent_cardinalities", None)
+        if rows is None:
+            continue
+        for p, k in zip(m.parents, rows):
+            parent = mechanisms[p]
+            if parent.cardinality is None:
+                raise ParentTableError(
+                    f"The table of {v!r} has a row per category of its parent {p!r}, but {p!r} is "
+                    f"continuous ({type(parent).__name__}); its values would be read as row numbers. "
+                    f"Make {p!r} discrete (a DiscreteCPT, or a FunctionMechanism with cardinality=k).")
+            if parent.cardinality != k:
+                raise ParentTableError(
+                    f"The table of {v!r} has {k} rows for its parent {p!r}, which has "
+                    f"{parent.cardinality} categories; give one row per category "
+                    f"(axis {m.parents.index(p)} of the table must have size {parent.cardinality}).")
 
 
 def _check_units(n) -> int:
@@ -101,6 +126,7 @@ class SCM:
                     raise UnknownVariableError(p, list(mechanisms), what="parent")
             if noise_site(v) in mechanisms:
                 raise WorkbenchInputError(f"{noise_site(v)!r} is reserved for the noise of {v!r}; rename it.")
+        _check_tables(mechanisms)
         dev = default_device()
         self._mechanisms = MappingProxyType({v: m.to(dev) for v, m in mechanisms.items()})
         self._graph = dag([(p, v) for v, m in mechanisms.items() for p in m.parents], nodes=mechanisms)
@@ -205,6 +231,8 @@ class SCM:
                                  "or one value per unit.")
             if not all_finite(t):
                 raise NonFiniteValueError(f"Observation of {v!r} contains NaN or infinity.")
+            if self._mechanisms[v].cardinality is not None:
+                t = check_category(f"condition({v}=...)", t, self._mechanisms[v])
             out[v] = t
         return out
 
@@ -231,6 +259,7 @@ class SCM:
         ``MultiWorldCounterfactual``) around a call to this method.
         """
         n = _check_units(n)
+        check_memory(self, n, f"model({n})")
         with chirho_do(actions=self._actions(n)):
             return self._program(n, explicit_noise)
 
@@ -267,6 +296,7 @@ class SCM:
         trace, a ``do``, a condition) the Pyro program runs, so the handler sees every site.
         """
         n = _check_units(n)
+        check_memory(self, n if not self._observations else (particles or 20 * n), f"sample({n})")
         if seed is not None:
             pyro.set_rng_seed(int(seed))
         # inputs were validated up front, so Pyro's own checks of every site can be skipped
