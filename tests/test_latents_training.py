@@ -83,9 +83,16 @@ def test_resume_restores_optimizer_and_rng_state(tmp_path, reference):
     assert _same_weights(resumed.model, reference[VAE].model)
 
 
-def test_seconds_budget_stops(tmp_path):
-    result = train(_model(), Digits(), seconds=0.5, batch_size=8, progress=False)
-    assert 1 <= result.step and result.seconds < 5
+def test_seconds_budget_stops(monkeypatch):
+    """The seconds budget is checked before each step, on a fake clock (0.1 s a reading)."""
+    import workbench.latents.training as training
+
+    readings = iter(0.1 * k for k in range(1000))
+    monkeypatch.setattr(training.time, "perf_counter", lambda: next(readings))
+    result = train(_model(), Digits(), seconds=0.35, batch_size=8, progress=False)
+    # readings: start 0.0; checks at 0.1, 0.2, 0.3 run a step each; 0.4 stops; 0.5 is the end
+    assert result.step == 3 and len(result.history) == 3
+    assert result.seconds == pytest.approx(0.5)
 
 
 def test_checkpoint_files_and_hashes(tmp_path):

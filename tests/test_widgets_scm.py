@@ -1,6 +1,5 @@
 """Headless tests of the SCM widgets: set values, assert on Python state."""
 
-import time
 
 import ipywidgets as widgets
 import pytest
@@ -109,17 +108,6 @@ def test_panel_outcome_and_state_validation():
     with pytest.raises(WidgetValueError):
         d.set_intervention("smoking", 0.5)
     assert d.interventions == {}
-
-
-def test_each_update_is_fast():
-    p = InterventionPanel(random_linear_scm(10, seed=0), n=20000)
-    p.set_intervention("x3", 0.5)  # warm up
-    times = []
-    for v in [0.0, 1.0, -1.0, 0.25]:
-        start = time.perf_counter()
-        p.set_intervention("x3", v)
-        times.append(time.perf_counter() - start)
-    assert min(times) < 0.3, times  # the minimum: robust to a busy shared machine
 
 
 # --------------------------------------------------------- counterfactual panel
