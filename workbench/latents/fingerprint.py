@@ -37,8 +37,11 @@ def _scalar_settings(data) -> list:
 
 
 def data_fingerprint(data) -> str:
-    """Hex SHA-256 identifying ``data`` (an image tensor or a workbench data set)."""
+    """Hex SHA-256 identifying ``data`` (an image tensor, a tuple of tensors or a data set)."""
     digest = hashlib.sha256()
+    if isinstance(data, tuple):
+        digest.update(" ".join(data_fingerprint(part) for part in data).encode())
+        return digest.hexdigest()
     if isinstance(data, torch.Tensor):
         flat = data.detach().to("cpu").contiguous().reshape(-1)
         digest.update(f"tensor {flat.dtype} {tuple(data.shape)}".encode())
@@ -53,6 +56,8 @@ def data_fingerprint(data) -> str:
 
 def describe_data(data) -> str:
     """A short human description of ``data`` for messages."""
+    if isinstance(data, tuple):
+        return "a tuple of " + ", ".join(describe_data(part) for part in data)
     if isinstance(data, torch.Tensor):
         return f"a {str(data.dtype).removeprefix('torch.')} tensor of shape {tuple(data.shape)}"
     return repr(data)

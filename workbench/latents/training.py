@@ -65,11 +65,21 @@ def _step_seed(seed: int, step: int) -> int:
     return int(np.random.SeedSequence([seed, step]).generate_state(1, np.uint64)[0] >> 1)
 
 
-def batch_for_step(data, step: int, batch_size: int, seed: int) -> torch.Tensor:
-    """The minibatch of step ``step``: a pure function of ``(seed, step)``."""
+def batch_for_step(data, step: int, batch_size: int, seed: int):
+    """The minibatch of step ``step``: a pure function of ``(seed, step)``.
+
+    ``data`` may be a tuple of tensors of one length (e.g. images and their labels):
+    the same rows of each are taken, and a tuple comes back.
+    """
     rng = np.random.default_rng([seed, step])
     if isinstance(data, torch.Tensor):
         return data[torch.as_tensor(rng.integers(0, len(data), batch_size))]
+    if isinstance(data, tuple) and data and all(isinstance(t, torch.Tensor) for t in data):
+        if len({len(t) for t in data}) != 1:
+            raise WorkbenchInputError(f"The tensors in data have different lengths {[len(t) for t in data]}; "
+                                      "give one row per image in each.")
+        index = torch.as_tensor(rng.integers(0, len(data[0]), batch_size))
+        return tuple(t[index] for t in data)
     if hasattr(data, "sample"):
         return data.sample(batch_size, generator=rng)[0]
     raise WorkbenchInputError(
@@ -184,6 +194,16 @@ def _check_settings(model, data, batch_size, lr, seed, checkpoint_every, kl_warm
     if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr < float("inf"):
         raise WorkbenchInputError(f"lr must be a positive finite number, got {lr!r}.")
     _whole(checkpoint_every, "checkpoint_every", 1)
+    if isinstance(data, tuple):                  # (images, labels, ...): one row per item in each
+        if not data or not all(isinstance(t, torch.Tensor) for t in data):
+            raise WorkbenchInputError("A tuple of data must hold tensors only, e.g. (images, labels).")
+        if len({len(t) for t in data}) != 1:
+            raise WorkbenchInputError(f"The tensors in data have different lengths {[len(t) for t in data]}; "
+                                      "give one row per item in each.")
+        for part in data[1:]:
+            if part.is_floating_point() and not bool(torch.isfinite(part).all()):
+                raise NonFiniteValueError("A tensor in the data tuple contains NaN or infinite values.")
+        data = data[0]                           # the first is checked as the model's input below
     if isinstance(data, torch.Tensor):
         # images (n, C, H, W) by default; a model of other data (a flow's rows) states its data_shape
         rows = getattr(model, "data_shape", None)
@@ -212,7 +232,8 @@ def train(model, data, *, steps: int | None = None, seconds: float | None = None
     ----------
     model : VAE (or any module with ``loss(x, generator)`` and ``config``)
         A model of data other than images (a flow) gives its rows' shape as ``data_shape``.
-    data : Tensor ``(n, C, H, W)`` (``(n, *model.data_shape)``) or a
+    data : Tensor ``(n, C, H, W)`` (``(n, *model.data_shape)``), a tuple of tensors with one
+        row per item (passed to ``model.loss(*batch)``, e.g. images and labels), or a
         :class:`workbench.datasets.FactorImageDataset`
     steps : int, optional
         Total number of optimizer steps to reach (counting resumed ones).
@@ -260,9 +281,10 @@ def train(model, data, *, steps: int | None = None, seconds: float | None = None
                     seconds is None or time.perf_counter() - started < seconds):
                 in_step = True
                 model.kl_scale = min(1.0, (step + 1) / kl_warmup) if kl_warmup > 0 else 1.0
-                x = batch_for_step(data, step, batch_size, seed).to(model.device)
+                batch = batch_for_step(data, step, batch_size, seed)
+                batch = tuple(t.to(model.device) for t in (batch if isinstance(batch, tuple) else (batch,)))
                 generator = torch.Generator(device=model.device).manual_seed(_step_seed(seed, step))
-                loss, terms = model.loss(x, generator=generator)
+                loss, terms = model.loss(*batch, generator=generator)
                 if not torch.isfinite(loss):
                     raise NonFiniteValueError(
                         f"The loss became {float(loss)} at step {step}: training diverged. "
