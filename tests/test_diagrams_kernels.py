@@ -211,7 +211,8 @@ def test_graph_of_is_copy_then_kernel(ks):
 @SETTINGS
 @given(st.integers(0, 2**31 - 1), st.integers(1, 3), st.integers(1, 3), st.integers(1, 3))
 def test_structural_layers_equal_composition_with_dense_kernels(seed, na, nb, nc):
-    from workbench.diagrams.kernels import apply_at, copy_at, discard_at, permute_at
+    from workbench.diagrams.kernels import apply_at
+    from workbench.diagrams.structural import copy_at, discard_at, permute_at
     a, b, c = Wire("a", na), Wire("b", nb), Wire("c", nc)
     f = random_kernel([c], [a, b, c], generator=torch.Generator().manual_seed(seed), batch_shape=(2,))
     assert copy_at(f, 1, b).allclose(apply_at(f, 1, copy(b)), atol=1e-12)

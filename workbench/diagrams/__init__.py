@@ -35,9 +35,10 @@ from workbench.diagrams.errors import (
 from workbench.diagrams.identify import (
     SurgeryShape, from_observational, observational_tables, surgery_conditions,
 )
-from workbench.diagrams.kernels import (
-    Kernel, Wire, apply_at, compose, copy, copy_all, discard, graph_of, identity, kernel,
-    permutation, point, random_kernel, state, swap, tensor, uniform,
+from workbench.diagrams.kernels import Kernel, Wire, apply_at, compose, tensor
+from workbench.diagrams.structural import (
+    copy, copy_all, discard, graph_of, identity, kernel, permutation, point, random_kernel, state,
+    swap, uniform,
 )
 from workbench.diagrams.models import CausalTables, from_scm, random_front_door, smoking_example
 from workbench.diagrams.surgery import cut, cut_boxes, interventional

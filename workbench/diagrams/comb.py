@@ -14,7 +14,8 @@ into the hole and feeding the hole an outside value ``a`` instead gives
 
 Examples
 --------
->>> from workbench.diagrams.kernels import Wire, random_kernel
+>>> from workbench.diagrams.kernels import Wire
+>>> from workbench.diagrams.structural import random_kernel
 >>> import torch
 >>> a, b, c = Wire("a", 2), Wire("b", 3), Wire("c", 2)
 >>> omega = random_kernel([], [a, b, c], generator=torch.Generator().manual_seed(1))
@@ -31,7 +32,8 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from workbench.diagrams.errors import SupportError, WireMismatchError
-from workbench.diagrams.kernels import Kernel, graph_of, identity
+from workbench.diagrams.kernels import Kernel
+from workbench.diagrams.structural import graph_of, identity
 
 __all__ = ["Comb", "comb_disintegrate"]
 

@@ -9,8 +9,9 @@ hold many kernels of the same type at once and broadcast like NumPy.
 
 Kernels form a Markov category (Cho & Jacobs; Fritz): ``f >> g`` composes in
 sequence (sum over the middle wires), ``f @ g`` in parallel (independent product),
-and :func:`copy`, :func:`discard`, :func:`swap` and :func:`identity` are the
-structural kernels. Marginalising is composing with :func:`discard`; conditioning
+and :func:`~workbench.diagrams.structural.copy`, ``discard``, ``swap`` and ``identity``
+(in :mod:`~workbench.diagrams.structural`, with the constructors) are the structural
+kernels. Marginalising is composing with :func:`discard`; conditioning
 and disintegration divide by a marginal and so need positive probability.
 
 Wires must match exactly (same name, same number of values, same order) to be
@@ -20,7 +21,8 @@ a table that is not stochastic raises
 
 Examples
 --------
->>> from workbench.diagrams.kernels import Wire, state, kernel, copy, identity
+>>> from workbench.diagrams.kernels import Wire
+>>> from workbench.diagrams.structural import state, kernel, copy, identity
 >>> rain = Wire("rain", 2); wet = Wire("wet", 2)
 >>> p_rain = state([rain], [0.8, 0.2])
 >>> p_wet = kernel([rain], [wet], [[0.9, 0.1], [0.2, 0.8]])
@@ -45,11 +47,7 @@ from workbench.diagrams.errors import (
 from workbench.errors import NonFiniteValueError, ShapeError, UnknownVariableError
 from workbench.runtime import device as default_device
 
-__all__ = [
-    "Wire", "Kernel", "kernel", "state", "uniform", "point", "identity", "copy",
-    "copy_all", "graph_of", "discard", "swap", "permutation", "random_kernel", "compose", "tensor",
-    "apply_at", "permute_at", "discard_at", "copy_at",
-]
+__all__ = ["Wire", "Kernel", "compose", "tensor", "apply_at"]
 
 
 @dataclass(frozen=True)
@@ -273,127 +271,6 @@ class Kernel:
         return self.table[(Ellipsis,) + tuple(idx)]
 
 
-# -- constructors ---------------------------------------------------------------------
-def kernel(inputs: Sequence[Wire], outputs: Sequence[Wire], table) -> Kernel:
-    """A validated kernel from a table (shorthand for :class:`Kernel`)."""
-    return Kernel(table, inputs, outputs)
-
-
-def state(outputs: Sequence[Wire], probs) -> Kernel:
-    """A distribution (a kernel with no inputs)."""
-    return Kernel(probs, (), outputs)
-
-
-def _dev(dtype=torch.float64, device=None):
-    return {"dtype": dtype, "device": default_device() if device is None else device}
-
-
-def uniform(outputs: Sequence[Wire], *, device=None) -> Kernel:
-    """The uniform distribution on ``outputs``."""
-    outputs = _as_wires(outputs, "outputs")
-    n = prod(w.size for w in outputs)
-    return Kernel(torch.full([w.size for w in outputs], 1.0 / n, **_dev(device=device)), (), outputs,
-                  check=False)
-
-
-def point(wire: Wire, value: int, *, device=None) -> Kernel:
-    """The point mass ``δ_value`` on one wire."""
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < wire.size:
-        raise DiagramError(f"Value {value!r} of {wire.name!r} must be an integer in 0..{wire.size - 1}.")
-    t = torch.zeros(wire.size, **_dev(device=device))
-    t[value] = 1.0
-    return Kernel(t, (), (wire,), check=False)
-
-
-def identity(wires: Sequence[Wire], *, device=None) -> Kernel:
-    """The identity kernel on ``wires`` (each value goes to itself)."""
-    wires = _as_wires(wires, "wires")
-    sizes = [w.size for w in wires]
-    n = prod(sizes)
-    return Kernel(torch.eye(n, **_dev(device=device)).reshape(sizes + sizes), wires, wires, check=False)
-
-
-def copy(wire: Wire, n: int = 2, *, device=None) -> Kernel:
-    """Copy one wire into ``n`` identical wires (``n = 0`` discards it)."""
-    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-        raise DiagramError(f"copy needs a number of copies n >= 0, got {n!r}.")
-    t = torch.zeros([wire.size] * (n + 1), **_dev(device=device))
-    idx = torch.arange(wire.size, device=t.device)
-    t[(idx,) * (n + 1)] = 1.0
-    return Kernel(t, (wire,), (wire,) * n, check=False)
-
-
-def copy_all(wires: Sequence[Wire], *, device=None) -> Kernel:
-    """Copy several wires at once: ``ws -> ws ⊗ ws``.
-
-    Equal to ``copy(w1) @ copy(w2) @ ...`` followed by the permutation that untangles
-    the copies (the laws tests check this), built directly.
-    """
-    return graph_of(identity(wires, device=device))
-
-
-def graph_of(k: Kernel) -> Kernel:
-    """``k`` with its inputs copied to the front of its outputs: ``a ↦ δ_a ⊗ k(a)``.
-
-    Equal to ``copy_all(k.inputs) >> (identity(k.inputs) @ k)``; built directly by
-    writing ``k``'s rows on the diagonal, so no large identity is materialised.
-    """
-    batch = tuple(k.batch_shape)
-    n = prod(w.size for w in k.inputs)
-    m = prod(w.size for w in k.outputs)
-    rows = k.table.reshape(batch + (n, m))
-    out = rows.new_zeros(batch + (n, n, m))
-    idx = torch.arange(n, device=rows.device)
-    out[..., idx, idx, :] = rows
-    sizes = [w.size for w in k.inputs]
-    out = out.reshape(batch + tuple(sizes + sizes + [w.size for w in k.outputs]))
-    return Kernel(out, k.inputs, k.inputs + k.outputs, check=False)
-
-
-def discard(wires: Sequence[Wire], *, device=None) -> Kernel:
-    """Forget ``wires``: the unique kernel ``wires -> ()``."""
-    wires = _as_wires(wires, "wires")
-    return Kernel(torch.ones([w.size for w in wires], **_dev(device=device)), wires, (), check=False)
-
-
-def permutation(wires: Sequence[Wire], perm: Sequence[int], *, device=None) -> Kernel:
-    """Reorder wires: output ``j`` is input ``perm[j]``."""
-    wires = _as_wires(wires, "wires")
-    perm = list(perm)
-    if sorted(perm) != list(range(len(wires))):
-        raise DiagramError(f"{perm} is not a permutation of 0..{len(wires) - 1}.")
-    ident = identity(wires, device=device).table
-    k = len(wires)
-    t = ident.permute(list(range(k)) + [k + p for p in perm])
-    return Kernel(t, wires, [wires[p] for p in perm], check=False)
-
-
-def swap(a: Wire, b: Wire, *, device=None) -> Kernel:
-    """The symmetry ``a ⊗ b -> b ⊗ a``."""
-    return permutation([a, b], [1, 0], device=device)
-
-
-def random_kernel(inputs: Sequence[Wire], outputs: Sequence[Wire], *, batch_shape=(),
-                  generator: torch.Generator | None = None, device=None) -> Kernel:
-    """A random kernel: each row uniform on the probability simplex (Dirichlet(1, ..., 1)).
-
-    Rows are normalised exponential draws, so every entry is positive (full support).
-
-    Examples
-    --------
-    >>> g = torch.Generator().manual_seed(0)
-    >>> k = random_kernel([Wire("a", 2)], [Wire("b", 3)], batch_shape=(4,), generator=g)
-    >>> k.batch_shape, k.is_stochastic()
-    (torch.Size([4]), True)
-    """
-    inputs, outputs = _as_wires(inputs, "inputs"), _as_wires(outputs, "outputs")
-    rows = list(batch_shape) + [w.size for w in inputs]
-    u = torch.rand(rows + [prod(w.size for w in outputs)], generator=generator, dtype=torch.float64)
-    e = -torch.log1p(-u)  # exponential draws, > 0 almost surely
-    t = (e / e.sum(-1, keepdim=True)).reshape(rows + [w.size for w in outputs])
-    return Kernel(t.to(default_device() if device is None else device), inputs, outputs, check=False)
-
-
 # -- composition ------------------------------------------------------------------------
 def _tables(f: Kernel, g: Kernel) -> tuple[torch.Tensor, torch.Tensor]:
     """Both tables on ``f``'s device with a common floating dtype."""
@@ -445,37 +322,3 @@ def apply_at(f: Kernel, offset: int, g: Kernel) -> Kernel:
                      [Ellipsis] + ins + left + new + right)
     wires = f.outputs[:offset] + g.outputs + f.outputs[offset + k:]
     return Kernel(t, f.inputs, wires, check=False)
-
-
-# -- structural layers without dense tables (used to evaluate diagrams quickly) ---------
-def _check_at(f: Kernel, offset: int, wires: Sequence[Wire], what: str) -> int:
-    k = len(wires)
-    if offset < 0 or offset + k > len(f.outputs) or f.outputs[offset:offset + k] != tuple(wires):
-        raise WireMismatchError(f"Cannot apply {what} to {_type_text(wires)} at position {offset} "
-                                f"of the outputs {_type_text(f.outputs)}.")
-    return f.table.ndim - len(f.outputs) + offset  # the axis of the first wire
-
-
-def permute_at(f: Kernel, offset: int, wires: Sequence[Wire], perm: Sequence[int]) -> Kernel:
-    """``apply_at(f, offset, permutation(wires, perm))`` by permuting axes (no dense table)."""
-    axis = _check_at(f, offset, wires, "a permutation")
-    order = list(range(f.table.ndim))
-    order[axis:axis + len(perm)] = [axis + p for p in perm]
-    outs = f.outputs[:offset] + tuple(wires[p] for p in perm) + f.outputs[offset + len(perm):]
-    return Kernel(f.table.permute(order), f.inputs, outs, check=False)
-
-
-def discard_at(f: Kernel, offset: int, wire: Wire) -> Kernel:
-    """``apply_at(f, offset, discard([wire]))``: sum the wire's axis out."""
-    axis = _check_at(f, offset, [wire], "a discard")
-    return Kernel(f.table.sum(axis), f.inputs, f.outputs[:offset] + f.outputs[offset + 1:], check=False)
-
-
-def copy_at(f: Kernel, offset: int, wire: Wire) -> Kernel:
-    """``apply_at(f, offset, copy(wire))``: put the wire's axis on a diagonal of two axes."""
-    axis = _check_at(f, offset, [wire], "a copy")
-    shape = [1] * (f.table.ndim + 1)
-    shape[axis] = shape[axis + 1] = wire.size
-    eye = torch.eye(wire.size, dtype=f.table.dtype, device=f.table.device).reshape(shape)
-    t = f.table.unsqueeze(axis + 1) * eye
-    return Kernel(t, f.inputs, f.outputs[:offset + 1] + (wire,) + f.outputs[offset + 1:], check=False)

@@ -78,7 +78,7 @@ def cut(diagram: Diagram, variable: str, value: int | None = None) -> Diagram:
         raise UnknownVariableError(variable, names, what="box to cut")
     target = next(b for b in diagram.boxes if b.kind == "box" and b.name == variable)
     if value is not None:
-        from workbench.diagrams.kernels import point
+        from workbench.diagrams.structural import point
         point(target.cod[0], value)  # validates the value with a typed error
     return map_boxes(diagram, lambda b: _cut_one(b, value) if b == target else None)
 

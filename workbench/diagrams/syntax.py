@@ -52,6 +52,7 @@ from typing import Callable, Mapping, Sequence
 import torch
 
 from workbench.diagrams import kernels as K
+from workbench.diagrams import structural as S
 from workbench.diagrams.errors import DiagramError, WireMismatchError
 from workbench.diagrams.kernels import Kernel, Wire
 from workbench.errors import UnknownVariableError
@@ -216,13 +217,13 @@ def map_boxes(diagram: Diagram, f: Callable[[Box], Diagram | None]) -> Diagram:
 
 def _box_kernel(b: Box, tables: Mapping[str, object], device) -> Kernel:
     if b.kind == "copy":
-        return K.copy(b.dom[0], device=device)
+        return S.copy(b.dom[0], device=device)
     if b.kind == "discard":
-        return K.discard(b.dom, device=device)
+        return S.discard(b.dom, device=device)
     if b.kind == "permute":
-        return K.permutation(b.dom, b.data, device=device)
+        return S.permutation(b.dom, b.data, device=device)
     if b.kind == "do":
-        return K.uniform(b.cod, device=device) if b.data is None else K.point(b.cod[0], b.data, device=device)
+        return S.uniform(b.cod, device=device) if b.data is None else S.point(b.cod[0], b.data, device=device)
     table = tables[b.name]
     if isinstance(table, Kernel):
         if table.inputs != b.dom or table.outputs != b.cod:
@@ -258,7 +259,7 @@ def interpret(diagram: Diagram, tables: Mapping[str, object], *, device=None) ->
             sizes = tuple(w.size for w in b.dom + b.cod)
             raise DiagramError(f"Box {b.name!r} has no table: pass tables[{b.name!r}], a "
                                f"stochastic table of shape {sizes}.")
-    result = K.identity(diagram.dom, device=device)
+    result = S.identity(diagram.dom, device=device)
     for layer in diagram.layers:
         result = _apply_layer(result, len(layer.left), layer.box, tables, device)
     return result
@@ -267,9 +268,9 @@ def interpret(diagram: Diagram, tables: Mapping[str, object], *, device=None) ->
 def _apply_layer(result: Kernel, offset: int, b: Box, tables, device) -> Kernel:
     """``result >> (id @ [[b]] @ id)``; structural boxes act on axes without dense tables."""
     if b.kind == "permute":
-        return K.permute_at(result, offset, b.dom, b.data)
+        return S.permute_at(result, offset, b.dom, b.data)
     if b.kind == "discard":
-        return K.discard_at(result, offset, b.dom[0])
+        return S.discard_at(result, offset, b.dom[0])
     if b.kind == "copy":
-        return K.copy_at(result, offset, b.dom[0])
+        return S.copy_at(result, offset, b.dom[0])
     return K.apply_at(result, offset, _box_kernel(b, tables, device))
