@@ -30,9 +30,9 @@ True
 from workbench.identification._inputs import OverlappingVariablesError
 from workbench.identification.derivation import Derivation, Step
 from workbench.identification.expressions import (
-    ONE, DoProbability, Expression, Fraction, Probability, Product, Sum, conditional,
-    marginalize, product,
+    ONE, DoProbability, Expression, Fraction, Probability, Product, Sum,
 )
+from workbench.identification.simplify import conditional, marginalize, product
 from workbench.identification.id_algorithm import Hedge, HedgeError, Identification, identify
 from workbench.identification.tables import (
     DiscreteTable, NotADistributionError, PositivityError, PositivityWarning,

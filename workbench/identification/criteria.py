@@ -38,7 +38,8 @@ from workbench.graphs import check_nodes, d_separated, descendants
 from workbench.graphs.separators import minimal_d_separators
 from workbench.identification._inputs import OverlappingVariablesError, as_set, check_query
 from workbench.identification.docalculus import cut_outgoing
-from workbench.identification.expressions import Expression, Probability, Sum, marginalize, product
+from workbench.identification.expressions import Expression, Probability, Sum
+from workbench.identification.simplify import marginalize, product
 from workbench.identification.tables import DiscreteTable
 
 __all__ = [

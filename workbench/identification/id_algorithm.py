@@ -48,9 +48,8 @@ from workbench.identification._inputs import check_query
 from workbench.identification.derivation import Derivation, Step
 from workbench.identification.tables import DiscreteTable
 from workbench.identification.positivity import settle
-from workbench.identification.expressions import (
-    DoProbability, Expression, Probability, conditional, marginalize, product,
-)
+from workbench.identification.expressions import DoProbability, Expression, Probability
+from workbench.identification.simplify import conditional, marginalize, product
 from workbench.identification.narration import latex_set
 
 __all__ = ["identify", "Identification", "Hedge", "HedgeError"]
