@@ -91,7 +91,9 @@ def test_flow_density_is_change_of_variables_and_pyro_agrees():
 
 # ------------------------------------------------------------------ a flow mechanism in an SCM
 def test_counterfactual_routes_agree(flow_scm):
+    from workbench.scm import fast_worlds
     m, data = flow_scm
+    assert fast_worlds.all_additive(m)           # fully observed: the one-step bare route
     unit = {k: x[:6].clone() for k, x in data.items()}
     do = {"b": 0.5}
     ours = counterfactual(m, unit, do).counterfactual

@@ -176,7 +176,9 @@ class AbductedNoise(Mapping):
 
 
 def all_additive(scm) -> bool:
-    """Whether every mechanism of ``scm`` is additive noise (so :func:`additive_worlds` applies).
+    """Whether every mechanism of ``scm`` is additive noise, or registers its own one-step
+    :func:`~workbench.scm.fast.counterfactual_columns` kernel (an invertible mechanism of
+    another area, such as a flow), so that :func:`additive_worlds` applies.
 
     Examples
     --------
@@ -184,7 +186,9 @@ def all_additive(scm) -> bool:
     >>> all_additive(random_linear_scm(3, seed=0)), all_additive(asia())
     (True, False)
     """
-    return all(isinstance(m, AdditiveNoise) for m in scm.mechanisms.values())
+    kernels = counterfactual_columns.registry
+    return all(isinstance(m, AdditiveNoise) or any(k in kernels for k in type(m).__mro__[:-1])
+               for m in scm.mechanisms.values())
 
 
 def additive_worlds(scm, units: Mapping, acts: Mapping) -> tuple[dict, dict]:

@@ -42,8 +42,9 @@ from torch.distributions.transforms import ReshapeTransform
 from workbench.errors import ShapeError, UnknownVariableError, WorkbenchInputError
 from workbench.latents.flows.conditional import ConditionalFlow, build_flow
 from workbench.latents.training import TrainResult, train
-from workbench.scm.mechanisms import Mechanism
+from workbench.scm import fast as scm_fast
 from workbench.scm import spec as scm_spec
+from workbench.scm.mechanisms import Mechanism
 
 __all__ = ["FlowMechanism", "flow_distribution"]
 
@@ -191,3 +192,15 @@ def _from_spec(d: dict, parents: list, where: str) -> FlowMechanism:
 
 
 scm_spec.register_mechanism_kind("flow", FlowMechanism, _to_spec, _from_spec)
+
+
+@scm_fast.counterfactual_columns.register
+def _one_step_counterfactual(mech: FlowMechanism, value, factual_columns, cf_columns, changes=None):
+    """Abduction and prediction at once for fully observed units (the SCM's bare route):
+    ``T^{-1}(T(value; factual parents); counterfactual parents)``; no parent changed, no work."""
+    value = value.to(torch.get_default_dtype())
+    if all(cf is fact for cf, fact in zip(cf_columns, factual_columns)):
+        return value.clone()
+    stack = scm_fast.stack_columns
+    u = mech.abduct(value, stack(factual_columns, value.shape, value.device))
+    return mech(stack(cf_columns, value.shape, value.device), u)
