@@ -16,20 +16,8 @@ sends a diagram plus one table per named box to its :class:`Kernel`. It is a fun
 of Markov categories: ``interpret(d1 >> d2) == interpret(d1) >> interpret(d2)`` and the
 same for ``@``, with copy, discard and permutations sent to their kernels.
 
-Why our own syntax rather than DiscoPy's ``markov.Diagram``: DiscoPy 1.2's free Markov
-category *does* fit the syntax. Translated to ``markov.Diagram`` (``Copy``, ``Discard``,
-``Diagram.permutation``), with surgery as a ``markov.Functor`` and evaluation as a functor
-into ``tensor.Tensor[float]``, it reproduces our numbers exactly
-(``benchmarks/bench_diagrams.py``). We keep a ~250-line syntax of our own because
-
-* wires here carry their number of values and a name, which builds diagrams from graphs
-  and cuts them by variable name; DiscoPy types are bare names mapped to ``Dim`` later;
-* the semantics must be stochastic torch tensors, checked, batched and on the runtime
-  device; DiscoPy's tensor functor is NumPy by default and its default ``Tensor``
-  category is ``Tensor[int]``, which silently truncates probabilities to 0;
-* evaluation that acts on axes for copies, discards and permutations is 50x faster on
-  the smoking model and >1000x on a 7-variable model than DiscoPy's tensor functor;
-* it is one less dependency (DiscoPy also pulls Pillow), and learners can read it all.
+Why a syntax of our own rather than DiscoPy's ``markov.Diagram`` (which gives the same
+numbers): ``benchmarks/REPORT.md``, "Design notes".
 
 Examples
 --------

@@ -12,11 +12,8 @@ once: split search walks the presorted samples and scores every threshold of eve
 node of every class's tree in one pass per feature (compiled loops in
 :mod:`workbench.metrics.tree_kernels`). What differs from sklearn is only which of
 several *equally good* splits is taken: both choose between tied features at
-random, each with its own random numbers (``seed``). Restricting thresholds to
-histogram bins, the usual shortcut, is no good here: on a dSprites-sized code (10k
-points, factors 3x6x40x32x32) 255 or 1,023 quantile bins per latent left D and C
-0.014-0.025 below exact mode, and even 4,095 bins left the 32- and 40-valued factors'
-largest importances 0.03-0.05 low (sklearn itself, fed the binned latents, agreed).
+random, each with its own random numbers (``seed``). Why every threshold and not
+histogram bins: ``benchmarks/REPORT.md``, "Design notes".
 
 Examples
 --------

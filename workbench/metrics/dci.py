@@ -11,20 +11,12 @@ Two modes, never mixed:
 
 * ``mode="exact"``: disentanglement_lib's protocol, sklearn's
   ``GradientBoostingClassifier`` with its defaults (100 depth-3 trees per class),
-  trained on 10,000 points and tested on 5,000. About 280 s of one core for a
-  dSprites-sized code (10 latents, factors 3x6x40x32x32). Its trees' seed only breaks
-  ties between equally good splits: over seeds 0-3 on such a code D moved by 0.0004
-  and C by 0.0011.
+  trained on 10,000 points and tested on 5,000.
 * ``mode="fast"``: the same boosting algorithm with the same candidate thresholds
-  (:mod:`workbench.metrics.boosting`), but each latent is sorted once instead of at
-  every node, and the split search is compiled (numba). It differs from exact mode
-  only in which of several equally good splits it takes (both choose at random), so
-  it agrees with exact mode to within the seed spread: on the code of
-  ``benchmarks/bench_metrics.py``, D 0.3135 vs 0.3134 and C 0.3873 vs 0.3874, in 21 s
-  against 283 s (13x faster; 12-13x in other runs). Restricting thresholds to histogram bins, the
-  usual shortcut, was tried and dropped: with 255 or 1,023 bins per latent D and C
-  were 0.014-0.025 low, because boosting 32- and 40-valued factors isolates single
-  points, which needs every threshold.
+  (:mod:`workbench.metrics.boosting`), each latent sorted once, the split search
+  compiled; it differs from exact mode only in which of equally good splits it takes.
+
+How close and how fast, measured: ``benchmarks/REPORT.md``, "Design notes".
 
 Invariances: permuting latents; monotone rescaling of a latent (tree splits only use
 the order of values).
