@@ -44,9 +44,11 @@ from workbench.identification.criteria import (
 )
 from workbench.identification.fixtures import FIXTURES, Fixture, random_admg, random_query
 from workbench.identification.truth import DiscreteCPTModel, random_discrete_model
+from workbench.identification.truth_check import TruthComparison, TruthWorld
 from workbench.identification import exercises  # noqa: E402  (checkers for notebook 03)
 
 __all__ = [
+    "TruthWorld", "TruthComparison",
     "DiscreteTable", "NotADistributionError", "PositivityError", "PositivityWarning", "Expression", "Probability", "DoProbability", "Product", "Sum",
     "Fraction", "ONE", "marginalize", "product", "conditional", "identify",
     "Identification", "Hedge", "HedgeError", "Derivation", "Step",

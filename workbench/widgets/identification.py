@@ -39,45 +39,16 @@ import html
 
 import ipywidgets as widgets
 import networkx as nx
-import torch
 import traitlets
 
 from workbench.errors import UnknownVariableError, WidgetValueError, WorkbenchInputError
 from workbench.graphs import ADMG, as_admg
-from workbench.identification import DiscreteTable, PositivityError, identify, random_discrete_model
+from workbench.identification import identify
 from workbench.identification.expressions import latex_name
-from workbench.plots.identification import figure_svg, identification_figure
+from workbench.identification.truth_check import TruthWorld
+from workbench.plots.identification import comparison_html, derivation_html, figure_svg, identification_figure
 
 __all__ = ["IdentificationExplorer", "derivation_html", "comparison_html"]
-
-
-def derivation_html(result) -> str:
-    """The derivation as nested HTML list items with ``$...$`` math (names escaped)."""
-    items = []
-    for s in result.derivation.steps:
-        text = (f"<b>Line {s.line}</b> ({html.escape(s.title)}) on ${html.escape(s.query)}$: "
-                f"{html.escape(s.action)} <i>Why:</i> {html.escape(s.justification)}")
-        if s.result is not None:
-            text += f" &rArr; ${html.escape(s.result)}$"
-        items.append(f'<li style="margin-left:{1.5 * s.depth}em">{text}</li>')
-    return "<ol>" + "".join(items) + "</ol>"
-
-
-def comparison_html(truth: DiscreteTable, exact: DiscreteTable, sampled: DiscreteTable,
-                    treatments, n: int) -> str:
-    """A table of P(y | do(x)): truth, estimand on the exact table, estimand on samples."""
-    order = truth.variables
-    exact = exact.expand(truth.cardinalities).permute(order)
-    sampled = sampled.expand(truth.cardinalities).permute(order)
-    head = "".join(f"<th>{html.escape(str(v))}</th>" for v in order)
-    rows = []
-    for index in torch.cartesian_prod(*[torch.arange(k) for k in truth.values.shape]).reshape(-1, len(order)):
-        idx = tuple(int(i) for i in index)
-        cells = "".join(f"<td>{i}</td>" for i in idx)
-        rows.append(f"<tr>{cells}<td>{float(truth.values[idx]):.4f}</td>"
-                    f"<td>{float(exact.values[idx]):.4f}</td><td>{float(sampled.values[idx]):.4f}</td></tr>")
-    return (f"<table><tr>{head}<th>truth</th><th>estimand, exact table</th>"
-            f"<th>estimand, {n} samples</th></tr>{''.join(rows)}</table>")
 
 
 class IdentificationExplorer(widgets.VBox):
@@ -177,10 +148,7 @@ class IdentificationExplorer(widgets.VBox):
     def _new_graph(self):
         """Rebuild the ADMG and its random discrete SCM (exact table and samples), then refresh."""
         self.graph = ADMG(self._directed.copy(), nx.Graph([tuple(e) for e in self.bidirected]))
-        self.model = random_discrete_model(self.graph, seed=self._seed)
-        self.joint = self.model.observational()
-        samples = self.model.sample(self._n, generator=torch.Generator().manual_seed(self._seed))
-        self.empirical = DiscreteTable.from_samples(samples, self.model.cardinalities)
+        self.world = TruthWorld.on(self.graph, n=self._n, seed=self._seed)
         self._refresh()
 
     def _from_box(self, trait: str, value: tuple):
@@ -245,21 +213,15 @@ class IdentificationExplorer(widgets.VBox):
             self.comparison_view.value = ""
             self.max_error_exact = self.max_error_sampled = float("nan")
             return
-        truth = self.model.interventional(self.treatments, self.outcomes)
-        truth = truth.permute([v for v in self.graph.nodes if v in truth.variables])
-        exact = r.evaluate(self.joint)
-        self.max_error_exact = exact.max_abs_diff(truth)
-        try:
-            sampled = r.evaluate(self.empirical)
-        except PositivityError as err:   # the samples left a needed cell empty
-            self.max_error_sampled = float("nan")
+        c = self.world.compare(r)
+        self.max_error_exact, self.max_error_sampled = c.max_error_exact, c.max_error_sampled
+        if c.sampled is None:
             self.comparison_view.value = (
-                f"<p>Estimate vs truth (max error on the exact table {self.max_error_exact:.1e}). "
-                f"From {self._n} samples the estimand is undefined: {html.escape(str(err))}</p>")
+                f"<p>Estimate vs truth (max error on the exact table {c.max_error_exact:.1e}). "
+                f"From {self._n} samples the estimand is undefined: {html.escape(c.undefined)}</p>")
             return
-        self.max_error_sampled = sampled.max_abs_diff(truth)
         self.comparison_view.value = (
             "<p>Estimate vs truth on a random discrete SCM with this graph "
-            f"(max error: exact table {self.max_error_exact:.1e}, samples "
-            f"{self.max_error_sampled:.3f})</p>"
-            + comparison_html(truth, exact, sampled, self.treatments, self._n))
+            f"(max error: exact table {c.max_error_exact:.1e}, samples "
+            f"{c.max_error_sampled:.3f})</p>"
+            + comparison_html(c.truth, c.exact, c.sampled, self.treatments, self._n))
