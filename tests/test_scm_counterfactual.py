@@ -187,3 +187,15 @@ def test_approximate_abduction_for_a_mechanism_without_inverse():
     err = (r.counterfactual["y"] - (f["y"] + 1.0)).abs()   # exact: the same u, so y moves by 1
     assert float(err.median()) < 0.02 and float(err.max()) < 0.3
     torch.testing.assert_close(r.noise["U_y"] ** 3, f["y"] - f["x"], atol=0.3, rtol=0)
+
+
+def test_sample_only_if_needed_draws_once_when_abduction_is_exact():
+    from workbench.scm import random_linear_scm, random_discrete_scm
+    m = random_linear_scm(4, seed=0)
+    units = m.sample(5, seed=1)
+    r = m.counterfactual(units, {"x1": 0.5}, n_samples=50, sample_only_if_needed=True)
+    assert r.exact and r.counterfactual["x3"].shape == (5,)
+    assert torch.equal(r.counterfactual["x3"], m.counterfactual(units, {"x1": 0.5}).counterfactual["x3"])
+    d = random_discrete_scm(3, n_categories=2, n_latent=0, seed=2)
+    r = d.counterfactual(d.sample(4, seed=3), {"x0": 1}, n_samples=7, sample_only_if_needed=True)
+    assert not r.exact and r.counterfactual["x2"].shape == (7, 4)  # Gumbel abduction: a posterior

@@ -66,7 +66,8 @@ class CounterfactualResult:
     the noise of a discrete variable has a trailing axis of its categories.
     ``noise`` is a mapping ``{"U_v": u_v}``; for fully observed additive-noise
     units it is an :class:`~workbench.scm.fast_worlds.AbductedNoise`, which abducts
-    each entry when first read.
+    each entry when first read. ``exact`` says whether abduction was exact (every
+    variable observed, every mechanism invertible): then one sample says it all.
 
     Examples
     --------
@@ -78,6 +79,7 @@ class CounterfactualResult:
     factual: dict
     counterfactual: dict
     noise: Mapping
+    exact: bool = True
 
     def effect(self, variable: str) -> torch.Tensor:
         """Counterfactual minus factual value of ``variable``, unit by unit."""
@@ -182,7 +184,7 @@ def _parents(values: Mapping[str, torch.Tensor], mech, n: int) -> torch.Tensor:
 
 def counterfactual(scm, factual: Mapping, do: Mapping, *, n_samples: int = 1,
                    worlds: str = "multi", method: str = "abduct",
-                   particles: int = 2000) -> CounterfactualResult:
+                   particles: int = 2000, sample_only_if_needed: bool = False) -> CounterfactualResult:
     """Unit-level counterfactuals: each unit's values had ``do`` been applied.
 
     Parameters
@@ -203,6 +205,11 @@ def counterfactual(scm, factual: Mapping, do: Mapping, *, n_samples: int = 1,
         ``"abduct"``: our abduction, then ChiRho's worlds on the explicit-noise
         program. ``"chirho"``: ChiRho conditions the density form and abducts
         additive noise itself (every variable observed, additive mechanisms only).
+    particles : int
+        Prior draws per unit when filling in unobserved variables.
+    sample_only_if_needed : bool
+        Draw ``n_samples`` only when abduction is not exact; when it is (every
+        variable observed, every mechanism invertible) draw one, as ``n_samples=1``.
 
     Notes
     -----
@@ -235,7 +242,10 @@ def counterfactual(scm, factual: Mapping, do: Mapping, *, n_samples: int = 1,
     if not acts:
         raise WorkbenchInputError("do is empty: name at least one intervention, e.g. do={'x': 0.0}.")
     observed_all = len(checked) == len(scm.variables)
-    if method == "chirho" and (not observed_all or not all(m.invertible for m in scm.mechanisms.values())):
+    exact = observed_all and all(m.invertible for m in scm.mechanisms.values())
+    if sample_only_if_needed and exact:
+        n_samples = 1
+    if method == "chirho" and not exact:
         raise WorkbenchInputError("method='chirho' needs every variable observed and additive "
                                   "(invertible) mechanisms; use method='abduct'.")
     check_memory(scm, n * max(2 * n_samples, 0 if observed_all else particles),
@@ -254,7 +264,7 @@ def counterfactual(scm, factual: Mapping, do: Mapping, *, n_samples: int = 1,
     m = n_samples * n
     fact, cf = ({v: by_sample(x.expand(*x.shape[:-1], m), n_samples, n) for v, x in d.items()}
                 for d in (fact, cf))
-    return CounterfactualResult(fact, cf, noise)
+    return CounterfactualResult(fact, cf, noise, exact)
 
 
 def _shaped(noise: Mapping, n_samples: int, n: int) -> dict:

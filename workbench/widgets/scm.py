@@ -341,11 +341,9 @@ class CounterfactualPanel(widgets.VBox):
         unit = {v: x[self.unit:self.unit + 1] for v, x in self.data.items()}
         discrete = self.scm.mechanisms[self.target].cardinality is not None
         act = {self.target: int(self.value) if discrete else float(self.value)}
-        exact = all(self.scm.mechanisms[v].invertible for v in self.scm.variables) and \
-            all(v in unit for v in self.scm.variables)
-        r = self.scm.counterfactual(unit, act, n_samples=1 if exact else self._n_samples)
+        r = self.scm.counterfactual(unit, act, n_samples=self._n_samples, sample_only_if_needed=True)
         self.set_trait("result", r)
-        self.table.value = self._table(r, exact)
+        self.table.value = self._table(r, r.exact)
 
     def _table(self, r, exact) -> str:
         def cell(x, v):
