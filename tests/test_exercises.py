@@ -43,6 +43,14 @@ def _notebook_state(notebook: str) -> dict:
         codes = {kind: wb.metrics.constructed_codes(kind, n_points=2000, seed=0)
                  for kind in ("mixed", "disentangled")}
         return {"codes": codes, "rho": 0.6}
+    if notebook == "12":
+        import pandas as pd
+        sweep = wb.sweeps.Sweep(models={"vae": {}, "beta_vae": {"beta": [8]}}, seeds=[0, 1])
+        scores = {"a": [0.1, 0.1, 0.9], "b": [0.3, 0.3, 0.3], "c": [0.2, 0.2, 0.2]}
+        table = pd.DataFrame([{"key": f"{s}{i}", "setting": s, "seed": i, "metric": m, "score": v}
+                              for s, vs in scores.items() for i, v in enumerate(vs)
+                              for m in ("mig", "sap")])
+        return {"sweep": sweep, "table": table}
     return {}
 
 
@@ -105,6 +113,9 @@ def _wrong_answers(ex, ns, right):
         ("07", 1): lambda: [(right[0] + math.log(2),), (right[0] + 2 * math.log(2),), ("-1.85",)],
         ("07", 2): lambda: [(0.0,), (4.0,), (1.5,)],
         ("07", 3): lambda: [(["x1", "x3"],), (["x1", "x2"],), ([],), ("x1",)],
+        ("12", 1): lambda: [(20,), (10,), (16,), ("forty",)],
+        ("12", 2): lambda: [(4,), (2,), (-1,)],
+        ("12", 3): lambda: [("a",), ("c",), ("mig",), (3,)],
     }[key]()
 
 
@@ -128,7 +139,7 @@ def test_every_notebook_with_exercises_has_them_registered():
         by_notebook.setdefault(ex.notebook, []).append(ex.number)
     assert by_notebook == {"00": [1, 2], "01": [1, 2, 3], "02": [1, 2, 3], "03": [1, 2, 3],
                            "04": [1, 2, 3, 4], "05": [1, 2, 3], "06": [1, 2, 3], "07": [1, 2, 3],
-                           "09": [1, 2, 3]}
+                           "09": [1, 2, 3], "12": [1, 2, 3]}
 
 
 @pytest.mark.parametrize("ex", EXERCISES, ids=IDS)

@@ -93,7 +93,9 @@ def rank_correlation_figure(correlation, *, size: float = 3.6):
     ax.set_yticks(range(len(names)), names)
     for i in range(len(names)):
         for j in range(len(names)):
-            ax.text(j, i, f"{correlation.iat[i, j]:.2f}", ha="center", va="center", fontsize=9)
+            value = correlation.iat[i, j]
+            ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=9,
+                    color="white" if abs(value) > 0.6 else "black")
     fig.colorbar(image, ax=ax, label="Spearman rank correlation")
     ax.set_title("do the metrics rank runs alike?")
     return fig
