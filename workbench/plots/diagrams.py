@@ -19,14 +19,22 @@ Examples
 
 from __future__ import annotations
 
+import html
 from typing import Iterable
 
 from workbench.diagrams.syntax import Diagram
 from workbench.diagrams.surgery import cut
 
-__all__ = ["draw", "draw_surgery", "CUT_COLOR"]
+__all__ = ["draw", "draw_surgery", "CUT_COLOR", "ROUTE_TITLES", "query_table"]
 
 CUT_COLOR = "#d62728"
+
+ROUTE_TITLES = {
+    "surgery": "surgery / comb on the observational joint",
+    "do-calculus": "do-calculus estimand (identification)",
+    "pyro do": "Pyro / ChiRho do on the SCM",
+    "truth": "truth: surgery on the generating model",
+}
 WIRE = dict(color="0.25", lw=1.4, zorder=1)
 
 
@@ -132,3 +140,39 @@ def draw_surgery(diagram: Diagram, variable: str, value: int | None = None, *, f
         ax.set_ylim(-0.5, rows + 0.6)
     fig.tight_layout()
     return fig
+
+
+def query_table(x: str, y: str, sizes, results: dict, agree: bool) -> str:
+    """The HTML table of ``P(y | do(x))`` by every route; an error message is shown whole.
+
+    ``results`` maps each route of :data:`workbench.diagrams.compare.ROUTES` to rows of
+    probabilities (one row per value of ``x``) or to the message of the error it raised.
+
+    Examples
+    --------
+    >>> rows = [[0.9, 0.1], [0.4, 0.6]]
+    >>> results = {"surgery": rows, "do-calculus": rows, "pyro do": "not discrete", "truth": rows}
+    >>> html_text = query_table("x", "y", {"x": 2, "y": 2}, results, agree=True)
+    >>> html_text.count("<tr>"), "not discrete" in html_text
+    (3, True)
+    """
+    from workbench.diagrams.compare import ROUTES
+
+    ex, ey = html.escape(x), html.escape(y)
+    head = "".join(f"<th style='padding:4px 10px'>{html.escape(ROUTE_TITLES[r])}</th>" for r in ROUTES)
+    rows = []
+    for v in range(sizes[x]):
+        cells = []
+        for r in ROUTES:
+            a = results[r]
+            if isinstance(a, str):
+                if v == 0:
+                    cells.append(f"<td rowspan='{sizes[x]}' style='color:#a00;max-width:22em;"
+                                 f"white-space:normal;overflow-wrap:break-word'>{html.escape(a)}</td>")
+            else:
+                probs = ", ".join(f"{p:.4f}" for p in a[v])
+                cells.append(f"<td style='padding:4px 10px;font-family:monospace'>[{probs}]</td>")
+        rows.append(f"<tr><td><b>{ex}={v}</b></td>{''.join(cells)}</tr>")
+    verdict = "all routes that apply agree with the truth" if agree else "routes DISAGREE"
+    return (f"<p><b>P({ey} | do({ex}))</b>, each row a distribution over {ey} = 0..{sizes[y] - 1}; "
+            f"{verdict}.</p><table><tr><th></th>{head}</tr>{''.join(rows)}</table>")

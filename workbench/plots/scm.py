@@ -15,6 +15,7 @@ Examples
 
 from __future__ import annotations
 
+import html
 from typing import Mapping
 
 import matplotlib.pyplot as plt
@@ -24,8 +25,9 @@ from matplotlib.figure import Figure
 from workbench.graphs import mutilate
 from workbench.plots.graphs import draw_graph, layout
 from workbench.plots.png import figure_to_png
+from workbench.scm.sites import noise_site
 
-__all__ = ["distribution_comparison", "intervention_figure", "describe_interventions",
+__all__ = ["counterfactual_table", "distribution_comparison", "intervention_figure", "describe_interventions",
            "DistributionView"]
 
 OBS, INT = "#6fa8dc", "#e69138"
@@ -162,3 +164,46 @@ class DistributionView:
 
     def close(self):
         """Nothing to release: the figure is not registered with pyplot."""
+
+
+def counterfactual_table(scm, result, action: str) -> str:
+    """HTML table of a one-unit counterfactual: factual value, counterfactual value, abducted noise.
+
+    ``result`` is a :class:`~workbench.scm.CounterfactualResult` of one unit. When its
+    abduction was not exact (``result.exact`` false), values are posterior means over
+    the samples and a discrete variable shows the probability of each category.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from workbench.scm import SCM, LinearGaussian
+    >>> m = SCM({"x": LinearGaussian(), "y": LinearGaussian({"x": 2.0})})
+    >>> r = m.counterfactual({"x": torch.tensor([1.0]), "y": torch.tensor([2.5])}, {"x": 0.0})
+    >>> html_text = counterfactual_table(m, r, "do(x=0)")
+    >>> html_text.count("<tr>"), "0.500" in html_text
+    (3, True)
+    """
+    exact = result.exact
+
+    def cell(x, v):
+        x = x.reshape(-1, *x.shape[2:]) if x.dim() > 1 and not exact else x
+        if scm.mechanisms[v].cardinality is None:
+            return f"{float(x.float().mean()):.3f}" + ("" if exact else " (mean)")
+        k = scm.mechanisms[v].cardinality
+        p = torch.bincount(x.long().reshape(-1), minlength=k).float()
+        p = p / p.sum()
+        return str(int(x.reshape(-1)[0])) if p.max() == 1 else \
+            ", ".join(f"P({html.escape(v)}={i})={float(p[i]):.2f}" for i in range(k))
+
+    def noise(u):
+        u = u if exact else u[0]
+        return ", ".join(f"{float(t):.2f}" for t in u.reshape(-1)[:4])
+
+    rows = [f"<tr><td><b>{html.escape(v)}</b></td><td>{cell(result.factual[v], v)}</td>"
+            f"<td>{cell(result.counterfactual[v], v)}</td><td>{noise(result.noise[noise_site(v)])}</td></tr>"
+            for v in scm.observed]
+    head = ("<tr><th>variable</th><th>factual</th><th>counterfactual "
+            f"{html.escape(action)}</th><th>abducted noise u</th></tr>")
+    style = ("<style>.wb-cf td, .wb-cf th {padding: 2px 14px; text-align: right;}"
+             ".wb-cf th {border-bottom: 1px solid #999;}</style>")
+    return f"{style}<table class='wb-cf'>{head}{''.join(rows)}</table>"

@@ -26,26 +26,19 @@ True
 
 from __future__ import annotations
 
-import html
 
 import ipywidgets as widgets
 import traitlets
 
-from workbench.diagrams.compare import ROUTES, three_ways
-from workbench.plots.diagrams import draw_surgery
+from workbench.diagrams.compare import three_ways
+from workbench.plots.diagrams import ROUTE_TITLES, draw_surgery, query_table
 from workbench.plots.png import figure_to_png
 from workbench.diagrams.kernels import Kernel
 from workbench.diagrams.models import CausalTables, smoking_example
 from workbench.errors import WidgetValueError
 
-__all__ = ["SurgeryWidget", "ROUTE_TITLES", "query_table"]
+__all__ = ["SurgeryWidget", "ROUTE_TITLES", "query_table"]  # the last two from plots.diagrams
 
-ROUTE_TITLES = {
-    "surgery": "surgery / comb on the observational joint",
-    "do-calculus": "do-calculus estimand (identification)",
-    "pyro do": "Pyro / ChiRho do on the SCM",
-    "truth": "truth: surgery on the generating model",
-}
 
 
 class SurgeryWidget(widgets.VBox):
@@ -123,25 +116,3 @@ class SurgeryWidget(widgets.VBox):
         self.set_trait("agree", agree)
         self.image.value = picture
         self.table.value = query_table(x, y, self.model.sizes, results, agree)
-
-
-def query_table(x: str, y: str, sizes, results: dict, agree: bool) -> str:
-    """The HTML table of ``P(y | do(x))`` by every route; an error message is shown whole."""
-    ex, ey = html.escape(x), html.escape(y)
-    head = "".join(f"<th style='padding:4px 10px'>{html.escape(ROUTE_TITLES[r])}</th>" for r in ROUTES)
-    rows = []
-    for v in range(sizes[x]):
-        cells = []
-        for r in ROUTES:
-            a = results[r]
-            if isinstance(a, str):
-                if v == 0:
-                    cells.append(f"<td rowspan='{sizes[x]}' style='color:#a00;max-width:22em;"
-                                 f"white-space:normal;overflow-wrap:break-word'>{html.escape(a)}</td>")
-            else:
-                probs = ", ".join(f"{p:.4f}" for p in a[v])
-                cells.append(f"<td style='padding:4px 10px;font-family:monospace'>[{probs}]</td>")
-        rows.append(f"<tr><td><b>{ex}={v}</b></td>{''.join(cells)}</tr>")
-    verdict = "all routes that apply agree with the truth" if agree else "routes DISAGREE"
-    return (f"<p><b>P({ey} | do({ex}))</b>, each row a distribution over {ey} = 0..{sizes[y] - 1}; "
-            f"{verdict}.</p><table><tr><th></th>{head}</tr>{''.join(rows)}</table>")

@@ -31,9 +31,8 @@ from workbench.errors import UnknownVariableError, WidgetValueError, WorkbenchIn
 from workbench.graphs import dag, would_create_cycle
 from workbench.plots.graphs import draw_graph, layout
 from workbench.plots.png import figure_to_png
-from workbench.plots.scm import DistributionView, describe_interventions
+from workbench.plots.scm import DistributionView, counterfactual_table, describe_interventions
 from workbench.scm.model import SCM
-from workbench.scm.sites import noise_site
 from workbench.widgets.controls import FiniteFloatSlider
 
 __all__ = ["GraphEditor", "InterventionPanel", "CounterfactualPanel"]
@@ -343,29 +342,4 @@ class CounterfactualPanel(widgets.VBox):
         act = {self.target: int(self.value) if discrete else float(self.value)}
         r = self.scm.counterfactual(unit, act, n_samples=self._n_samples, sample_only_if_needed=True)
         self.set_trait("result", r)
-        self.table.value = self._table(r, r.exact)
-
-    def _table(self, r, exact) -> str:
-        def cell(x, v):
-            x = x.reshape(-1, *x.shape[2:]) if x.dim() > 1 and not exact else x
-            if self.scm.mechanisms[v].cardinality is None:
-                return f"{float(x.float().mean()):.3f}" + ("" if exact else " (mean)")
-            k = self.scm.mechanisms[v].cardinality
-            p = torch.bincount(x.long().reshape(-1), minlength=k).float()
-            p = p / p.sum()
-            return str(int(x.reshape(-1)[0])) if p.max() == 1 else \
-                ", ".join(f"P({html.escape(v)}={i})={float(p[i]):.2f}" for i in range(k))
-
-        def noise(u):
-            u = u if exact else u[0]
-            return ", ".join(f"{float(t):.2f}" for t in u.reshape(-1)[:4])
-
-        rows = []
-        for v in self.scm.observed:
-            rows.append(f"<tr><td><b>{html.escape(v)}</b></td><td>{cell(r.factual[v], v)}</td>"
-                        f"<td>{cell(r.counterfactual[v], v)}</td><td>{noise(r.noise[noise_site(v)])}</td></tr>")
-        head = ("<tr><th>variable</th><th>factual</th><th>counterfactual "
-                f"do({html.escape(self.target)}={self.value:g})</th><th>abducted noise u</th></tr>")
-        style = ("<style>.wb-cf td, .wb-cf th {padding: 2px 14px; text-align: right;}"
-                 ".wb-cf th {border-bottom: 1px solid #999;}</style>")
-        return f"{style}<table class='wb-cf'>{head}{''.join(rows)}</table>"
+        self.table.value = counterfactual_table(self.scm, r, f"do({self.target}={self.value:g})")
