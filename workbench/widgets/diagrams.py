@@ -26,7 +26,6 @@ True
 
 from __future__ import annotations
 
-
 import ipywidgets as widgets
 import traitlets
 
