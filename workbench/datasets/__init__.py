@@ -36,6 +36,6 @@ DATASETS = {"sprites": Sprites, "pendulum": Pendulum, "digits": Digits, "shapes2
 
 def load(name: str, **options) -> FactorImageDataset:
     """A data set by name: ``"sprites"``, ``"pendulum"``, ``"digits"`` or ``"shapes2d"``."""
-    if name not in DATASETS:
+    if not isinstance(name, str) or name not in DATASETS:
         raise UnknownVariableError(name, DATASETS, what="data set")
     return DATASETS[name](**options)

@@ -256,7 +256,12 @@ def check_nodes(graph, names: Iterable[Node], what: str = "variable") -> None:
     known = nodes_of(graph)
     known_set = set(known)
     for name in names:
-        if name not in known_set:
+        try:
+            present = name in known_set
+        except TypeError:  # a list or a dict is no node name
+            raise GraphError(f"A {what} name must be hashable (a string, a number or a tuple); "
+                             f"got {name!r}.") from None
+        if not present:
             raise UnknownVariableError(name, known, what=what)
 
 

@@ -51,7 +51,7 @@ from workbench.runtime import device as default_device
 from workbench.scm import fast_worlds
 from workbench.scm.fast_worlds import by_sample
 from workbench.scm.budget import check_memory
-from workbench.scm.interventions import all_finite, check_category, check_interventions
+from workbench.scm.interventions import all_finite, as_values, check_category, check_interventions
 from workbench.scm.sites import noise_site
 from workbench.scm.weighting import likelihood_weighting
 
@@ -93,7 +93,7 @@ def _check_factual(scm, factual: Mapping) -> tuple[dict, int]:
     for v, x in factual.items():
         if v not in scm.mechanisms:
             raise UnknownVariableError(v, scm.variables)
-        t = torch.as_tensor(x, device=default_device())
+        t = as_values(f"factual[{v!r}]", x, default_device())
         t = t.reshape(1) if t.dim() == 0 else t
         if t.dim() != 1:
             raise ShapeError(f"factual[{v!r}] has shape {tuple(t.shape)}; give a 1-D tensor, one value per unit.")

@@ -90,6 +90,32 @@ class CategoryError(WorkbenchInputError):
     """A value given for a discrete variable that is not one of its categories ``0 .. k-1``."""
 
 
+def as_values(label: str, x, device=None) -> torch.Tensor:
+    """``x`` (a number, a sequence or a tensor) as a numeric tensor; anything else is refused.
+
+    Booleans become 0 and 1.
+
+    Examples
+    --------
+    >>> as_values("condition(x=...)", [True, False]).tolist()
+    [1, 0]
+    >>> as_values("condition(x=...)", "high")
+    Traceback (most recent call last):
+    ...
+    workbench.errors.WorkbenchInputError: condition(x=...) = 'high' is not a number or a tensor of numbers.
+    """
+    try:
+        t = torch.as_tensor(x, device=device)
+    except (TypeError, ValueError, RuntimeError):
+        t = None
+    if t is None or t.is_complex() or not (t.is_floating_point() or t.dtype in _NUMERIC_INTS):
+        raise WorkbenchInputError(f"{label} = {x!r:.60} is not a number or a tensor of numbers.")
+    return t.long() if t.dtype == torch.bool else t
+
+
+_NUMERIC_INTS = {torch.bool, torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64}
+
+
 def check_category(label: str, t: torch.Tensor, mechanism) -> torch.Tensor:
     """``t`` as category indices of ``mechanism`` (long); fractions and out-of-range values refused.
 

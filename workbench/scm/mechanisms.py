@@ -144,9 +144,14 @@ class AdditiveNoise(Mechanism):
         if len(set(self.parents)) != len(self.parents):
             raise WorkbenchInputError(f"Parents {self.parents} repeat a name; list each once.")
         if noise is None:
-            if not (float(noise_scale) > 0 and torch.isfinite(torch.tensor(float(noise_scale)))):
-                raise WorkbenchInputError(f"noise_scale must be a positive number, got {noise_scale!r}.")
-            noise = dist.Normal(0.0, float(noise_scale))
+            try:  # checked in the dtype it is stored in: 1e-56 is 0 in float32
+                scale = torch.tensor(float(noise_scale))
+            except (TypeError, ValueError):
+                scale = torch.tensor(float("nan"))
+            if not (bool(scale > 0) and bool(torch.isfinite(scale))):
+                raise WorkbenchInputError(
+                    f"noise_scale must be a positive finite number (in {scale.dtype}), got {noise_scale!r}.")
+            noise = dist.Normal(0.0, scale)
         if noise.batch_shape != torch.Size() or noise.event_shape != torch.Size():
             raise ShapeError("An additive noise distribution must be scalar (batch and event shape ()).")
         self.f, self._noise = f, noise

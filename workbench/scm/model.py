@@ -50,7 +50,7 @@ from workbench.runtime import device as default_device
 from workbench.scm import fast_worlds
 from workbench.scm.counterfactual import counterfactual
 from workbench.scm.budget import check_memory
-from workbench.scm.interventions import all_finite, check_category, check_interventions
+from workbench.scm.interventions import all_finite, as_values, check_category, check_interventions
 from workbench.scm.mechanisms import Mechanism
 from workbench.scm.sites import UNITS, noise_site
 from workbench.scm.weighting import likelihood_weighting
@@ -225,7 +225,7 @@ class SCM:
         for v, x in data.items():
             if v not in self._mechanisms:
                 raise UnknownVariableError(v, list(self._mechanisms))
-            t = torch.as_tensor(x)
+            t = as_values(f"condition({v}=...)", x)
             if t.dim() > 1:
                 raise ShapeError(f"Observation of {v!r} has shape {tuple(t.shape)}; give a scalar "
                                  "or one value per unit.")
