@@ -2,6 +2,7 @@
 
 Each scenario opens a notebook in a real JupyterLab in headless Chromium, runs all cells,
 checks what rendered, moves a widget, and saves a screenshot under tests/artifacts/browser/.
+Every widget image must be displayed with the aspect ratio it was drawn with (within 2%).
 A scenario that fails is retried once, and the retry is logged, because a browser step
 can time out for reasons outside our code; a second failure fails the test.
 """
@@ -59,6 +60,30 @@ def _slider_readout_moves(page, output_selector: str, presses: int = 5) -> tuple
     return before, readout.inner_text()
 
 
+_IMAGE_SIZES = """() => Array.from(document.querySelectorAll('.jp-OutputArea-output img.widget-image'))
+    .filter(img => img.naturalWidth > 0 && img.offsetParent !== null)
+    .map(img => ({w: img.getBoundingClientRect().width, h: img.getBoundingClientRect().height,
+                  nw: img.naturalWidth, nh: img.naturalHeight}))"""
+
+
+def _distorted_images(page) -> list[dict]:
+    """Widget images whose displayed width/height differs from their natural ratio by > 2%."""
+    sizes = page.evaluate(_IMAGE_SIZES)
+    return [s for s in sizes if s["h"] > 0 and
+            abs((s["w"] / s["h"]) / (s["nw"] / s["nh"]) - 1) > 0.02]
+
+
+def _shoot_widgets(page, stem: str, limit: int = 6) -> None:
+    """A screenshot of each widget output (at most ``limit``), to look at by eye."""
+    widgets = page.locator(".jp-OutputArea-output:has(> .jupyter-widgets)")
+    for k in range(min(widgets.count(), limit)):
+        try:
+            widgets.nth(k).scroll_into_view_if_needed()
+            widgets.nth(k).screenshot(path=str(SHOTS / f"{stem}_widget{k}.png"))
+        except Exception as err:  # noqa: BLE001 - a picture for people, not a check
+            print(f"no screenshot of {stem} widget {k}: {err!r}")
+
+
 def _start_here(lab):
     from playwright.sync_api import sync_playwright
 
@@ -83,6 +108,7 @@ def _start_here(lab):
             SHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SHOTS / "00_start_here.png"))
             widget.screenshot(path=str(SHOTS / "00_start_here_widget.png"))
+            assert not _distorted_images(page), _distorted_images(page)
             return state, before, after, html_before, html.inner_text()
         finally:
             browser.close()
@@ -115,6 +141,7 @@ def _lesson(lab, name):
             page = browser.new_page(viewport={"width": 1280, "height": 1400})
             page.goto(lab.url(name))
             state = run_all_cells(page)
+            distorted = _distorted_images(page)
             moved = None
             if page.locator(".jp-OutputArea-output .widget-slider").count():
                 moved = move_first_slider(page)
@@ -126,7 +153,9 @@ def _lesson(lab, name):
                 cell.screenshot(path=str(shot))
             else:
                 page.screenshot(path=str(shot))
-            return state, moved
+            distorted += _distorted_images(page)
+            _shoot_widgets(page, name.replace(".ipynb", ""))
+            return state, moved, distorted
         finally:
             browser.close()
 
@@ -134,8 +163,9 @@ def _lesson(lab, name):
 @pytest.mark.timeout(1200)
 @pytest.mark.parametrize("path", LESSONS, ids=[p.stem for p in LESSONS])
 def test_lesson_runs_in_the_browser_and_its_widget_responds(lab, path):
-    state, moved = _with_one_retry(_lesson, lab, path.name)
+    state, moved, distorted = _with_one_retry(_lesson, lab, path.name)
     assert state["done"] == state["total"] > 0
+    assert not distorted, f"widget images shown with another aspect ratio than drawn: {distorted}"
     if moved is not None:
         before, after = moved
         assert before != after

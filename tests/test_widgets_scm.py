@@ -140,3 +140,22 @@ def test_counterfactual_panel_discrete_with_latent_shows_probabilities():
     assert "P(cancer=1)" in p.table.value or "P(tar=1)" in p.table.value
     with pytest.raises(WidgetValueError, match="discrete"):
         p.value = 0.5
+
+
+def test_slider_steps_are_round_numbers_and_values_sit_on_the_grid():
+    import math
+
+    panel = InterventionPanel(backdoor_example(), outcome="y", n=2000)
+    for slider in panel.sliders.values():
+        mantissa = slider.step / 10 ** math.floor(math.log10(slider.step))
+        assert round(mantissa, 9) in (1.0, 2.0, 5.0)
+        for value in (slider.min, slider.max, slider.value):
+            assert abs(value / slider.step - round(value / slider.step)) < 1e-6
+
+
+def test_without_an_intervention_the_panel_compares_nothing():
+    panel = InterventionPanel(backdoor_example(), outcome="y", n=2000)
+    assert panel.interventional_mean == panel.observational_mean
+    assert "no intervention yet" in panel.readout.value
+    panel.set_intervention("x", 1.0)
+    assert "do(x=1)" in panel.readout.value

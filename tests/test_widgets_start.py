@@ -35,7 +35,21 @@ def test_sliders_drive_the_state_and_readout():
     assert w.observational == pytest.approx(-1.0 + 4.0 / 5.0)
     assert "-0.20" in w.readout.value
     spec = w.chart.chart.to_dict()
-    assert spec["layer"][1]["data"]["values"][1]["y"] == pytest.approx(4.0 * (-0.2))
+    end = spec["layer"][1]["data"]["values"][1]
+    assert end["y"] == pytest.approx(end["x"] * (-0.2))
+
+
+@pytest.mark.parametrize("c", [0.0, 1.6, 3.0])
+def test_every_point_is_in_view_and_the_legend_has_no_placeholder_title(c):
+    w = ConfoundingExplorer(n=300)
+    w.confounding, w.effect = c, 3.0
+    spec = w.chart.chart.to_dict()
+    points = spec["layer"][0]
+    x_dom = points["encoding"]["x"]["scale"]["domain"]
+    y_dom = points["encoding"]["y"]["scale"]["domain"]
+    for p in points["data"]["values"]:
+        assert x_dom[0] <= p["X"] <= x_dom[1] and y_dom[0] <= p["Y"] <= y_dom[1]
+    assert spec["layer"][1]["encoding"]["color"]["title"] is None
 
 
 @pytest.mark.parametrize("name", ["confounding", "effect"])

@@ -77,7 +77,7 @@ def plot_traversal_grid(grid: torch.Tensor, values=None, dims=None, labels=None)
     w = grid.shape[-1] + 1
     if values is not None:
         ax.set_xticks([1 + w * (i + 0.5) for i in range(v)])
-        ax.set_xticklabels([f"{float(x):+.1f}" for x in values])
+        ax.set_xticklabels([f"{round(float(x), 1) + 0.0:+.1f}" for x in values])  # never "-0.0"
     else:
         ax.set_xticks([])
     ax.set_xlabel("value of the traversed latent")

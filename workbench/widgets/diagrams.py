@@ -31,7 +31,7 @@ import traitlets
 
 from workbench.diagrams.compare import three_ways
 from workbench.plots.diagrams import ROUTE_TITLES, draw_surgery, query_table
-from workbench.plots.png import figure_to_png
+from workbench.widgets.images import picture, show_figure
 from workbench.diagrams.kernels import Kernel
 from workbench.diagrams.models import CausalTables, smoking_example
 from workbench.errors import WidgetValueError
@@ -67,7 +67,7 @@ class SurgeryWidget(widgets.VBox):
             raise WidgetValueError("The model needs at least two observed variables.")
         self.variable_picker = widgets.Dropdown(options=observed, description="do(")
         self.outcome_picker = widgets.Dropdown(options=observed, description="outcome")
-        self.image = widgets.Image(format="png")
+        self.image = picture()
         self.table = widgets.HTML()
         super().__init__([widgets.HBox([self.variable_picker, self.outcome_picker]),
                           self.image, self.table])
@@ -110,8 +110,8 @@ class SurgeryWidget(widgets.VBox):
         results = {r: (a.table.tolist() if isinstance(a, Kernel) else str(a)) for r, a in answers.items()}
         truth = answers["truth"]
         agree = all(a.allclose(truth, atol=1e-6) for a in answers.values() if isinstance(a, Kernel))
-        picture = figure_to_png(draw_surgery(self.model.diagram(), x), tight=False)
+        figure = draw_surgery(self.model.diagram(), x)
         self.set_trait("results", results)
         self.set_trait("agree", agree)
-        self.image.value = picture
+        show_figure(self.image, figure, dpi=80, tight=False)
         self.table.value = query_table(x, y, self.model.sizes, results, agree)

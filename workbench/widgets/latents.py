@@ -35,8 +35,8 @@ import traitlets
 
 from workbench.errors import WidgetValueError
 from workbench.latents.analysis import latent_activity, mean_and_sampled, traversal_grid
-from workbench.plots.latents import plot_mean_vs_sampled, tile, to_png
-from workbench.plots.png import figure_to_png
+from workbench.plots.latents import plot_mean_vs_sampled, plot_traversal_grid, to_png
+from workbench.widgets.images import picture, show_figure, show_png
 
 __all__ = ["StrictFloatSlider", "LatentTraversal", "TraversalGrid", "MeanVsSampled"]
 
@@ -83,7 +83,7 @@ class LatentTraversal(widgets.VBox):
                                           description=f"z{k}", continuous_update=True,
                                           readout_format=".2f")
                         for k in range(model.latent_dim)]
-        self.image = widgets.Image(format="png", layout=widgets.Layout(width=f"{64 * scale}px"))
+        self.image = picture()
         super().__init__([widgets.HBox([widgets.VBox(self.sliders), self.image])])
         for k, slider in enumerate(self.sliders):
             slider.observe(lambda change, k=k: self._slider_moved(k, change["new"]), names="value")
@@ -115,7 +115,7 @@ class LatentTraversal(widgets.VBox):
 
     def _draw(self):
         self.decoded = _decode_one(self.model, self.code)
-        self.image.value = to_png(self.decoded, scale=self.scale)
+        show_png(self.image, to_png(self.decoded, scale=self.scale))
 
     def start_from(self, image: torch.Tensor) -> None:
         """Set the sliders to the posterior mean of one image ``(C, H, W)``."""
@@ -138,7 +138,7 @@ class TraversalGrid(widgets.VBox):
         self.base = torch.zeros(model.latent_dim) if code is None else torch.as_tensor(code, dtype=torch.float32)
         self.limit_slider = StrictFloatSlider(value=limit, min=0.5, max=4.0, step=0.5, description="limit")
         self.count_slider = widgets.IntSlider(value=num_values, min=3, max=11, step=2, description="columns")
-        self.image = widgets.Image(format="png")
+        self.image = picture()
         super().__init__([widgets.HBox([self.limit_slider, self.count_slider]), self.image])
         widgets.link((self.limit_slider, "value"), (self, "limit"))
         widgets.link((self.count_slider, "value"), (self, "num_values"))
@@ -167,7 +167,7 @@ class TraversalGrid(widgets.VBox):
 
     def _draw(self):
         self.grid = traversal_grid(self.model, self.base, values=self.values)
-        self.image.value = to_png(tile(self.grid), scale=self.scale)
+        show_figure(self.image, plot_traversal_grid(self.grid, values=self.values), dpi=40 * self.scale)
 
 
 class MeanVsSampled(widgets.VBox):
@@ -187,7 +187,7 @@ class MeanVsSampled(widgets.VBox):
         self.dropdown = widgets.Dropdown(options=[(f"z{k} ({lab})", k) for k, lab in enumerate(labels)],
                                          value=0, description="latent")
         self.table = widgets.HTML(self._table_html())
-        self.image = widgets.Image(format="png")
+        self.image = picture()
         super().__init__([self.dropdown, widgets.HBox([self.image, self.table])])
         widgets.link((self.dropdown, "value"), (self, "dim"))
         self._draw()
@@ -211,4 +211,4 @@ class MeanVsSampled(widgets.VBox):
 
     def _draw(self):
         fig = plot_mean_vs_sampled(self.means, self.samples, self.activity, self.dim)
-        self.image.value = figure_to_png(fig)
+        show_figure(self.image, fig, dpi=96)

@@ -19,6 +19,7 @@ False
 from __future__ import annotations
 
 import html
+import math
 import time
 from typing import Iterable, Mapping
 
@@ -30,10 +31,10 @@ import traitlets
 from workbench.errors import UnknownVariableError, WidgetValueError, WorkbenchInputError
 from workbench.graphs import dag, would_create_cycle
 from workbench.plots.graphs import draw_graph, layout
-from workbench.plots.png import figure_to_png
 from workbench.plots.scm import DistributionView, counterfactual_table, describe_interventions
 from workbench.scm.model import SCM
 from workbench.widgets.controls import FiniteFloatSlider
+from workbench.widgets.images import SHARPNESS, picture, show_figure, show_png
 
 __all__ = ["GraphEditor", "InterventionPanel", "CounterfactualPanel"]
 
@@ -60,7 +61,7 @@ class GraphEditor(widgets.VBox):
         self.add_button = widgets.Button(description="add edge", button_style="success")
         self.remove_button = widgets.Button(description="remove edge", button_style="warning")
         self.status = widgets.HTML()
-        self.image = widgets.Image(format="png")
+        self.image = picture()
         super().__init__([widgets.HBox([self.source, self.target, self.add_button, self.remove_button]),
                           self.status, self.image])
         self.edges = [list(e) for e in edges]
@@ -93,7 +94,7 @@ class GraphEditor(widgets.VBox):
     @traitlets.observe("edges", "message")
     def _redraw(self, change=None):
         self.status.value = f"<span>{html.escape(self.message)}</span>"
-        self.image.value = figure_to_png(draw_graph(self.graph, latent=self._latent).figure, dpi=72)
+        show_figure(self.image, draw_graph(self.graph, latent=self._latent).figure, dpi=90)
 
     def add_edge(self, source: str, target: str) -> bool:
         """Add ``source -> target``; return False (and explain why) if it is refused."""
@@ -128,9 +129,23 @@ def _slider_for(name: str, mech, values: torch.Tensor):
         return widgets.IntSlider(value=0, min=0, max=mech.cardinality - 1, description=name,
                                  continuous_update=False)
     mu, sd = float(values.mean()), float(values.std())
-    lo, hi = round(mu - 3 * sd, 1), round(mu + 3 * sd, 1)
-    return FiniteFloatSlider(value=round(mu, 1), min=lo, max=hi, step=round((hi - lo) / 60, 3) or 0.01,
-                               description=name, continuous_update=False)
+    step = nice_step(6 * sd)
+    lo, hi = step * math.floor((mu - 3 * sd) / step), step * math.ceil((mu + 3 * sd) / step)
+    return FiniteFloatSlider(value=round(step * round(mu / step), 10), min=round(lo, 10), max=round(hi, 10),
+                             step=step, description=name, continuous_update=False)
+
+
+def nice_step(span: float, ticks: int = 50) -> float:
+    """A slider step of 1, 2 or 5 times a power of ten, about ``span / ticks``.
+
+    >>> nice_step(6.0), nice_step(168.4), nice_step(0.0)
+    (0.1, 5.0, 0.01)
+    """
+    if not span > 0:
+        return 0.01
+    raw = span / ticks
+    power = 10.0 ** math.floor(math.log10(raw))
+    return next(round(m * power, 12) for m in (1, 2, 5, 10) if m * power >= raw)
 
 
 class InterventionPanel(widgets.VBox):
@@ -159,8 +174,8 @@ class InterventionPanel(widgets.VBox):
         self.active = {v: widgets.Checkbox(value=False, description="do", indent=False,
                                            layout=widgets.Layout(width="60px")) for v in names}
         self.outcome_picker = widgets.Dropdown(options=names, value=outcome or names[-1], description="outcome")
-        self.graph_image = widgets.Image(format="png")
-        self.image = widgets.Image(format="png")
+        self.graph_image = picture()
+        self.image = picture()
         self.readout = widgets.HTML()
         rows = [widgets.HBox([self.active[v], self.sliders[v]]) for v in names]
         super().__init__([self.outcome_picker, *rows, self.readout,
@@ -235,23 +250,26 @@ class InterventionPanel(widgets.VBox):
         cut = ", ".join(sorted(self.interventions))
         draw_graph(g, ax=ax, pos=self._pos, highlight_nodes=marks,
                    title=f"graph under do({cut})" if cut else "observational graph")
-        self.graph_image.value = figure_to_png(fig, dpi=72)
+        show_figure(self.graph_image, fig, dpi=90)
 
     def _update(self):
         start = time.perf_counter()
         model = self.scm.do(self.interventions) if self.interventions else self.scm
-        samples = model.sample(self._n, seed=self._seed + 1)
+        # with nothing intervened on, the "interventional" sample is the observational one
+        samples = model.sample(self._n, seed=self._seed + 1) if self.interventions else self._observational
         y0, y1 = self._observational[self.outcome], samples[self.outcome]
         label = describe_interventions(self.interventions)
         if self._view is None:
-            self._view = DistributionView(y0, name=self.outcome,
+            self._view = DistributionView(y0, name=self.outcome, dpi=100 * SHARPNESS,
                                           cardinality=self.scm.mechanisms[self.outcome].cardinality)
-        self.image.value = self._view.update(y1, label=label)
+        show_png(self.image, self._view.update(y1, label=label), scale=SHARPNESS)
         self.set_trait("observational_mean", float(y0.float().mean()))
         self.set_trait("interventional_mean", float(y1.float().mean()))
         self.readout.value = (f"<b>{html.escape(self.outcome)}</b>: observational mean "
                               f"{self.observational_mean:.3f}, under {html.escape(label)} "
-                              f"{self.interventional_mean:.3f}")
+                              f"{self.interventional_mean:.3f}" if self.interventions else
+                              f"<b>{html.escape(self.outcome)}</b>: observational mean "
+                              f"{self.observational_mean:.3f} (no intervention yet: move a slider)")
         self.set_trait("last_update_s", time.perf_counter() - start)
 
 

@@ -22,6 +22,8 @@ True
 
 from __future__ import annotations
 
+import math
+
 import altair as alt
 import ipywidgets as widgets
 import torch
@@ -49,6 +51,15 @@ def sample_confounded(confounding: float, effect: float, n: int = 300,
     x = confounding * z + ex
     y = effect * x + confounding * z + ey
     return {"Z": z, "X": x, "Y": y}
+
+
+def axis_limit(values: torch.Tensor) -> float:
+    """A round half-width (2, 4, 6, ...) that shows every value; at least 4.
+
+    >>> axis_limit(torch.tensor([-3.1, 5.2]))
+    6.0
+    """
+    return max(4.0, 2.0 * math.ceil(float(values.abs().max()) / 2.0))
 
 
 def _line(slope: float, name: str, xs=(-4.0, 4.0)) -> list[dict]:
@@ -91,17 +102,20 @@ class ConfoundingExplorer(widgets.VBox):
 
     def _chart(self) -> alt.LayerChart:
         data = sample_confounded(self.confounding, self.effect, self._n, self._seed)
+        x_max, y_max = axis_limit(data["X"]), axis_limit(data["Y"])   # every point stays in view
         points = alt.Chart(alt.Data(values=[
             {"X": float(x), "Y": float(y)} for x, y in zip(data["X"], data["Y"])
-        ])).mark_circle(size=14, opacity=0.35, clip=True).encode(
-            x=alt.X("X:Q", title="X (treatment)", scale=alt.Scale(domain=[-4, 4])),
-            y=alt.Y("Y:Q", title="Y (outcome)", scale=alt.Scale(domain=[-8, 8])))
+        ])).mark_circle(size=16, opacity=0.35, clip=True).encode(
+            x=alt.X("X:Q", title="X (treatment)", scale=alt.Scale(domain=[-x_max, x_max])),
+            y=alt.Y("Y:Q", title="Y (outcome)", scale=alt.Scale(domain=[-y_max, y_max])))
         lines = alt.Chart(alt.Data(values=(
-            _line(observational_slope(self.confounding, self.effect), "seen in data")
-            + _line(self.effect, "causal effect (do)")
+            _line(observational_slope(self.confounding, self.effect), "slope seen in data", (-x_max, x_max))
+            + _line(self.effect, "causal effect (do)", (-x_max, x_max))
         ))).mark_line(strokeWidth=3, clip=True).encode(
-            x="x:Q", y="y:Q", color=alt.Color("line:N", title="line"))
-        return (points + lines).properties(width=360, height=260)
+            x="x:Q", y="y:Q",
+            color=alt.Color("line:N", title=None, legend=alt.Legend(orient="top", labelFontSize=13)))
+        return (points + lines).properties(width=480, height=340).configure_axis(
+            labelFontSize=12, titleFontSize=13)
 
     def _refresh(self):
         self.set_trait("observational", observational_slope(self.confounding, self.effect))
