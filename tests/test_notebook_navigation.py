@@ -1,5 +1,5 @@
 """Every notebook ends by sending the reader on: a link to a later notebook that exists,
-or, for the last one, a word on what is planned next and a way back to the map."""
+or, for the last one, a way back to the map."""
 
 from __future__ import annotations
 
@@ -30,5 +30,4 @@ def test_last_cell_links_to_the_next_notebook(path):
         assert all((path.parent / t).exists() for t in targets), f"{path.name} links a missing notebook"
         assert int(targets[0][:2]) > _number(path), f"{path.name}'s next link goes backwards"
     else:
-        assert "planned" in last.source.lower(), f"{path.name} should say what is planned next"
         assert "(00_start_here.ipynb)" in last.source, f"{path.name} should link back to the map"
