@@ -39,7 +39,7 @@ import torch  # noqa: E402
 from workbench.diagrams import Kernel, Wire, from_observational, random_front_door  # noqa: E402
 from workbench.diagrams.compare import do_calculus_kernel, pyro_do_kernel  # noqa: E402
 from workbench.scm import random_discrete_scm  # noqa: E402
-from workbench.diagrams import from_scm  # noqa: E402
+from workbench.diagrams import diagram_of, from_scm, interventional_kernel, joint_kernel  # noqa: E402
 from workbench.devtools.timing import best_of as _time, one_thread  # noqa: E402
 
 
@@ -62,7 +62,7 @@ def _front_door_rows(sizes_list, repeats):
     rows = []
     for sizes in sizes_list:
         m = random_front_door(0, sizes=sizes)
-        joint = m.joint()
+        joint = joint_kernel(m)
         label = "x{x} z{z} y{y} h{h}".format(**sizes)
         ours_s, ours = _time(lambda: from_observational(m.graph, joint, "x", outcome=["y"]), repeats)
         p = joint.table.cpu().numpy()
@@ -73,7 +73,7 @@ def _front_door_rows(sizes_list, repeats):
         rows.append(_row(f"comb vs do-calculus estimand, {label}", ours_s,
                          "workbench.identification (ID + evaluate)", peer_s,
                          float((ours.table - theirs.table).abs().max())))
-        truth = m.interventional("x", ["y"])
+        truth = interventional_kernel(m, "x", ["y"])
         rows[-1]["notes"] += f"; vs truth {float((ours.table - truth.table).abs().max()):.1e}"
     return rows
 
@@ -94,7 +94,7 @@ def _batch_row(batch, repeats):
 def _pyro_rows(repeats, quick):
     rows = []
     m = random_front_door(1, sizes={"h": 2, "x": 3, "z": 3, "y": 3})
-    ours_s, ours = _time(lambda: m.interventional("x", ["y"]), repeats)
+    ours_s, ours = _time(lambda: interventional_kernel(m, "x", ["y"]), repeats)
     peer_s, theirs = _time(lambda: pyro_do_kernel(m, "x", ["y"]), max(1, repeats // 3))
     rows.append(_row("surgery on the generating model (front door)", ours_s,
                      "ChiRho do on the Pyro SCM, exact enumeration", peer_s,
@@ -103,7 +103,7 @@ def _pyro_rows(repeats, quick):
     scm = random_discrete_scm(n, n_latent=0, seed=2, edge_prob=0.5)
     model = from_scm(scm)
     x = model.observed[1]
-    ours_s, ours = _time(lambda: from_observational(model.graph, model.joint(), x), repeats)
+    ours_s, ours = _time(lambda: from_observational(model.graph, joint_kernel(model), x), repeats)
     peer_s, theirs = _time(lambda: pyro_do_kernel(model, x, ours.output_names, scm=scm),
                            max(1, repeats // 3))
     rows.append(_row(f"no hidden variables, {n} binary nodes, P(all | do({x}))", ours_s,
@@ -149,7 +149,7 @@ def _discopy_rows(repeats):
                        ("front door + extras, sizes 3-4",
                         random_front_door(2, extra=True, sizes={"h": 3, "x": 4, "z": 3, "z2": 3,
                                                                 "y": 4, "w": 3}), "x")]:
-        d = m.diagram()
+        d = diagram_of(m)
         syntax, boxes = to_discopy(d)
         dims = {markov.Ty(v): tensor.Dim(n) for v, n in m.sizes.items()}
         arrays = {boxes[v]: m.tables[v].numpy() for v in boxes}

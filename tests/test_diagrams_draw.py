@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from workbench.diagrams import cut  # noqa: E402
 from workbench.plots.diagrams import CUT_COLOR, draw, draw_surgery  # noqa: E402
-from workbench.diagrams.models import smoking_example  # noqa: E402
+from workbench.diagrams.models import diagram_of, smoking_example  # noqa: E402
 
 RED = mcolors.to_rgba(CUT_COLOR)
 
@@ -19,7 +19,7 @@ def _red_lines(ax):
 
 
 def test_the_cut_is_drawn_in_red_with_scissors():
-    d = smoking_example().diagram()
+    d = diagram_of(smoking_example())
     fig = draw_surgery(d, "smoking")
     before, after = fig.axes
     assert not _red_lines(before)                          # nothing is cut yet ...
@@ -31,7 +31,7 @@ def test_the_cut_is_drawn_in_red_with_scissors():
 
 
 def test_draw_labels_the_outputs_and_has_a_row_per_layer():
-    d = cut(smoking_example().diagram(), "smoking", value=1)
+    d = cut(diagram_of(smoking_example()), "smoking", value=1)
     ax = draw(d)
     labels = [t.get_text() for t in ax.texts]
     for name in ("smoking", "tar", "cancer", "do(smoking=1)"):

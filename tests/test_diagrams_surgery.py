@@ -22,6 +22,7 @@ from workbench.diagrams import (
     random_front_door, smoking_example, state, surgery_conditions, Wire,
 )
 from workbench.diagrams.compare import do_calculus_kernel, pyro_do_kernel, three_ways
+from workbench.diagrams.models import interventional_kernel, joint_kernel
 from workbench.graphs import admg, dag
 from workbench.scm import discrete_scm, random_discrete_scm
 
@@ -50,7 +51,7 @@ def random_front_door_scm(seed, nh, nx, nz, ny):
 def test_comb_disintegration_is_the_front_door_formula_and_the_truth(seed, nh, nx, nz, ny):
     scm = random_front_door_scm(seed, nh, nx, nz, ny)
     model = from_scm(scm)
-    joint = model.joint()                                        # P(x, z, y), hidden h summed out
+    joint = joint_kernel(model)                                        # P(x, z, y), hidden h summed out
     assert joint.output_names == ["x", "z", "y"]
     surgery = from_observational(model.graph, joint, "x", outcome=["y"]).table
 
@@ -66,7 +67,7 @@ def test_comb_disintegration_is_the_front_door_formula_and_the_truth(seed, nh, n
     t = {v: m.table.to(torch.float64) for v, m in scm.mechanisms.items()}
     truth = torch.einsum("h,xz,zhy->xy", t["h"], t["z"], t["y"])
     assert torch.allclose(surgery, truth, atol=1e-5)           # SCM tables are float32
-    assert torch.allclose(model.interventional("x", ["y"]).table, truth, atol=1e-5)
+    assert torch.allclose(interventional_kernel(model, "x", ["y"]).table, truth, atol=1e-5)
 
     # (3) Pyro / ChiRho do on the generating SCM, enumerated exactly
     assert torch.allclose(pyro_do_kernel(model, "x", ["y"], scm=scm).table, truth, atol=1e-5)
@@ -78,9 +79,9 @@ def test_front_door_with_two_mediators_and_a_further_outcome():
         shape = surgery_conditions(m.graph, "x")
         assert shape.kind == "front door" and shape.mediators == ("z", "z2")
         assert shape.rest == ("y", "w")
-        got = from_observational(m.graph, m.joint(), "x")
+        got = from_observational(m.graph, joint_kernel(m), "x")
         assert got.output_names == ["z", "z2", "y", "w"]
-        assert got.allclose(m.interventional("x", got.output_names), atol=1e-10)
+        assert got.allclose(interventional_kernel(m, "x", got.output_names), atol=1e-10)
 
 
 def test_the_smoking_example_three_ways():
@@ -89,7 +90,7 @@ def test_the_smoking_example_three_ways():
     for route in ("surgery", "do-calculus", "pyro do"):
         assert torch.allclose(answers[route].table, truth, atol=1e-6), route
     # the naive conditional P(cancer | smoking) is confounded and differs
-    naive = smoking_example().joint().marginal(["smoking", "cancer"]).disintegrate(["smoking"])
+    naive = joint_kernel(smoking_example()).marginal(["smoking", "cancer"]).disintegrate(["smoking"])
     assert (naive.table - truth).abs().max() > 0.05
 
 
@@ -100,7 +101,7 @@ def test_surgery_without_hidden_variables_equals_pyro_do(seed):
     x = model.observed[seed % 2]
     shape = surgery_conditions(model.graph, x)
     assert shape.kind == "no hidden"
-    surgery = from_observational(model.graph, model.joint(), x)
+    surgery = from_observational(model.graph, joint_kernel(model), x)
     pyro_exact = pyro_do_kernel(model, x, surgery.output_names, scm=scm)
     assert surgery.allclose(pyro_exact, atol=1e-5)
 
@@ -108,7 +109,7 @@ def test_surgery_without_hidden_variables_equals_pyro_do(seed):
 def test_surgery_without_hidden_variables_matches_chirho_samples():
     scm = random_discrete_scm(3, n_latent=0, seed=7, edge_prob=1.0)      # x0 -> x1 -> x2, x0 -> x2
     model = from_scm(scm)
-    surgery = from_observational(model.graph, model.joint(), "x1", outcome=["x2"]).table
+    surgery = from_observational(model.graph, joint_kernel(model), "x1", outcome=["x2"]).table
     n = 40_000
     for value in (0, 1):
         draws = scm.do(x1=torch.tensor(value)).sample(n, seed=11 + value)["x2"]
@@ -149,9 +150,9 @@ def test_uncovered_interventions_raise_a_typed_error(edges, hidden, condition, i
 
 def test_bow_graph_routes_say_why_they_do_not_apply():
     g = _latent(dag([("h", "x"), ("h", "y"), ("x", "y")]), "h")
-    from workbench.diagrams import CausalTables
+    from workbench.diagrams import causal_tables
     gen = torch.Generator().manual_seed(0)
-    model = CausalTables(g, {"h": 2, "x": 2, "y": 2},
+    model = causal_tables(g, {"h": 2, "x": 2, "y": 2},
                          {"h": _table(gen, 2), "x": _table(gen, 2, 2), "y": _table(gen, 2, 2, 2)})
     answers = three_ways(model, "x", ["y"])
     assert isinstance(answers["surgery"], SurgeryConditionsError)
@@ -162,7 +163,7 @@ def test_bow_graph_routes_say_why_they_do_not_apply():
 def test_missing_support_and_bad_joint_raise():
     m = random_front_door(0)
     x, z, y = (Wire(n, 2) for n in "xzy")
-    t = m.joint().table.clone()
+    t = joint_kernel(m).table.clone()
     t[1, 0, :] = 0.0                                   # (x=1, z=0) never observed
     holed = state([x, z, y], t / t.sum())
     with pytest.raises(SupportError, match="full support"):
@@ -170,9 +171,9 @@ def test_missing_support_and_bad_joint_raise():
     with pytest.raises(SupportError, match="full support"):
         comb_disintegrate(holed, ["x"], ["z"], ["y"])
     with pytest.raises(ValueError, match="observed variables"):
-        from_observational(m.graph, m.joint().marginal(["x", "z"]), "x")
+        from_observational(m.graph, joint_kernel(m).marginal(["x", "z"]), "x")
     with pytest.raises(ValueError, match="Did you mean 'y'"):
-        from_observational(m.graph, m.joint(), "x", outcome=["yy"])
+        from_observational(m.graph, joint_kernel(m), "x", outcome=["yy"])
     with pytest.raises(SurgeryConditionsError, match="hidden"):
         surgery_conditions(m.graph, "h")
 
@@ -180,14 +181,14 @@ def test_missing_support_and_bad_joint_raise():
 def test_do_calculus_route_uses_the_identification_estimand():
     m = random_front_door(5, sizes={"z": 3})
     got = do_calculus_kernel(m, "x", ["y"])
-    assert got.allclose(m.interventional("x", ["y"]), atol=1e-10)
+    assert got.allclose(interventional_kernel(m, "x", ["y"]), atol=1e-10)
 
 
 @settings(max_examples=40, deadline=None)
 @given(st.integers(0, 10**6))
 def test_whenever_the_conditions_hold_the_answer_is_the_truth(seed):
     """Soundness over random graphs: hidden roots, random edges, every treatment tried."""
-    from workbench.diagrams import CausalTables
+    from workbench.diagrams import causal_tables
     g = torch.Generator().manual_seed(seed)
     n_obs, n_hid = 5, int(torch.randint(0, 3, (), generator=g))
     obs = [f"v{i}" for i in range(n_obs)]
@@ -201,11 +202,11 @@ def test_whenever_the_conditions_hold_the_answer_is_the_truth(seed):
     sizes = {v: int(torch.randint(2, 4, (), generator=g)) for v in graph.nodes}
     tables = {v: _table(g, *[sizes[p] for p in sorted(graph.predecessors(v))], sizes[v])
               for v in graph.nodes}
-    model = CausalTables(graph, sizes, tables)
+    model = causal_tables(graph, sizes, tables)
     for x in obs:
         try:
             surgery_conditions(graph, x)
         except SurgeryConditionsError:
             continue
-        got = from_observational(graph, model.joint(), x)
-        assert got.allclose(model.interventional(x, got.output_names), atol=1e-10), (edges, x)
+        got = from_observational(graph, joint_kernel(model), x)
+        assert got.allclose(interventional_kernel(model, x, got.output_names), atol=1e-10), (edges, x)

@@ -31,7 +31,7 @@ def _notebook_state(notebook: str) -> dict:
     if notebook == "04":
         import workbench.diagrams as wd
         m = wd.smoking_example()
-        return {"wd": wd, "m": m, "joint": wd.interpret(m.diagram(), m.tables)}
+        return {"wd": wd, "m": m, "joint": wd.interpret(wd.diagram_of(m), m.tables)}
     if notebook == "06":
         import workbench.datasets as wds
         import workbench.latents as wl

@@ -9,7 +9,7 @@ import html  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from workbench.diagrams import CausalTables  # noqa: E402
+from workbench.diagrams import causal_tables, interventional_kernel  # noqa: E402
 from workbench.errors import WidgetValueError  # noqa: E402
 from workbench.graphs import dag  # noqa: E402
 from workbench.widgets.diagrams import SurgeryWidget  # noqa: E402
@@ -23,7 +23,7 @@ def widget():
 def test_default_query_three_ways_agree_with_the_truth(widget):
     widget.value, widget.outcome = "smoking", "cancer"
     assert set(widget.results) == {"surgery", "do-calculus", "pyro do", "truth"}
-    truth = widget.model.interventional("smoking", ["cancer"]).table
+    truth = interventional_kernel(widget.model, "smoking", ["cancer"]).table
     for route, table in widget.results.items():
         assert torch.allclose(torch.tensor(table, dtype=torch.float64), truth, atol=1e-6), route
     assert widget.agree
@@ -40,7 +40,7 @@ def test_changing_the_variable_recomputes_and_redraws(widget):
     assert "condition 1" in widget.results["surgery"]
     assert "condition 1" in widget.table.value
     # the do-calculus (back-door through smoking) and Pyro still answer, and agree
-    truth = widget.model.interventional("tar", ["cancer"]).table
+    truth = interventional_kernel(widget.model, "tar", ["cancer"]).table
     assert torch.allclose(torch.tensor(widget.results["do-calculus"], dtype=torch.float64), truth, atol=1e-6)
     assert torch.allclose(torch.tensor(widget.results["pyro do"], dtype=torch.float64), truth, atol=1e-5)
     assert widget.agree
@@ -65,7 +65,7 @@ def test_unknown_variables_raise_and_leave_the_state_alone(widget):
 
 def test_names_are_escaped_in_html():
     g = dag([("a<b>", "c&d")])
-    model = CausalTables(g, {"a<b>": 2, "c&d": 2},
+    model = causal_tables(g, {"a<b>": 2, "c&d": 2},
                          {"a<b>": torch.tensor([0.3, 0.7], dtype=torch.float64),
                           "c&d": torch.tensor([[0.9, 0.1], [0.2, 0.8]], dtype=torch.float64)})
     w = SurgeryWidget(model)

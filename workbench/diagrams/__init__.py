@@ -22,8 +22,8 @@ Examples
 --------
 >>> import workbench.diagrams as wd
 >>> m = wd.smoking_example()
->>> effect = wd.from_observational(m.graph, m.joint(), "smoking", outcome=["cancer"])
->>> effect.allclose(m.interventional("smoking", ["cancer"]))
+>>> effect = wd.from_observational(m.graph, wd.joint_kernel(m), "smoking", outcome=["cancer"])
+>>> effect.allclose(wd.interventional_kernel(m, "smoking", ["cancer"]))
 True
 """
 
@@ -40,7 +40,10 @@ from workbench.diagrams.structural import (
     copy, copy_all, discard, graph_of, identity, kernel, permutation, point, random_kernel, state,
     swap, uniform,
 )
-from workbench.diagrams.models import CausalTables, from_scm, random_front_door, smoking_example
+from workbench.diagrams.models import (
+    causal_tables, diagram_of, from_scm, interventional_kernel, joint_kernel, kernel_of_table,
+    random_front_door, smoking_example, table_of_kernel,
+)
 from workbench.diagrams.surgery import cut, cut_boxes, interventional
 from workbench.diagrams.syntax import (
     Box, Diagram, Layer, box, copy_box, discard_box, do_box, interpret, map_boxes, permute_box,
@@ -54,6 +57,7 @@ __all__ = [
     "swap_box", "do_box", "interpret", "map_boxes", "causal_diagram", "hidden_nodes",
     "joint_of", "cut", "cut_boxes", "interventional", "Comb", "comb_disintegrate",
     "SurgeryShape", "surgery_conditions", "from_observational", "observational_tables",
-    "CausalTables", "from_scm", "smoking_example", "random_front_door", "DiagramError",
+    "causal_tables", "diagram_of", "joint_kernel", "interventional_kernel", "kernel_of_table",
+    "table_of_kernel", "from_scm", "smoking_example", "random_front_door", "DiagramError",
     "NotStochasticError", "WireMismatchError", "SupportError", "SurgeryConditionsError",
 ]

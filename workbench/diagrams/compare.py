@@ -1,6 +1,6 @@
 """One interventional query, answered by independent routes.
 
-``P(outcome | do(treatment))`` for a :class:`~workbench.diagrams.models.CausalTables`:
+``P(outcome | do(treatment))`` for a :class:`~workbench.identification.DiscreteCPTModel`:
 
 ``"surgery"``
     String-diagram surgery / comb disintegration on the *observational joint* only
@@ -38,7 +38,9 @@ import torch
 
 from workbench.diagrams.identify import from_observational
 from workbench.diagrams.kernels import Kernel, Wire
-from workbench.diagrams.models import CausalTables
+from workbench.diagrams.models import interventional_kernel, joint_kernel
+from workbench.graphs import latent_projection
+from workbench.identification.truth import DiscreteCPTModel
 from workbench.errors import UnknownVariableError, WorkbenchError
 from workbench.runtime import device as default_device
 
@@ -47,7 +49,7 @@ __all__ = ["pyro_do_kernel", "do_calculus_kernel", "three_ways", "ROUTES"]
 ROUTES = ("surgery", "do-calculus", "pyro do", "truth")
 
 
-def _check(model: CausalTables, treatment: str, outcome: Sequence[str]) -> list[str]:
+def _check(model: DiscreteCPTModel, treatment: str, outcome: Sequence[str]) -> list[str]:
     observed = model.observed
     if treatment not in observed:
         raise UnknownVariableError(treatment, observed, what="observed variable")
@@ -58,7 +60,7 @@ def _check(model: CausalTables, treatment: str, outcome: Sequence[str]) -> list[
     return outcome
 
 
-def pyro_do_kernel(model: CausalTables, treatment: str, outcome: Sequence[str] | None = None,
+def pyro_do_kernel(model: DiscreteCPTModel, treatment: str, outcome: Sequence[str] | None = None,
                    scm=None) -> Kernel:
     """``P(outcome | do(treatment))`` from Pyro: ChiRho ``do`` on the SCM, enumerated exactly.
 
@@ -91,7 +93,7 @@ def pyro_do_kernel(model: CausalTables, treatment: str, outcome: Sequence[str] |
     return Kernel(table.to(default_device()), [Wire(treatment, size)], wires)
 
 
-def do_calculus_kernel(model: CausalTables, treatment: str, outcome: Sequence[str] | None = None,
+def do_calculus_kernel(model: DiscreteCPTModel, treatment: str, outcome: Sequence[str] | None = None,
                        joint: Kernel | None = None) -> Kernel:
     """The ID algorithm's estimand (``workbench.identification``) evaluated on the joint.
 
@@ -100,7 +102,7 @@ def do_calculus_kernel(model: CausalTables, treatment: str, outcome: Sequence[st
     from workbench.identification import DiscreteTable, identify
 
     outcome = _check(model, treatment, outcome)
-    joint = model.joint() if joint is None else joint
+    joint = joint_kernel(model) if joint is None else joint
     graph = _observed_admg(model)
     found = identify(graph, [treatment], outcome)
     table = DiscreteTable(tuple(joint.output_names), joint.table.detach().cpu())
@@ -109,21 +111,21 @@ def do_calculus_kernel(model: CausalTables, treatment: str, outcome: Sequence[st
     return Kernel(values.to(joint.table.device), [Wire(treatment, model.sizes[treatment])], wires)
 
 
-def _observed_admg(model: CausalTables):
+def _observed_admg(model: DiscreteCPTModel):
     """The ADMG over the observed variables (hidden roots become bidirected edges)."""
-    return model.to_scm().observed_graph()
+    return latent_projection(model.graph, model.latents)
 
 
-def three_ways(model: CausalTables, treatment: str, outcome: Sequence[str] | None = None,
+def three_ways(model: DiscreteCPTModel, treatment: str, outcome: Sequence[str] | None = None,
                *, routes: Sequence[str] = ROUTES) -> dict[str, Kernel | WorkbenchError]:
     """``P(outcome | do(treatment))`` by each route in ``routes`` (see the module docstring)."""
     outcome = _check(model, treatment, outcome)
-    joint = model.joint()
+    joint = joint_kernel(model)
     makers = {
         "surgery": lambda: from_observational(model.graph, joint, treatment, outcome=outcome),
         "do-calculus": lambda: do_calculus_kernel(model, treatment, outcome, joint=joint),
         "pyro do": lambda: pyro_do_kernel(model, treatment, outcome),
-        "truth": lambda: model.interventional(treatment, outcome),
+        "truth": lambda: interventional_kernel(model, treatment, outcome),
     }
     answers = {}
     for route in routes:

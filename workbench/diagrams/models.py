@@ -1,98 +1,147 @@
-"""Discrete causal models as diagrams plus tables, and the bridge to ``workbench.scm``.
+"""Discrete causal models in the diagrams area: converters, all in one place.
 
-A :class:`CausalTables` is everything the interpretation functor needs: a DAG (hidden
-variables marked), the number of values of each variable and one conditional
-probability table per variable, with the parents' axes in sorted order (the order of
-the boxes built by :func:`~workbench.diagrams.causal.causal_diagram`).
-:func:`from_scm` reads one from a discrete :class:`workbench.scm.SCM` (the generating
-model) and :meth:`CausalTables.to_scm` goes back, so the same model can be intervened
-on by surgery and by Pyro / ChiRho ``do``.
+The area works on the one discrete causal network of the workbench,
+:class:`~workbench.identification.DiscreteCPTModel` (a DAG with hidden variables
+marked, one conditional probability table per variable). Here it meets the diagrams'
+semantics: :func:`diagram_of` builds its string diagram (the order of the boxes is the
+tables' layout :attr:`~workbench.identification.DiscreteCPTModel.tables`, parents sorted
+by name), :func:`joint_kernel` and :func:`interventional_kernel` give its laws as
+:class:`~workbench.diagrams.kernels.Kernel` states, and :func:`kernel_of_table` /
+:func:`table_of_kernel` pass one joint between identification's
+:class:`~workbench.identification.DiscreteTable` and a kernel. :func:`from_scm` and
+``model.to_scm()`` go to and from a Pyro SCM.
 
 Examples
 --------
 >>> m = smoking_example()
 >>> m.hidden, m.observed
-(['genotype'], ['smoking', 'tar', 'cancer'])
->>> truth = m.interventional("smoking", ["cancer"])      # surgery on the generating model
->>> [round(v, 4) for v in truth.table[:, 1].tolist()]     # P(cancer=1 | do(smoking=s))
+(['genotype'], ('smoking', 'tar', 'cancer'))
+>>> truth = interventional_kernel(m, "smoking", ["cancer"])    # surgery on the generating model
+>>> [round(v, 4) for v in truth.table[:, 1].tolist()]           # P(cancer=1 | do(smoking=s))
 [0.143, 0.278]
+>>> table_of_kernel(joint_kernel(m)).max_abs_diff(m.observational()) < 1e-12   # 03 <-> 04
+True
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 import networkx as nx
 import torch
 
-from workbench.diagrams.causal import causal_diagram, hidden_nodes, joint_of
+from workbench.diagrams.causal import causal_diagram, joint_of
 from workbench.diagrams.errors import DiagramError
-from workbench.diagrams.kernels import Kernel
+from workbench.diagrams.kernels import Kernel, Wire
 from workbench.diagrams.surgery import interventional
 from workbench.diagrams.syntax import Diagram
 from workbench.graphs import dag, topological_order
+from workbench.identification.tables import DiscreteTable
+from workbench.identification.truth import DiscreteCPTModel
 
-__all__ = ["CausalTables", "from_scm", "smoking_example", "random_front_door"]
-
-
-@dataclass(frozen=True)
-class CausalTables:
-    """A discrete causal Bayesian network: graph, sizes, and a CPT per variable."""
-
-    graph: nx.DiGraph
-    sizes: Mapping[str, int]
-    tables: Mapping[str, torch.Tensor]
-
-    @property
-    def hidden(self) -> list[str]:
-        return hidden_nodes(self.graph)
-
-    @property
-    def observed(self) -> list[str]:
-        return [v for v in topological_order(self.graph) if v not in set(self.hidden)]
-
-    def diagram(self) -> Diagram:
-        """The string diagram of the model (hidden variables inside, not output)."""
-        return causal_diagram(self.graph, self.sizes)
-
-    def joint(self) -> Kernel:
-        """The observational distribution of the observed variables."""
-        return joint_of(self.graph, self.sizes, self.tables)
-
-    def interventional(self, treatment: str, outcome: Sequence[str] | None = None) -> Kernel:
-        """``P(outcome | do(treatment))`` by surgery on this generating model."""
-        return interventional(self.graph, self.sizes, self.tables, treatment, outcome=outcome)
-
-    def to_scm(self):
-        """The same model as a :class:`workbench.scm.SCM` (Pyro program, ChiRho ``do``)."""
-        from workbench.scm import discrete_scm
-
-        spec = {v: (sorted(self.graph.predecessors(v), key=str), self.tables[v].to(torch.float64))
-                for v in topological_order(self.graph)}
-        return discrete_scm(spec, latent=self.hidden, name="causal_tables")
+__all__ = ["causal_tables", "diagram_of", "joint_kernel", "interventional_kernel", "kernel_of_table",
+           "table_of_kernel", "from_scm", "smoking_example", "random_front_door"]
 
 
-def from_scm(scm) -> CausalTables:
-    """Read a discrete :class:`workbench.scm.SCM` (all ``DiscreteCPT`` mechanisms)."""
+def causal_tables(graph: nx.DiGraph, sizes: Mapping[str, int], tables: Mapping) -> DiscreteCPTModel:
+    """A discrete causal model from a DAG, the sizes and one table per variable (parents sorted).
+
+    Examples
+    --------
+    >>> m = causal_tables(dag([("x", "y")]), {"x": 2, "y": 2}, {"x": [0.5, 0.5], "y": [[1.0, 0.0], [0.0, 1.0]]})
+    >>> joint_kernel(m).table
+    tensor([[0.5000, 0.0000],
+            [0.0000, 0.5000]], dtype=torch.float64)
+    """
+    return DiscreteCPTModel.from_tables(graph, sizes, tables)
+
+
+def diagram_of(model: DiscreteCPTModel) -> Diagram:
+    """The string diagram of the model (hidden variables inside, not output).
+
+    Examples
+    --------
+    >>> diagram_of(smoking_example()).cod
+    (smoking:2, tar:2, cancer:2)
+    """
+    return causal_diagram(model.graph, model.sizes)
+
+
+def joint_kernel(model: DiscreteCPTModel) -> Kernel:
+    """The observational distribution of the observed variables, as a state.
+
+    Examples
+    --------
+    >>> joint_kernel(smoking_example()).output_names
+    ['smoking', 'tar', 'cancer']
+    """
+    return joint_of(model.graph, model.sizes, model.tables)
+
+
+def interventional_kernel(model: DiscreteCPTModel, treatment: str, outcome: Sequence[str] | None = None) -> Kernel:
+    """``P(outcome | do(treatment))`` by surgery on the generating model.
+
+    Examples
+    --------
+    >>> interventional_kernel(smoking_example(), "smoking", ["cancer"]).input_names
+    ['smoking']
+    """
+    return interventional(model.graph, model.sizes, model.tables, treatment, outcome=outcome)
+
+
+def kernel_of_table(table: DiscreteTable) -> Kernel:
+    """An identification table (a joint over its variables) as a diagrams state.
+
+    Examples
+    --------
+    >>> t = DiscreteTable(("x",), torch.tensor([0.25, 0.75]))
+    >>> kernel_of_table(t).output_names
+    ['x']
+    """
+    wires = [Wire(str(v), int(k)) for v, k in zip(table.variables, table.values.shape)]
+    return Kernel(table.values, [], wires)
+
+
+def table_of_kernel(state: Kernel) -> DiscreteTable:
+    """A diagrams state (a kernel with no inputs) as an identification table.
+
+    Examples
+    --------
+    >>> table_of_kernel(kernel_of_table(DiscreteTable(("x",), torch.tensor([0.25, 0.75])))).values
+    tensor([0.2500, 0.7500], dtype=torch.float64)
+    """
+    if state.inputs:
+        raise DiagramError(f"Only a state (no input wires) is a joint table; {state} has inputs "
+                           f"{state.input_names}. Fix them first (e.g. with .condition).")
+    return DiscreteTable(tuple(state.output_names), state.table.detach().cpu())
+
+
+def from_scm(scm) -> DiscreteCPTModel:
+    """Read a discrete :class:`workbench.scm.SCM` (all ``DiscreteCPT`` mechanisms).
+
+    Examples
+    --------
+    >>> from workbench.scm import asia
+    >>> from_scm(asia()).sizes["smoke"]
+    2
+    """
     from workbench.scm import DiscreteCPT
 
-    g = scm.graph.copy()
-    sizes, tables = {}, {}
-    for v, mech in scm.mechanisms.items():
-        if not isinstance(mech, DiscreteCPT):
-            raise DiagramError(f"Variable {v!r} has a {type(mech).__name__} mechanism; string "
-                               "diagrams here need discrete tables (DiscreteCPT) for every variable.")
-        order = sorted(mech.parents, key=str)
-        perm = [mech.parents.index(p) for p in order] + [len(order)]
-        table = mech.table.to(torch.float64).permute(perm)
-        tables[v] = table / table.sum(-1, keepdim=True)
-        sizes[v] = mech.cardinality
-    return CausalTables(g, sizes, tables)
+    bad = [v for v, m in scm.mechanisms.items() if not isinstance(m, DiscreteCPT)]
+    if bad:
+        raise DiagramError(f"Variable {bad[0]!r} has a {type(scm.mechanisms[bad[0]]).__name__} mechanism; "
+                           "string diagrams here need discrete tables (DiscreteCPT) for every variable.")
+    return DiscreteCPTModel.from_scm(scm)
 
 
-def smoking_example() -> CausalTables:
-    """Smoking -> tar -> cancer with a hidden genotype (``workbench.scm.smoking_front_door``)."""
+def smoking_example() -> DiscreteCPTModel:
+    """Smoking -> tar -> cancer with a hidden genotype (``workbench.scm.smoking_front_door``).
+
+    Examples
+    --------
+    >>> smoking_example().latents
+    ('genotype',)
+    """
     from workbench.scm import smoking_front_door
 
     return from_scm(smoking_front_door())
@@ -104,12 +153,17 @@ def _random_table(shape, g: torch.Generator) -> torch.Tensor:
 
 
 def random_front_door(seed: int = 0, *, sizes: Mapping[str, int] | None = None,
-                      extra: bool = False) -> CausalTables:
+                      extra: bool = False) -> DiscreteCPTModel:
     """A random model with the front-door shape: ``h -> x, h -> y, x -> z -> y``.
 
     With ``extra=True`` a second mediator ``z2`` (``x -> z2``, ``z -> z2``, ``z2 -> y``)
     and a further outcome ``w`` (``y -> w``, ``h -> w``) are added; the paper's
     sufficient condition still holds. Tables are uniform on the simplex (full support).
+
+    Examples
+    --------
+    >>> random_front_door(0).hidden
+    ['h']
     """
     edges = [("h", "x"), ("h", "y"), ("x", "z"), ("z", "y")]
     if extra:
@@ -122,4 +176,4 @@ def random_front_door(seed: int = 0, *, sizes: Mapping[str, int] | None = None,
     gen = torch.Generator().manual_seed(int(seed))
     tables = {v: _random_table([sizes[p] for p in sorted(g.predecessors(v))] + [sizes[v]], gen)
               for v in topological_order(g)}
-    return CausalTables(g, sizes, tables)
+    return causal_tables(g, sizes, tables)

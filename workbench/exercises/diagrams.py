@@ -47,8 +47,10 @@ def _model():
 def _front_door_number(answer):
     m = _model()
     answer = number(answer, "answer_1")
-    truth = float(m.interventional("smoking", ["cancer"]).table[0, 1])
-    naive = float(m.joint().marginal(["smoking", "cancer"]).disintegrate(["smoking"]).table[0, 1])
+    from workbench.diagrams import interventional_kernel, joint_kernel
+
+    truth = float(interventional_kernel(m, "smoking", ["cancer"]).table[0, 1])
+    naive = float(joint_kernel(m).marginal(["smoking", "cancer"]).disintegrate(["smoking"]).table[0, 1])
     if abs(answer - naive) < 1e-6:
         raise Wrong("that is P(cancer = 1 | smoking = 0), the naive conditional, which the "
                     "genotype confounds. Sum over tar: sum_t P(t | s=0) sum_s' P(s') P(c=1 | s', t).")
@@ -116,15 +118,15 @@ _WHY = {
 @register("04", 4, answers=("unconfounded", "why_4"),
           solution="tables = dict(m.tables)\n"
                    'tables["smoking"] = torch.tensor([[0.6, 0.4], [0.6, 0.4]], dtype=torch.float64)\n'
-                   "unconfounded = wd.CausalTables(m.graph, m.sizes, tables)\n"
+                   "unconfounded = wd.causal_tables(m.graph, m.sizes, tables)\n"
                    'why_4 = "b"',
-          blank="build unconfounded with wd.CausalTables and set why_4 to a letter a-d.")
+          blank="build unconfounded with wd.causal_tables and set why_4 to a letter a-d.")
 def _unconfounded(model, why):
-    from workbench.diagrams import CausalTables
+    from workbench.identification import DiscreteCPTModel
 
     m = _model()
-    if not isinstance(model, CausalTables):
-        raise Wrong(f"unconfounded should be a wd.CausalTables, not {type(model).__name__}.")
+    if not isinstance(model, DiscreteCPTModel):
+        raise Wrong(f"unconfounded should be a model made by wd.causal_tables, not {type(model).__name__}.")
     if set(model.tables) != set(m.tables) or set(model.graph.edges) != set(m.graph.edges):
         raise Wrong("keep the smoking model's graph and variables: change only the smoking table.")
     rows = torch.as_tensor(model.tables["smoking"], dtype=torch.float64)

@@ -47,7 +47,14 @@ __all__ = ["DiscreteCPTModel", "random_discrete_model"]
 
 @dataclass(frozen=True)
 class DiscreteCPTModel:
-    """CPTs over a DAG whose latent nodes are marked ``latent=True``.
+    """A discrete causal network: CPTs over a DAG whose latent nodes are marked ``latent=True``.
+
+    The one encoding of a discrete causal model. Identification evaluates estimands on
+    its exact tables (:meth:`observational`, :meth:`interventional`, as
+    :class:`~workbench.identification.DiscreteTable`); string diagrams interpret its
+    :attr:`tables` (``workbench.diagrams``: ``diagram_of``, ``joint_kernel``,
+    ``interventional_kernel``); :meth:`to_scm` / :meth:`from_scm` go to and from a Pyro
+    :class:`~workbench.scm.SCM`.
 
     Attributes
     ----------
@@ -58,11 +65,84 @@ class DiscreteCPTModel:
     cpts : dict
         Node -> tensor of shape ``(*parent cardinalities, cardinality)`` whose last
         axis sums to 1.
+
+    Examples
+    --------
+    >>> from workbench.graphs import dag
+    >>> g = dag([("x", "y")])
+    >>> m = DiscreteCPTModel(g, {"x": (), "y": ("x",)},
+    ...                      {"x": torch.tensor([0.5, 0.5]), "y": torch.tensor([[0.9, 0.1], [0.2, 0.8]])})
+    >>> m.observed, m.sizes
+    (('x', 'y'), {'x': 2, 'y': 2})
+    >>> m.observational().values
+    tensor([[0.4500, 0.0500],
+            [0.1000, 0.4000]], dtype=torch.float64)
     """
 
     dag: nx.DiGraph
     parents: dict
     cpts: dict
+
+    @classmethod
+    def from_tables(cls, graph: nx.DiGraph, sizes: Mapping, tables: Mapping) -> "DiscreteCPTModel":
+        """A model from the diagrams' layout: each table's parent axes sorted by name.
+
+        ``sizes`` gives every variable's number of values (checked against the tables).
+
+        Examples
+        --------
+        >>> from workbench.graphs import dag
+        >>> m = DiscreteCPTModel.from_tables(dag([("b", "c"), ("a", "c")]), {"a": 2, "b": 2, "c": 2},
+        ...     {"a": [0.5, 0.5], "b": [0.5, 0.5], "c": [[[1.0, 0.0], [0.0, 1.0]], [[0.0, 1.0], [1.0, 0.0]]]})
+        >>> m.parents["c"]
+        ('a', 'b')
+        """
+        parents = {v: tuple(sorted(graph.predecessors(v), key=str)) for v in graph.nodes}
+        cpts = {}
+        for v in graph.nodes:
+            if v not in tables:
+                raise WorkbenchInputError(f"No table for {v!r}; give one table per variable of the graph.")
+            t = torch.as_tensor(tables[v], dtype=DTYPE)
+            want = tuple(int(sizes[p]) for p in parents[v]) + (int(sizes[v]),)
+            if tuple(t.shape) != want:
+                raise WorkbenchInputError(
+                    f"The table of {v!r} has shape {tuple(t.shape)}; with parents {list(parents[v])} "
+                    f"(sorted by name) and these sizes it needs {want}.")
+            cpts[v] = t
+        return cls(graph, parents, cpts)
+
+    @property
+    def graph(self) -> nx.DiGraph:
+        """:attr:`dag`, under the name the diagrams area uses."""
+        return self.dag
+
+    @property
+    def sizes(self) -> dict:
+        """:attr:`cardinalities`, under the name the diagrams area uses."""
+        return self.cardinalities
+
+    @property
+    def hidden(self) -> list:
+        """The latent nodes, sorted by name (the diagrams' hidden variables)."""
+        return sorted(self.latents, key=str)
+
+    @property
+    def tables(self) -> dict:
+        """The CPTs in the diagrams' layout: each table's parent axes sorted by name.
+
+        Examples
+        --------
+        >>> from workbench.graphs import dag
+        >>> m = DiscreteCPTModel(dag([("b", "c"), ("a", "c")]), {"a": (), "b": (), "c": ("b", "a")},
+        ...                      {"a": torch.ones(2) / 2, "b": torch.ones(3) / 3, "c": torch.ones(3, 2, 2) / 2})
+        >>> tuple(m.tables["c"].shape)                  # axes (a, b, c)
+        (2, 3, 2)
+        """
+        out = {}
+        for v, t in self.cpts.items():
+            order = sorted(self.parents[v], key=str)
+            out[v] = t.permute([self.parents[v].index(p) for p in order] + [len(order)])
+        return out
 
     @property
     def order(self) -> list:
@@ -142,8 +222,9 @@ class DiscreteCPTModel:
             raise WorkbenchInputError(
                 f"Exact enumeration needs DiscreteCPT mechanisms; {bad} are not discrete tables."
             )
+        cpts = {v: m.table.to(DTYPE) for v, m in mechs.items()}  # float32 rows, summed to 1 in float64
         return cls(scm.graph, {v: tuple(m.parents) for v, m in mechs.items()},
-                   {v: m.table.to(DTYPE) for v, m in mechs.items()})
+                   {v: t / t.sum(-1, keepdim=True) for v, t in cpts.items()})
 
     def sample(self, n: int, *, generator: torch.Generator | None = None) -> dict:
         """``n`` ancestral samples of the observed variables (name -> long tensor)."""

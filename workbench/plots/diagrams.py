@@ -10,8 +10,8 @@ Examples
 --------
 >>> import matplotlib
 >>> matplotlib.use("Agg")
->>> from workbench.diagrams.models import smoking_example
->>> fig = draw_surgery(smoking_example().diagram(), "smoking")
+>>> from workbench.diagrams.models import diagram_of, smoking_example
+>>> fig = draw_surgery(diagram_of(smoking_example()), "smoking")
 >>> [ax.get_title() for ax in fig.axes]
 ['before: the model', 'after: cut(smoking)']
 >>> import matplotlib.pyplot as plt; plt.close(fig)

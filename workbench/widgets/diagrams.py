@@ -33,7 +33,8 @@ from workbench.diagrams.compare import three_ways
 from workbench.plots.diagrams import ROUTE_TITLES, draw_surgery, query_table
 from workbench.widgets.images import picture, show_figure
 from workbench.diagrams.kernels import Kernel
-from workbench.diagrams.models import CausalTables, smoking_example
+from workbench.diagrams.models import diagram_of, smoking_example
+from workbench.identification.truth import DiscreteCPTModel
 from workbench.errors import WidgetValueError
 
 __all__ = ["SurgeryWidget", "ROUTE_TITLES", "query_table"]  # the last two from plots.diagrams
@@ -59,7 +60,7 @@ class SurgeryWidget(widgets.VBox):
     results = traitlets.Dict(read_only=True)
     agree = traitlets.Bool(read_only=True)
 
-    def __init__(self, model: CausalTables | None = None, value: str | None = None,
+    def __init__(self, model: DiscreteCPTModel | None = None, value: str | None = None,
                  outcome: str | None = None):
         self.model = smoking_example() if model is None else model
         observed = self.model.observed
@@ -110,7 +111,7 @@ class SurgeryWidget(widgets.VBox):
         results = {r: (a.table.tolist() if isinstance(a, Kernel) else str(a)) for r, a in answers.items()}
         truth = answers["truth"]
         agree = all(a.allclose(truth, atol=1e-6) for a in answers.values() if isinstance(a, Kernel))
-        figure = draw_surgery(self.model.diagram(), x)
+        figure = draw_surgery(diagram_of(self.model), x)
         self.set_trait("results", results)
         self.set_trait("agree", agree)
         show_figure(self.image, figure, dpi=80, tight=False)
