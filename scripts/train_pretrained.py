@@ -57,29 +57,42 @@ def train_one(name: str, steps: int, directory) -> dict:
     return save_pretrained(model, name, info, directory)
 
 
-def train_crl_family(steps: int, seeds: int, directory, workdir: str) -> None:
-    """CausalVAE on the pendulum (seeds 0..seeds-1; seed 0's weights shipped) and its factor reader."""
+def train_crl_family(steps: int, seeds: int, directory, workdir: str, first_seed: int = 0) -> None:
+    """CausalVAE on the pendulum (seeds first_seed..seeds-1; seed 0's weights shipped) and its reader.
+
+    With ``first_seed > 0`` only the extra seeds are trained: their learned graphs are
+    added to the shipped model's manifest entry (its weights, and so its hash, unchanged).
+    """
     from workbench.crl import pendulum
+    from workbench.latents import list_pretrained, load_pretrained
 
     start = time.perf_counter()
-    reader, r = pendulum.train_factor_reader(checkpoint_dir=f"{workdir}/reader", progress=True)
-    save_pretrained(reader, "factor_reader_pendulum", {
-        "dataset": "pendulum", "command": "python scripts/train_pretrained.py --family crl",
-        "training": {"steps": r.step, "seconds": round(r.seconds, 1), "final_loss": round(r.losses[-1], 4)}},
-        directory)
+    if first_seed == 0:
+        reader, r = pendulum.train_factor_reader(checkpoint_dir=f"{workdir}/reader", progress=True)
+        save_pretrained(reader, "factor_reader_pendulum", {
+            "dataset": "pendulum", "command": "python scripts/train_pretrained.py --family crl",
+            "training": {"steps": r.step, "seconds": round(r.seconds, 1), "final_loss": round(r.losses[-1], 4)}},
+            directory)
     graphs = {}
-    for seed in range(seeds):
+    for seed in range(first_seed, seeds):
         model, r = pendulum.train_causal_vae(seed, steps, checkpoint_dir=f"{workdir}/seed{seed}", progress=True)
-        graphs[seed] = {"edges": sorted(map(list, model.graph().edges)), "matches": pendulum.graph_matches(model),
-                        "adjacency": [[round(v, 3) for v in row] for row in model.prior.adjacency.tolist()],
-                        "seconds": round(r.seconds, 1), "final": {k: round(v, 3) for k, v in r.history[-1].items()}}
-        print(f"seed {seed}: {graphs[seed]}", flush=True)
+        graphs[str(seed)] = {"edges": sorted(map(list, model.graph().edges)), "matches": pendulum.graph_matches(model),
+                             "adjacency": [[round(v, 3) for v in row] for row in model.prior.adjacency.tolist()],
+                             "seconds": round(r.seconds, 1), "final": {k: round(v, 3) for k, v in r.history[-1].items()}}
+        print(f"seed {seed}: {graphs[str(seed)]}", flush=True)
         if seed == 0:
             shipped = model
-    save_pretrained(shipped, "causal_vae_pendulum", {
-        "dataset": "pendulum", "command": f"python scripts/train_pretrained.py --family crl --steps {steps}",
-        "training": {"steps": steps, "batch_size": 64, "lr": 1e-3, "kl_warmup": 1000, "torch": torch.__version__},
-        "seeds": graphs, "seconds_total": round(time.perf_counter() - start, 1)}, directory)
+    if first_seed == 0:
+        info = {"dataset": "pendulum", "command": f"python scripts/train_pretrained.py --family crl --steps {steps}",
+                "training": {"steps": steps, "batch_size": 64, "lr": 1e-3, "kl_warmup": 1000,
+                             "torch": torch.__version__}, "seeds": {}}
+    else:
+        shipped = load_pretrained("causal_vae_pendulum", device="cpu", directory=directory)
+        info = {k: v for k, v in list_pretrained(directory)["causal_vae_pendulum"].items()
+                if k not in ("file", "sha256", "bytes", "config")}
+    info["seeds"] = {**info.get("seeds", {}), **graphs}
+    info["seconds_" + ("total" if first_seed == 0 else f"seeds_{first_seed}_up")] = round(time.perf_counter() - start, 1)
+    save_pretrained(shipped, "causal_vae_pendulum", info, directory)
 
 
 def main() -> None:
@@ -91,11 +104,12 @@ def main() -> None:
     parser.add_argument("--family", choices=["sprites", "crl"], default="sprites",
                         help="crl: the pendulum CausalVAE (5 seeds, --steps each) and its factor reader")
     parser.add_argument("--seeds", type=int, default=5, help="crl family: seeds to train")
+    parser.add_argument("--first-seed", type=int, default=0, help="crl family: train only seeds from this one")
     parser.add_argument("--workdir", default="benchmarks/results/crl_training", help="crl checkpoints")
     args = parser.parse_args()
     torch.set_num_threads(1)
     if args.family == "crl":
-        return train_crl_family(args.steps, args.seeds, args.out, args.workdir)
+        return train_crl_family(args.steps, args.seeds, args.out, args.workdir, args.first_seed)
     for name in args.only or list(SPECS):
         start = time.perf_counter()
         entry = train_one(name, args.steps, args.out)

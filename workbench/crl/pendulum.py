@@ -33,7 +33,8 @@ from workbench.errors import WorkbenchInputError
 from workbench.latents import CausalVAE, FactorReader, train
 
 __all__ = ["FACTORS", "TRUE_GRAPH", "training_set", "labelled_rows", "train_causal_vae",
-           "train_factor_reader", "InterventionCheck", "check_intervention", "graph_matches"]
+           "train_factor_reader", "InterventionCheck", "check_intervention", "graph_matches",
+           "factor_ranges", "compare_unit"]
 
 FACTORS = ("theta", "phi", "shadow_length", "shadow_position")
 TRUE_GRAPH = nx.DiGraph([("theta", "shadow_length"), ("phi", "shadow_length"),
@@ -135,6 +136,33 @@ def check_intervention(model, reader, target: str, value: float, *, n: int = 256
         moved=per_factor((read_after - read_before).abs().mean(0)),
         true_moved=per_factor((truth_after - truth_before).abs().mean(0)),
         error=per_factor((read_after - truth_after).abs().mean(0)))
+
+
+def factor_ranges() -> dict:
+    """``{factor: (min, max)}`` over the training draws (where interventions make sense)."""
+    _, labels, _ = training_set(seed=0)
+    return {name: (float(labels[:, k].min()), float(labels[:, k].max())) for k, name in enumerate(FACTORS)}
+
+
+@torch.no_grad()
+def compare_unit(model, reader, unit: int, target: str, value: float, *, seed: int = 11) -> dict:
+    """One unit under ``do(target = value)``: the model's image, the true render, their factors.
+
+    Returns ``{"factual", "generated", "truth"}`` images ``(3, S, S)`` and
+    ``{"read_generated", "true_values", "factual_values"}``, each ``{factor: float}``.
+    """
+    ds = dataset()
+    noise = ds.scm.sample_noise(unit + 1, generator=seed)
+    noise = {name: values[unit:unit + 1] for name, values in noise.items()}
+    world = ds.scm.solve(noise)
+    factual = ds.scm.render(world)
+    truth_image, twin = ds.scm.counterfactual(noise, {target: value})
+    generated = model.intervene(factual, {target: value})
+    read = reader.read(generated)[0]
+    return {"factual": factual[0], "generated": generated[0], "truth": truth_image[0],
+            "read_generated": {name: float(read[k]) for k, name in enumerate(FACTORS)},
+            "true_values": {name: float(twin[name][0]) for name in FACTORS},
+            "factual_values": {name: float(world[name][0]) for name in FACTORS}}
 
 
 def graph_matches(model, threshold: float = 0.1) -> bool:

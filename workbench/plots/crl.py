@@ -1,0 +1,70 @@
+"""Figures for causal representation learning: learned vs true graphs, identifiability curves.
+
+Examples
+--------
+>>> import networkx as nx
+>>> fig = plot_graph_comparison(nx.DiGraph([("a", "b")]), nx.DiGraph([("a", "b"), ("a", "c")]))
+>>> [ax.get_title() for ax in fig.axes]
+['learned', 'true']
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+
+__all__ = ["plot_graph_comparison", "plot_identifiability_curves"]
+
+
+def plot_graph_comparison(learned: nx.DiGraph, true: nx.DiGraph, weights: dict | None = None):
+    """Two panels on one layout: the learned graph (green: right, orange: extra, red dashed:
+    missing) and the true graph. ``weights`` maps learned edges to a number shown on them."""
+    import matplotlib.pyplot as plt
+
+    nodes = sorted(set(learned) | set(true), key=str)
+    layout = nx.circular_layout(nodes)
+    fig, axes = plt.subplots(1, 2, figsize=(8, 3.6))
+    right = [e for e in learned.edges if true.has_edge(*e)]
+    extra = [e for e in learned.edges if not true.has_edge(*e)]
+    missing = [e for e in true.edges if not learned.has_edge(*e)]
+    for ax, title in zip(axes, ("learned", "true")):
+        graph = nx.DiGraph()
+        graph.add_nodes_from(nodes)
+        nx.draw_networkx_nodes(graph, layout, ax=ax, node_color="#dde6f0", node_size=1500)
+        nx.draw_networkx_labels(graph, layout, ax=ax, labels={n: str(n).replace("_", "\n") for n in nodes},
+                                font_size=8)
+        groups = ([(right, "green", "solid"), (extra, "darkorange", "solid"), (missing, "red", "dashed")]
+                  if title == "learned" else [(list(true.edges), "black", "solid")])
+        for edges, colour, style in groups:
+            nx.draw_networkx_edges(graph, layout, edgelist=edges, ax=ax, edge_color=colour, style=style,
+                                   arrows=True, arrowsize=18, node_size=1500, width=2)
+        if title == "learned" and weights:
+            nx.draw_networkx_edge_labels(graph, layout, {e: f"{weights[e]:.2f}" for e in learned.edges if e in weights},
+                                         ax=ax, font_size=7)
+        ax.set_title(title)
+        ax.axis("off")
+        ax.margins(0.2)
+    return fig
+
+
+def plot_identifiability_curves(by_intervened: list, by_samples: list, current: tuple):
+    """MCC and R^2 against the number of intervened latents and against sample size.
+
+    ``by_intervened``: ``[(k, {"mcc", "r2"}), ...]``; ``by_samples``: ``[(n, {...}), ...]``;
+    ``current``: ``(k, n)``, marked on both panels.
+    """
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(8, 3), sharey=True)
+    for ax, rows, label, mark in ((axes[0], by_intervened, "intervened latents", current[0]),
+                                  (axes[1], by_samples, "samples per interventional data set", current[1])):
+        xs = [x for x, _ in rows]
+        for key, colour in (("mcc", "tab:blue"), ("r2", "tab:orange")):
+            ax.plot(xs, [s[key] for _, s in rows], "o-", color=colour, label="MCC" if key == "mcc" else "R$^2$")
+        ax.axvline(mark, color="grey", linestyle=":")
+        ax.set_xlabel(label)
+        ax.grid(alpha=0.3)
+    axes[1].set_xscale("log")
+    axes[0].set_ylabel("score")
+    axes[0].set_ylim(0, 1.05)
+    axes[0].legend(loc="lower right")
+    return fig
