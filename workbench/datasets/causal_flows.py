@@ -151,10 +151,11 @@ def log_density(scm: SCM, values: Mapping[str, torch.Tensor]) -> torch.Tensor:
     total = 0.0
     for v in scm.variables:
         mech = scm.mechanisms[v]
-        pa = torch.stack([torch.as_tensor(values[p], dtype=torch.float32) for p in mech.parents], dim=-1) \
-            if mech.parents else torch.zeros(len(values[v]), 0)
+        x_v = torch.as_tensor(values[v], dtype=torch.float32)
+        pa = torch.stack([torch.as_tensor(values[p], dtype=torch.float32, device=x_v.device)
+                          for p in mech.parents], dim=-1) if mech.parents else x_v.new_zeros(len(x_v), 0)
         with torch.enable_grad():
-            x = torch.as_tensor(values[v], dtype=torch.float32).detach().clone().requires_grad_(True)
+            x = x_v.detach().clone().requires_grad_(True)
             u = mech.abduct(x, pa.detach())
             (slope,) = torch.autograd.grad(u.sum(), x)
         noise = mech.noise()

@@ -72,7 +72,7 @@ def evaluate_causal_flow(flow: CausalFlow, scm: SCM, train: Mapping[str, torch.T
     """
     gen = torch.Generator(device=flow.device).manual_seed(seed)
     with torch.no_grad():
-        gap = float((log_density(scm, test) - flow.log_prob(test).cpu()).mean())
+        gap = float((log_density(scm, test).cpu() - flow.log_prob(test).cpu()).mean())
     units = {v: torch.as_tensor(test[v])[:n_samples] for v in flow.variables}
     rows = []
     for k, v in enumerate(targets):
