@@ -38,7 +38,7 @@ import torch
 
 from workbench.diagrams.identify import from_observational
 from workbench.diagrams.kernels import Kernel, Wire
-from workbench.diagrams.models import interventional_kernel, joint_kernel
+from workbench.diagrams.models import interventional_kernel, joint_kernel, table_of_kernel
 from workbench.graphs import latent_projection
 from workbench.identification.truth import DiscreteCPTModel
 from workbench.errors import UnknownVariableError, WorkbenchError
@@ -99,13 +99,13 @@ def do_calculus_kernel(model: DiscreteCPTModel, treatment: str, outcome: Sequenc
 
     Raises :class:`workbench.identification.HedgeError` when the effect is not identifiable.
     """
-    from workbench.identification import DiscreteTable, identify
+    from workbench.identification import identify
 
     outcome = _check(model, treatment, outcome)
     joint = joint_kernel(model) if joint is None else joint
     graph = _observed_admg(model)
     found = identify(graph, [treatment], outcome)
-    table = DiscreteTable(tuple(joint.output_names), joint.table.detach().cpu())
+    table = table_of_kernel(joint)
     values = found.evaluate(table).permute([treatment] + outcome).values   # HedgeError if none
     wires = [Wire(o, model.sizes[o]) for o in outcome]
     return Kernel(values.to(joint.table.device), [Wire(treatment, model.sizes[treatment])], wires)
