@@ -27,9 +27,9 @@ Using an SCM from other areas
 from workbench.scm.budget import MemoryBudgetError
 from workbench.scm.interventions import CategoryError, Shift, Transform, check_interventions
 from workbench.scm.mechanisms import (
-    AdditiveNoise, DiscreteCPT, FunctionMechanism, LinearGaussian, Mechanism,
-    NotInvertibleError, mlp,
+    AdditiveNoise, DiscreteCPT, LinearGaussian, Mechanism, NotInvertibleError, mlp,
 )
+from workbench.scm.function import FunctionMechanism
 from workbench.scm.model import SCM, ParentTableError
 from workbench.scm.sites import noise_site
 from workbench.scm.counterfactual import (

@@ -34,11 +34,27 @@ ALWAYS_FITS = 256 * 2 ** 20   # below this estimate the device is not even asked
 
 
 class MemoryBudgetError(WorkbenchInputError):
-    """A call that would need more memory than the device has available."""
+    """A call that would need more memory than the device has available.
+
+    Examples
+    --------
+    >>> from workbench.scm import random_linear_scm
+    >>> random_linear_scm(3, seed=0).sample(10 ** 15)
+    Traceback (most recent call last):
+    ...
+    workbench.scm.budget.MemoryBudgetError: ...
+    """
 
 
 def bytes_per_unit(scm) -> int:
-    """Bytes one unit keeps alive: each variable's value and its noise (a vector for a table)."""
+    """Bytes one unit keeps alive: each variable's value and its noise (a vector for a table).
+
+    Examples
+    --------
+    >>> from workbench.scm import random_linear_scm
+    >>> bytes_per_unit(random_linear_scm(2, seed=0)) > 0
+    True
+    """
     total = 0
     for mech in scm.mechanisms.values():
         noise_size = mech.cardinality if getattr(mech, "table", None) is not None else 1
@@ -47,7 +63,13 @@ def bytes_per_unit(scm) -> int:
 
 
 def available_bytes() -> int:
-    """Free memory of the default device: CUDA's free memory, else the system's available RAM."""
+    """Free memory of the default device: CUDA's free memory, else the system's available RAM.
+
+    Examples
+    --------
+    >>> available_bytes() > 0
+    True
+    """
     dev = default_device()
     if dev.type == "cuda":
         free, _ = torch.cuda.mem_get_info(dev)
@@ -67,7 +89,14 @@ def _human(n_bytes: float) -> str:
 
 
 def check_memory(scm, n_units: int, what: str) -> None:
-    """Raise :class:`MemoryBudgetError` if ``n_units`` units of ``scm`` cannot fit in memory."""
+    """Raise :class:`MemoryBudgetError` if ``n_units`` units of ``scm`` cannot fit in memory.
+
+    Examples
+    --------
+    >>> from workbench.scm import random_linear_scm
+    >>> check_memory(random_linear_scm(2, seed=0), 100, "a small sample") is None
+    True
+    """
     need = bytes_per_unit(scm) * int(n_units)
     if need <= ALWAYS_FITS:
         return

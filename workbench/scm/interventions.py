@@ -37,7 +37,14 @@ __all__ = ["Shift", "Transform", "check_interventions", "all_finite", "check_fin
 
 @dataclass(frozen=True)
 class Shift:
-    """``do(x = x + delta)``: move the variable's natural value by ``delta``."""
+    """``do(x = x + delta)``: move the variable's natural value by ``delta``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> Shift(0.5)(torch.tensor([1.0, 2.0]))
+    tensor([1.5000, 2.5000])
+    """
 
     delta: float
 
@@ -47,7 +54,14 @@ class Shift:
 
 @dataclass(frozen=True)
 class Transform:
-    """``do(x = fn(x))``: replace the natural value by a function of it."""
+    """``do(x = fn(x))``: replace the natural value by a function of it.
+
+    Examples
+    --------
+    >>> import torch
+    >>> Transform(torch.abs)(torch.tensor([-1.0, 2.0]))
+    tensor([1., 2.])
+    """
 
     fn: Callable[[torch.Tensor], torch.Tensor]
 
@@ -87,7 +101,16 @@ def check_finite(name: str, t: torch.Tensor) -> None:
 
 
 class CategoryError(WorkbenchInputError):
-    """A value given for a discrete variable that is not one of its categories ``0 .. k-1``."""
+    """A value given for a discrete variable that is not one of its categories ``0 .. k-1``.
+
+    Examples
+    --------
+    >>> from workbench.scm import asia
+    >>> asia().do(smoke=2)
+    Traceback (most recent call last):
+    ...
+    workbench.scm.interventions.CategoryError: ...
+    """
 
 
 def as_values(label: str, x, device=None) -> torch.Tensor:

@@ -2,7 +2,9 @@
 
 A structural causal model assigns every variable ``v`` a *mechanism*
 ``v := f(parents(v), u_v)`` and an *exogenous noise* distribution for ``u_v``.
-Each class here is one kind of mechanism. They all answer four questions:
+Each class here is one kind of mechanism (a mechanism from any callable,
+:class:`~workbench.scm.function.FunctionMechanism`, is in its own module). They all
+answer four questions:
 
 ``noise()``
     The distribution of ``u_v`` for one unit (a Pyro distribution).
@@ -50,13 +52,23 @@ from workbench.scm.interventions import check_finite
 from workbench.scm.mlp import MLP, mlp
 
 __all__ = [
-    "Mechanism", "NotInvertibleError", "AdditiveNoise", "LinearGaussian", "DiscreteCPT",
-    "FunctionMechanism", "MLP", "mlp",
+    "Mechanism", "NotInvertibleError", "AdditiveNoise", "LinearGaussian", "DiscreteCPT", "MLP", "mlp",
 ]
 
 
 class NotInvertibleError(WorkbenchInputError):
-    """A mechanism whose noise cannot be recovered from its output (no abduction)."""
+    """A mechanism whose noise cannot be recovered from its output (no abduction).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from workbench.scm.function import FunctionMechanism
+    >>> import pyro.distributions as dist
+    >>> FunctionMechanism([], lambda pa, u: u, dist.Normal(0.0, 1.0)).distribution(torch.zeros(1, 0))
+    Traceback (most recent call last):
+    ...
+    workbench.scm.mechanisms.NotInvertibleError: FunctionMechanism has no density P(v | parents); it cannot be conditioned on.
+    """
 
 
 class Mechanism:
@@ -157,9 +169,11 @@ class AdditiveNoise(Mechanism):
         self.f, self._noise = f, noise
 
     def noise(self) -> dist.Distribution:
+        """The noise distribution ``u ~ noise`` (scalar)."""
         return self._noise
 
     def to(self, device):
+        """A copy with a normal noise's parameters on ``device``."""
         new = copy.copy(self)
         if isinstance(self._noise, dist.Normal):  # other noise families stay where they were made
             new._noise = dist.Normal(self._noise.loc.to(device), self._noise.scale.to(device))
@@ -174,11 +188,13 @@ class AdditiveNoise(Mechanism):
         return self.mean(pa) + u
 
     def distribution(self, pa):
+        """``P(v | pa)``: the noise shifted by ``f(pa)`` (a ``TransformedDistribution``)."""
         shift = dist.transforms.AffineTransform(self.mean(pa), 1.0)
         base = self._noise.expand(pa.shape[:-1])
         return dist.TransformedDistribution(base, [shift])
 
     def abduct(self, value, pa):
+        """Exact abduction: ``u = v - f(pa)``."""
         return value.to(torch.get_default_dtype()) - self.mean(pa)
 
 
@@ -192,6 +208,15 @@ class LinearGaussian(AdditiveNoise):
     bias : float
     noise_scale : float
         Standard deviation of the noise; must be positive.
+
+    Examples
+    --------
+    >>> import torch
+    >>> m = LinearGaussian({"x": 2.0, "z": -1.0}, bias=0.5)
+    >>> m(torch.tensor([[1.0, 3.0]]), torch.tensor([0.25]))       # 0.5 + 2*1 - 3 + 0.25
+    tensor([-0.2500])
+    >>> m
+    LinearGaussian(2*x + -1*z + 0.5, noise_scale=1)
     """
 
     def __init__(self, weights: Mapping[str, float] | None = None, bias: float = 0.0,
@@ -259,11 +284,13 @@ class DiscreteCPT(Mechanism):
         self.parent_cardinalities = tuple(int(s) for s in table.shape[:-1])
 
     def to(self, device):
+        """A copy with the table on ``device``."""
         new = copy.copy(self)
         new.table = self.table.to(device)
         return new
 
     def noise(self):
+        """``K`` independent ``Gumbel(0, 1)`` draws (one event of size ``K``)."""
         zero = torch.zeros(self.cardinality, device=self.table.device)
         return dist.Gumbel(zero, 1.0).to_event(1)
 
@@ -277,6 +304,7 @@ class DiscreteCPT(Mechanism):
         return torch.argmax(self.logits(pa) + u, dim=-1)
 
     def distribution(self, pa):
+        """``Categorical(table[pa])``."""
         return dist.Categorical(logits=self.logits(pa))
 
     def abduct(self, value, pa):
@@ -298,91 +326,3 @@ class DiscreteCPT(Mechanism):
         trunc = -torch.log(torch.exp(-top) + torch.exp(-(logits + gumbel)))
         u = torch.where(torch.isinf(logits), gumbel, trunc - logits)
         return u.scatter(-1, value.unsqueeze(-1), top - observed)
-
-
-class FunctionMechanism(Mechanism):
-    """Any user callable ``v := f(pa, u)`` with noise ``u ~ noise``.
-
-    Give ``inverse(value, pa) -> u`` to make abduction exact. Without it, abduction
-    is *approximate*: ``particles`` noise draws from the prior are weighted by how
-    well they reproduce the observed value (a Gaussian kernel of width
-    ``bandwidth``, or an exact match for a discrete ``f``) and one is resampled,
-    which picks among the noises that could explain the value (for a non-injective
-    ``f``, in proportion to their prior mass); for a continuous ``f`` a few Newton
-    steps then move it onto the observed value exactly.
-
-    Examples
-    --------
-    >>> import torch, pyro.distributions as dist
-    >>> m = FunctionMechanism(["x"], lambda pa, u: pa[..., 0] * torch.exp(u),
-    ...                       dist.Normal(0.0, 1.0), inverse=lambda v, pa: torch.log(v / pa[..., 0]))
-    >>> m.abduct(m(torch.tensor([[2.0]]), torch.tensor([0.5])), torch.tensor([[2.0]]))
-    tensor([0.5000])
-    >>> approx = FunctionMechanism(["x"], lambda pa, u: pa[..., 0] + u ** 3, dist.Normal(0.0, 1.0))
-    >>> u = approx.abduct(torch.tensor([1.125]), torch.tensor([[1.0]]))   # exact answer 0.5
-    >>> bool(abs(u - 0.5) < 0.1)
-    True
-    """
-
-    def __init__(self, parents: Sequence[str], f: Callable, noise: dist.Distribution,
-                 inverse: Callable | None = None, cardinality: int | None = None, *,
-                 particles: int = 4096, bandwidth: float = 0.01):
-        self.parents = tuple(parents)
-        self.f, self._noise, self.inverse = f, noise, inverse
-        self.invertible = inverse is not None
-        self.cardinality = cardinality
-        if not (float(bandwidth) > 0) or int(particles) < 1:
-            raise WorkbenchInputError("bandwidth must be positive and particles at least 1.")
-        self.particles, self.bandwidth = int(particles), float(bandwidth)
-
-    def noise(self):
-        return self._noise
-
-    def __call__(self, pa, u):
-        return self.f(pa.to(torch.get_default_dtype()) if self.cardinality is None else pa, u)
-
-    def abduct(self, value, pa):
-        if self.inverse is not None:
-            return self.inverse(value, pa.to(torch.get_default_dtype()))
-        chunk = max(1, 4_000_000 // self.particles)  # bound memory: P x chunk values at once
-        if value.shape[0] > chunk:
-            return torch.cat([self.abduct(value[i:i + chunk], pa[i:i + chunk])
-                              for i in range(0, value.shape[0], chunk)])
-        u = self._noise.sample((self.particles, *value.shape))          # (P, n, *event)
-        out = self(pa.unsqueeze(0).expand(self.particles, *pa.shape), u)  # (P, n)
-        if self.cardinality is not None:
-            logw = torch.where(out == value, 0.0, -float("inf"))
-        else:
-            logw = -0.5 * ((out - value) / self.bandwidth) ** 2
-        if not torch.isfinite(logw).any(0).all():
-            raise WorkbenchInputError(
-                f"No noise among {self.particles} prior draws reproduces some observed values; "
-                "raise `particles` or `bandwidth`, or give the mechanism an `inverse`.")
-        pick = torch.distributions.Categorical(logits=logw.T).sample()  # one draw per unit
-        u = u[pick, torch.arange(value.shape[0], device=value.device)]
-        if self.cardinality is None:
-            u = self._refine(u, value, pa)
-        return u
-
-    def _refine(self, u, value, pa, steps: int = 20):
-        """Newton steps on each unit's noise so that ``f(pa, u)`` meets the observed value.
-
-        Prior draws rarely reach far tails; this moves the chosen draw onto the value.
-        Units still missing by more than five bandwidths raise an error.
-        """
-        if u.dim() != 1:
-            return u
-        pa = pa.to(torch.get_default_dtype())
-        for _ in range(steps):
-            with torch.enable_grad():
-                x = u.detach().requires_grad_(True)
-                gap = self(pa, x) - value
-                (slope,) = torch.autograd.grad(gap.sum(), x)
-            ok = slope.abs() > 1e-6
-            u = torch.where(ok, x.detach() - gap.detach() / torch.where(ok, slope, 1.0), x.detach())
-        miss = (self(pa, u) - value).abs()
-        if not torch.isfinite(miss).all() or (miss > 5 * self.bandwidth).any():
-            raise WorkbenchInputError(
-                f"Approximate abduction missed some observed values by up to {float(miss.max()):.3g}; "
-                "give the mechanism an `inverse`, or raise `particles` or `bandwidth`.")
-        return u

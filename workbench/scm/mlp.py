@@ -53,10 +53,12 @@ class MLP:
 
     @property
     def n_inputs(self) -> int:
+        """The number of inputs (parents)."""
         return int(self.w1.shape[0])
 
     @property
     def hidden(self) -> int:
+        """The width of the hidden layer."""
         return int(self.w1.shape[1])
 
     def __call__(self, pa: torch.Tensor) -> torch.Tensor:

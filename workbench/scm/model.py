@@ -59,7 +59,17 @@ __all__ = ["SCM", "noise_site", "ParentTableError"]
 
 
 class ParentTableError(WorkbenchInputError):
-    """A probability table whose axes do not match its parents (a continuous parent, a missing row)."""
+    """A probability table whose axes do not match its parents (a continuous parent, a missing row).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from workbench.scm import SCM, DiscreteCPT, LinearGaussian
+    >>> SCM({"x": LinearGaussian(), "y": DiscreteCPT(["x"], torch.full((2, 2), 0.5))})
+    Traceback (most recent call last):
+    ...
+    workbench.scm.model.ParentTableError: The table of 'y' has a row per category of its parent 'x', but 'x' is continuous ...
+    """
 
 
 def _parent_tensor(values: Mapping[str, torch.Tensor], mech: Mechanism, n: int, dev) -> torch.Tensor:
@@ -108,6 +118,15 @@ class SCM:
         :meth:`sample` unless ``include_latent=True`` (e.g. a hidden confounder).
     interventions : mapping, optional
         Interventions applied by the program (use :meth:`do` rather than this).
+
+    Examples
+    --------
+    >>> from workbench.scm import LinearGaussian
+    >>> m = SCM({"x": LinearGaussian(), "y": LinearGaussian({"x": 2.0})}, name="pair")
+    >>> m, m.variables
+    (SCM('pair': 2 variables), ['x', 'y'])
+    >>> m.do(x=1.0).sample(3, seed=0)["x"]
+    tensor([1., 1., 1.])
     """
 
     def __init__(self, mechanisms: Mapping[str, Mechanism], *, latent: Iterable[str] = (),
@@ -145,6 +164,7 @@ class SCM:
     # ------------------------------------------------------------------ views
     @property
     def mechanisms(self) -> Mapping[str, Mechanism]:
+        """``{variable: mechanism}`` (read-only)."""
         return self._mechanisms
 
     @property
@@ -154,18 +174,22 @@ class SCM:
 
     @property
     def observed(self) -> list[str]:
+        """The variables :meth:`sample` returns, in topological order (latent ones left out)."""
         return [v for v in self._order if v not in self._latent]
 
     @property
     def latent(self) -> frozenset:
+        """The hidden variables."""
         return self._latent
 
     @property
     def interventions(self) -> Mapping:
+        """The interventions applied by the program (read-only), from :meth:`do`."""
         return self._interventions
 
     @property
     def observations(self) -> Mapping:
+        """The observed values the model is conditioned on (read-only), from :meth:`condition`."""
         return self._observations
 
     @property

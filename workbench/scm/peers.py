@@ -131,6 +131,12 @@ def to_dowhy_gcm(scm: SCM):
     workbench.errors.WorkbenchInputError
         For a mechanism gcm has no counterpart for here (a ``FunctionMechanism``, or
         additive noise that is not ``Normal(0, s)``); the variable is named.
+
+    Examples
+    --------
+    >>> from workbench.scm import backdoor_example
+    >>> sorted(to_dowhy_gcm(backdoor_example()).graph.nodes)
+    ['x', 'y', 'z']
     """
     from dowhy import gcm
     from dowhy.gcm.causal_models import PARENTS_DURING_FIT

@@ -55,6 +55,15 @@ def likelihood_weighting(scm, data: Mapping[str, torch.Tensor], draws: int) -> t
     ------
     WorkbenchInputError
         If an observed variable's mechanism has no density (``has_density`` is false).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from workbench.scm import SCM, LinearGaussian
+    >>> m = SCM({"x": LinearGaussian(), "y": LinearGaussian({"x": 1.0})})
+    >>> draws, logw = likelihood_weighting(m, {"y": torch.zeros(5)}, 5)
+    >>> bool(torch.equal(draws["y"], torch.zeros(5))), logw.shape
+    (True, torch.Size([5]))
     """
     for v in data:
         if not scm.mechanisms[v].has_density:

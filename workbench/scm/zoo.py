@@ -84,6 +84,11 @@ def backdoor_example() -> SCM:
 
     The causal effect of ``x`` on ``y`` is 1.5, but regressing ``y`` on ``x``
     alone gives more, because ``z`` drives both.
+
+    Examples
+    --------
+    >>> backdoor_example().variables
+    ['z', 'x', 'y']
     """
     return SCM({
         "z": LinearGaussian(noise_scale=1.0),
@@ -97,6 +102,11 @@ def asia() -> SCM:
 
     Variables: asia (visit to Asia), smoke, tub, lung, bronc, either (tub or
     lung), xray (positive), dysp (dyspnoea).
+
+    Examples
+    --------
+    >>> len(asia().variables), asia().mechanisms["smoke"].cardinality
+    (8, 2)
     """
     yes = lambda p: [1 - p, p]  # noqa: E731
     return discrete_scm({
@@ -113,7 +123,15 @@ def asia() -> SCM:
 
 def random_dag_edges(n_nodes: int, edge_prob: float, generator: torch.Generator,
                      max_parents: int | None = None, prefix: str = "x") -> list[tuple[str, str]]:
-    """Edges ``x_i -> x_j`` (``i < j``) each present with probability ``edge_prob``."""
+    """Edges ``x_i -> x_j`` (``i < j``) each present with probability ``edge_prob``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> edges = random_dag_edges(4, 0.5, torch.Generator().manual_seed(0))
+    >>> all(i < j for i, j in edges)                     # edges go forward: acyclic
+    True
+    """
     if isinstance(n_nodes, bool) or not isinstance(n_nodes, int) or n_nodes < 1:
         raise WorkbenchInputError(f"n_nodes must be a positive integer, got {n_nodes!r}.")
     if not 0.0 <= float(edge_prob) <= 1.0:
@@ -158,7 +176,14 @@ def random_linear_scm(n_nodes: int, *, edge_prob: float = 0.3, seed: int = 0,
 def random_nonlinear_scm(n_nodes: int, *, edge_prob: float = 0.3, seed: int = 0,
                          hidden: int = 8, noise_scale: float = 0.5,
                          max_parents: int | None = 4) -> SCM:
-    """A random additive-noise SCM: each ``x_j = MLP_j(parents) + noise`` (fixed random MLPs)."""
+    """A random additive-noise SCM: each ``x_j = MLP_j(parents) + noise`` (fixed random MLPs).
+
+    Examples
+    --------
+    >>> m = random_nonlinear_scm(3, seed=0)
+    >>> m.variables, type(m.mechanisms["x0"]).__name__
+    (['x0', 'x1', 'x2'], 'AdditiveNoise')
+    """
     g = torch.Generator().manual_seed(int(seed))
     edges = random_dag_edges(n_nodes, edge_prob, g, max_parents)
     mechs = {}
@@ -178,6 +203,12 @@ def random_discrete_scm(n_nodes: int, *, n_categories: int = 2, edge_prob: float
     a root with two distinct observed children chosen at random (a bidirected
     edge in :meth:`SCM.observed_graph`). Tables are drawn from a Dirichlet with
     the given ``concentration``. Latent variables are hidden from ``sample()``.
+
+    Examples
+    --------
+    >>> m = random_discrete_scm(3, n_latent=1, seed=0)
+    >>> m.observed, sorted(m.latent)
+    (['x0', 'x1', 'x2'], ['u0'])
     """
     if n_latent and n_nodes < 2:
         raise WorkbenchInputError("A latent confounder needs at least two observed variables.")
