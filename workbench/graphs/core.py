@@ -28,11 +28,7 @@ import networkx as nx
 
 from workbench.errors import CycleError, GraphError, UnknownVariableError
 
-__all__ = [
-    "ADMG", "dag", "admg", "validate", "as_admg", "nodes_of", "check_nodes",
-    "node_list", "mutilate", "parents", "children", "ancestors", "descendants",
-    "topological_order", "would_create_cycle",
-]
+__all__ = ["ADMG", "dag", "admg", "validate", "as_admg", "nodes_of", "check_nodes", "node_list"]
 
 Node = Hashable
 
@@ -47,6 +43,13 @@ class ADMG:
         All nodes and the directed edges ``a -> b``.
     bidirected : networkx.Graph
         The same nodes and the bidirected edges ``a <-> b`` (hidden confounders).
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> g = ADMG(nx.DiGraph([("x", "z"), ("z", "y")]), nx.Graph([("x", "y")]))
+    >>> g.nodes, g.has_bidirected("y", "x")
+    (['x', 'z', 'y'], True)
     """
 
     directed: nx.DiGraph
@@ -166,6 +169,15 @@ def validate(graph) -> None:
         If the directed part has a cycle (or a self-loop); the cycle is named.
     GraphError
         If ``graph`` is neither a ``networkx.DiGraph`` nor an :class:`ADMG`.
+
+    Examples
+    --------
+    >>> validate(dag([("a", "b")])) is None
+    True
+    >>> validate("a -> b")
+    Traceback (most recent call last):
+    ...
+    workbench.errors.GraphError: ...
     """
     if isinstance(graph, ADMG):
         directed = graph.directed
@@ -219,7 +231,13 @@ def dag(edges: Iterable[tuple[Node, Node]] = (), nodes: Iterable[Node] = ()) -> 
 
 def admg(directed: Iterable[tuple[Node, Node]] = (), bidirected: Iterable[tuple[Node, Node]] = (),
          nodes: Iterable[Node] = ()) -> ADMG:
-    """Build and validate an ADMG from directed and bidirected edge lists."""
+    """Build and validate an ADMG from directed and bidirected edge lists.
+
+    Examples
+    --------
+    >>> admg([("x", "y")], bidirected=[("x", "y")])
+    ADMG([x->y], bidirected=[x<->y])
+    """
     d = nx.DiGraph()
     d.add_nodes_from(nodes)
     d.add_edges_from(_edge_list(directed))
@@ -231,7 +249,13 @@ def admg(directed: Iterable[tuple[Node, Node]] = (), bidirected: Iterable[tuple[
 
 
 def as_admg(graph) -> ADMG:
-    """View a DAG as an ADMG with no bidirected edges (a new object)."""
+    """View a DAG as an ADMG with no bidirected edges (a new object).
+
+    Examples
+    --------
+    >>> as_admg(dag([("a", "b")]))
+    ADMG([a->b])
+    """
     validate(graph)
     return graph.copy() if isinstance(graph, ADMG) else ADMG(graph.copy(), nx.Graph())
 
@@ -244,6 +268,13 @@ def _not_a_graph(graph) -> GraphError:
 
 
 def nodes_of(graph) -> list:
+    """The nodes of a DAG or an ADMG, as a list.
+
+    Examples
+    --------
+    >>> nodes_of(admg([("a", "b")], bidirected=[("b", "c")]))
+    ['a', 'b', 'c']
+    """
     if isinstance(graph, ADMG):
         return list(graph.directed.nodes)
     if isinstance(graph, nx.DiGraph):
@@ -252,7 +283,15 @@ def nodes_of(graph) -> list:
 
 
 def check_nodes(graph, names: Iterable[Node], what: str = "variable") -> None:
-    """Raise :class:`UnknownVariableError` (with a suggestion) for a name not in ``graph``."""
+    """Raise :class:`UnknownVariableError` (with a suggestion) for a name not in ``graph``.
+
+    Examples
+    --------
+    >>> check_nodes(dag([("smoking", "tar")]), ["smokng"])
+    Traceback (most recent call last):
+    ...
+    workbench.errors.UnknownVariableError: Unknown variable 'smokng'. Did you mean 'smoking'? ...
+    """
     known = nodes_of(graph)
     known_set = set(known)
     for name in names:
@@ -282,85 +321,3 @@ def node_list(graph, nodes) -> list:
     except TypeError:                        # unhashable: a list or set of names
         pass
     return list(nodes)
-
-
-def _directed(graph) -> nx.DiGraph:
-    if isinstance(graph, ADMG):
-        return graph.directed
-    if isinstance(graph, nx.DiGraph):
-        return graph
-    raise _not_a_graph(graph)
-
-
-def mutilate(graph, targets: Iterable[Node]):
-    """Graph surgery for ``do(targets)``: remove every edge pointing into a target.
-
-    For an ADMG, bidirected edges touching a target are removed too (the
-    intervention cuts the target off from its hidden causes). Returns a new graph.
-    ``targets`` is a node or an iterable of nodes.
-    """
-    validate(graph)
-    targets = node_list(graph, targets)
-    check_nodes(graph, targets)
-    d = _directed(graph).copy()
-    d.remove_edges_from([(p, t) for t in targets for p in list(d.predecessors(t))])
-    if isinstance(graph, ADMG):
-        b = graph.bidirected.copy()
-        b.remove_edges_from([(t, n) for t in targets for n in list(b.neighbors(t))])
-        return ADMG(d, b)
-    return d
-
-
-def parents(graph, node: Node) -> list:
-    check_nodes(graph, [node])
-    return sorted(_directed(graph).predecessors(node), key=str)
-
-
-def children(graph, node: Node) -> list:
-    check_nodes(graph, [node])
-    return sorted(_directed(graph).successors(node), key=str)
-
-
-def ancestors(graph, nodes: Iterable[Node], *, inclusive: bool = True) -> set:
-    """Ancestors of a node or a set of nodes (including the nodes themselves by default)."""
-    nodes = node_list(graph, nodes)
-    check_nodes(graph, nodes)
-    d = _directed(graph)
-    out = set(nodes) if inclusive else set()
-    for n in nodes:
-        out |= nx.ancestors(d, n)
-    return out
-
-
-def descendants(graph, nodes: Iterable[Node], *, inclusive: bool = True) -> set:
-    """Descendants of a node or a set of nodes (including the nodes themselves by default)."""
-    nodes = node_list(graph, nodes)
-    check_nodes(graph, nodes)
-    d = _directed(graph)
-    out = set(nodes) if inclusive else set()
-    for n in nodes:
-        out |= nx.descendants(d, n)
-    return out
-
-
-def topological_order(graph) -> list:
-    """A deterministic topological order (ties broken by the node's string)."""
-    validate(graph)
-    return list(nx.lexicographical_topological_sort(_directed(graph), key=str))
-
-
-def would_create_cycle(graph, source: Node, target: Node) -> list | None:
-    """The cycle that adding ``source -> target`` would close, or ``None``.
-
-    Examples
-    --------
-    >>> would_create_cycle(dag([("a", "b"), ("b", "c")]), "c", "a")
-    ['a', 'b', 'c', 'a']
-    """
-    d = _directed(graph)
-    if source == target:
-        return [source, source]
-    if target in d and source in d and nx.has_path(d, target, source):
-        path = nx.shortest_path(d, target, source)
-        return path + [target]
-    return None

@@ -19,7 +19,8 @@ from typing import Iterable
 
 import networkx as nx
 
-from workbench.graphs.core import ADMG, check_nodes, topological_order, validate
+from workbench.graphs.core import ADMG, check_nodes, validate
+from workbench.graphs.traversal import topological_order
 
 __all__ = ["latent_projection"]
 

@@ -35,7 +35,15 @@ def _as_set(nodes) -> set:
 
 
 def d_separated(graph, x, y, z=()) -> bool:
-    """Whether ``x`` and ``y`` are d-separated given ``z`` (each a node or a set)."""
+    """Whether ``x`` and ``y`` are d-separated given ``z`` (each a node or a set).
+
+    Examples
+    --------
+    >>> from workbench.graphs import dag
+    >>> chain = dag([("x", "m"), ("m", "y")])
+    >>> d_separated(chain, "x", "y"), d_separated(chain, "x", "y", {"m"})
+    (False, True)
+    """
     validate(graph)
     x, y, z = _as_set(x), _as_set(y), _as_set(z)
     check_nodes(graph, x | y | z)

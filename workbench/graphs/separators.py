@@ -38,7 +38,17 @@ __all__ = ["minimal_d_separators", "SearchLimitError"]
 
 
 class SearchLimitError(WorkbenchInputError):
-    """A search stopped at its bound before it could give a complete answer."""
+    """A search stopped at its bound before it could give a complete answer.
+
+    Examples
+    --------
+    >>> from workbench.graphs import dag
+    >>> g = dag([("x", f"m{i}") for i in range(2)] + [(f"m{i}", "y") for i in range(2)] + [("x", "n"), ("n", "y")])
+    >>> minimal_d_separators(g, "x", "y", max_sets=1)
+    Traceback (most recent call last):
+    ...
+    workbench.graphs.separators.SearchLimitError: ...
+    """
 
 
 class _End:

@@ -44,7 +44,7 @@ from chirho.interventional.handlers import do as chirho_do
 from workbench.errors import (
     NonFiniteValueError, ShapeError, UnknownVariableError, WorkbenchInputError,
 )
-from workbench.graphs.core import ADMG, dag, topological_order
+from workbench.graphs import ADMG, dag, topological_order
 from workbench.graphs.projection import latent_projection
 from workbench.runtime import device as default_device
 from workbench.scm import fast_worlds

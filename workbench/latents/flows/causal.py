@@ -38,7 +38,7 @@ import torch
 from torch import nn
 
 from workbench.errors import ShapeError, UnknownVariableError, WorkbenchInputError
-from workbench.graphs.core import dag, topological_order
+from workbench.graphs import dag, topological_order
 from workbench.latents.checkpoint import load_checkpoint, save_checkpoint
 from workbench.latents.flows.conditional import ConditionalFlow, check_finite_data
 from workbench.latents.training import TrainResult, train
