@@ -43,8 +43,7 @@ class SearchLimitError(WorkbenchInputError):
     Examples
     --------
     >>> from workbench.graphs import dag
-    >>> g = dag([("x", f"m{i}") for i in range(2)] + [(f"m{i}", "y") for i in range(2)] + [("x", "n"), ("n", "y")])
-    >>> minimal_d_separators(g, "x", "y", max_sets=1)
+    >>> minimal_d_separators(dag([("x", "a"), ("a", "b"), ("b", "y")]), "x", "y", max_sets=1)
     Traceback (most recent call last):
     ...
     workbench.graphs.separators.SearchLimitError: ...
@@ -103,6 +102,12 @@ def minimal_d_separators(graph, x, y, *, restricted=None, max_sets: int = 10_000
     list of frozenset
         Sorted by size, then by names; ``[frozenset()]`` when ``x`` and ``y`` are
         already d-separated, ``[]`` when no set within ``restricted`` separates them.
+
+    Examples
+    --------
+    >>> from workbench.graphs import dag
+    >>> minimal_d_separators(dag([("x", "a"), ("a", "b"), ("b", "y")]), "x", "y")
+    [frozenset({'a'}), frozenset({'b'})]
     """
     validate(graph)
     x, y = _as_set(x), _as_set(y)
