@@ -13,7 +13,7 @@ Unknown variable 'smokng'. Did you mean 'smoking'? Known variables: cancer, smok
 >>> isinstance(err, WorkbenchInputError) and isinstance(err, ValueError)
 True
 >>> print(UnknownVariableError("2", [1, 2], what="node"))
-Unknown node '2'. It is written like the node 2, but that is a int and '2' is a str: pass 2. Known nodes: 1, 2.
+Unknown node '2'. It is written like the node 2, but that is an int and '2' is a str: pass 2. Known nodes: 1, 2.
 """
 
 from __future__ import annotations
@@ -66,6 +66,10 @@ def did_you_mean(name: str, known: Iterable[str]) -> str | None:
     return by_lower[matches[0]] if matches else None
 
 
+def _a(noun: str) -> str:
+    return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
+
+
 class UnknownVariableError(WorkbenchInputError, KeyError):
     """A variable (node, site, factor) name that the model does not have."""
 
@@ -77,9 +81,9 @@ class UnknownVariableError(WorkbenchInputError, KeyError):
         hint = did_you_mean(name, known)
         message = f"Unknown {what} {name!r}."
         if same_text:   # '2' for the node 2: the text matches, the type does not
-            message += (f" It is written like the {what} {same_text[0]!r}, but that is a "
-                        f"{type(same_text[0]).__name__} and {name!r} is a {type(name).__name__}: "
-                        f"pass {same_text[0]!r}.")
+            message += (f" It is written like the {what} {same_text[0]!r}, but that is "
+                        f"{_a(type(same_text[0]).__name__)} and {name!r} is "
+                        f"{_a(type(name).__name__)}: pass {same_text[0]!r}.")
         elif hint is not None:
             message += f" Did you mean {hint!r}?"
         message += f" Known {what}s: {', '.join(known) if known else '(none)'}."
