@@ -282,6 +282,14 @@ def nodes_of(graph) -> list:
     raise _not_a_graph(graph)
 
 
+def _directed_of(graph) -> nx.DiGraph:
+    if isinstance(graph, ADMG):
+        return graph.directed
+    if isinstance(graph, nx.DiGraph):
+        return graph
+    raise _not_a_graph(graph)
+
+
 def check_nodes(graph, names: Iterable[Node], what: str = "variable") -> None:
     """Raise :class:`UnknownVariableError` (with a suggestion) for a name not in ``graph``.
 
@@ -292,16 +300,15 @@ def check_nodes(graph, names: Iterable[Node], what: str = "variable") -> None:
     ...
     workbench.errors.UnknownVariableError: Unknown variable 'smokng'. Did you mean 'smoking'? ...
     """
-    known = nodes_of(graph)
-    known_set = set(known)
+    present = _directed_of(graph).nodes    # a dict view: O(1) membership, nothing copied
     for name in names:
         try:
-            present = name in known_set
+            known = name in present
         except TypeError:  # a list or a dict is no node name
             raise GraphError(f"A {what} name must be hashable (a string, a number or a tuple); "
                              f"got {name!r}.") from None
-        if not present:
-            raise UnknownVariableError(name, known, what=what)
+        if not known:
+            raise UnknownVariableError(name, nodes_of(graph), what=what)
 
 
 def node_list(graph, nodes) -> list:
@@ -313,11 +320,10 @@ def node_list(graph, nodes) -> list:
     >>> node_list(dag([("x", "ab")]), "ab"), node_list(dag([("x", "ab")]), ["x", "ab"])
     (['ab'], ['x', 'ab'])
     """
+    if type(nodes) in (set, frozenset, list):   # the common case, first and cheapest
+        return list(nodes)
     if isinstance(nodes, (str, bytes)) or not isinstance(nodes, Iterable):
         return [nodes]
-    try:
-        if nodes in set(nodes_of(graph)):   # e.g. a tuple that names one node
-            return [nodes]
-    except TypeError:                        # unhashable: a list or set of names
-        pass
+    if isinstance(nodes, tuple) and nodes in _directed_of(graph).nodes:   # a tuple naming one node
+        return [nodes]
     return list(nodes)

@@ -60,6 +60,7 @@ def _sorted(vs: Iterable) -> tuple:
 
 _TEX_ESCAPES = {"\\": r"\backslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&",
                 "#": r"\#", "%": r"\%", "_": r"\_", "^": r"\hat{}", "~": r"\sim{}"}
+_TEX_SPECIAL = re.compile(r"([\\{}$&#%_^~])")
 
 
 def latex_name(v, rename: dict | None = None) -> str:
@@ -83,7 +84,9 @@ def latex_name(v, rename: dict | None = None) -> str:
         return f"{m.group(1)}_{{{m.group(2)}}}"
     if re.fullmatch(r"[A-Za-z]", s):
         return s
-    runs = re.split(r"([\\{}$&#%_^~])", s)
+    if not _TEX_SPECIAL.search(s):
+        return r"\text{" + s + "}"
+    runs = _TEX_SPECIAL.split(s)
     return "".join(_TEX_ESCAPES.get(r, r"\text{" + r + "}") for r in runs if r) or r"\text{}"
 
 
