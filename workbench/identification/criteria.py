@@ -54,6 +54,14 @@ class CriterionCheck:
 
     ``conditions`` is a list of ``(description, satisfied)`` pairs; ``holds`` is
     their conjunction.
+
+    Examples
+    --------
+    >>> from workbench.identification import FIXTURES
+    >>> fd = FIXTURES["frontdoor"].graph
+    >>> check = check_frontdoor(fd, "x", "y", "z")
+    >>> check.holds, len(check.conditions) > 0
+    (True, True)
     """
 
     criterion: str
@@ -62,9 +70,11 @@ class CriterionCheck:
 
     @property
     def holds(self) -> bool:
+        """Whether every condition of the criterion is met."""
         return all(ok for _, ok in self.conditions)
 
     def to_markdown(self) -> str:
+        """The verdict and each condition, as a Markdown list."""
         z = ", ".join(sorted(map(str, self.adjustment), key=str))
         lines = [f"**{self.criterion}** with Z = {{{z}}}" if z else f"**{self.criterion}** with Z = ∅"]
         lines[0] += f": {'holds' if self.holds else 'fails'}"
@@ -92,7 +102,14 @@ def _query(graph, x, y, z, role: str = "adjustment variable"):
 
 
 def check_backdoor(graph, treatments, outcomes, adjustment) -> CriterionCheck:
-    """Check the back-door criterion for ``adjustment`` relative to ``(treatments, outcomes)``."""
+    """Check the back-door criterion for ``adjustment`` relative to ``(treatments, outcomes)``.
+
+    Examples
+    --------
+    >>> from workbench.identification import FIXTURES
+    >>> check_backdoor(FIXTURES["m_bias"].graph, "x", "y", {"m"}).holds       # conditioning opens a collider
+    False
+    """
     g, x, y, z = _query(graph, treatments, outcomes, adjustment)
     desc = descendants(g, x, inclusive=False)
     return CriterionCheck("back-door", frozenset(z), [
@@ -117,6 +134,12 @@ def backdoor_sets(graph, treatments, outcomes, *, max_size: int | None = None,
     polynomial cost per set (not by trying every subset). Sorted by size, then names;
     ``max_size`` keeps only sets of at most that size. More than ``max_sets`` sets
     raise :class:`~workbench.graphs.separators.SearchLimitError`.
+
+    Examples
+    --------
+    >>> from workbench.identification import FIXTURES
+    >>> backdoor_sets(FIXTURES["backdoor"].graph, "x", "y")
+    [frozenset({'z'})]
     """
     g, x, y, _ = _query(graph, treatments, outcomes, ())
     if max_size is not None and (isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 0):
@@ -131,6 +154,12 @@ def minimal_backdoor_set(graph, treatments, outcomes) -> frozenset | None:
 
     Polynomial time, so fine for large graphs. Latent confounders (bidirected
     edges) are never chosen.
+
+    Examples
+    --------
+    >>> from workbench.identification import FIXTURES
+    >>> minimal_backdoor_set(FIXTURES["backdoor"].graph, "x", "y")
+    frozenset({'z'})
     """
     g, x, y, _ = _query(graph, treatments, outcomes, ())
     dag = cut_outgoing(g, x).to_canonical_dag()
@@ -139,7 +168,13 @@ def minimal_backdoor_set(graph, treatments, outcomes) -> frozenset | None:
 
 
 def backdoor_estimand(treatments, outcomes, adjustment) -> Expression:
-    """``sum_z P(y | x, z) P(z)`` (``P(y | x)`` when ``Z`` is empty)."""
+    """``sum_z P(y | x, z) P(z)`` (``P(y | x)`` when ``Z`` is empty).
+
+    Examples
+    --------
+    >>> print(backdoor_estimand("x", "y", {"z"}))
+    sum_{z} P(y | x, z) P(z)
+    """
     x, y, z = as_set(treatments), as_set(outcomes), as_set(adjustment)
     if not z:
         return Probability(y, x)
@@ -147,7 +182,15 @@ def backdoor_estimand(treatments, outcomes, adjustment) -> Expression:
 
 
 def check_frontdoor(graph, treatments, outcomes, mediators) -> CriterionCheck:
-    """Check the front-door criterion for ``mediators`` relative to ``(treatments, outcomes)``."""
+    """Check the front-door criterion for ``mediators`` relative to ``(treatments, outcomes)``.
+
+    Examples
+    --------
+    >>> from workbench.identification import FIXTURES
+    >>> fd = FIXTURES["frontdoor"].graph
+    >>> check_frontdoor(fd, "x", "y", "z").holds
+    True
+    """
     g, x, y, z = _query(graph, treatments, outcomes, mediators, role="mediator")
     without_z = g.directed.subgraph(set(g.nodes) - z)
     no_path = not any(nx.has_path(without_z, a, b) for a in x for b in y)
@@ -161,7 +204,13 @@ def check_frontdoor(graph, treatments, outcomes, mediators) -> CriterionCheck:
 
 
 def frontdoor_estimand(treatments, outcomes, mediators) -> Expression:
-    """``sum_z P(z | x) sum_{x'} P(y | x', z) P(x')``."""
+    """``sum_z P(z | x) sum_{x'} P(y | x', z) P(x')``.
+
+    Examples
+    --------
+    >>> print(frontdoor_estimand("x", "y", "z"))
+    sum_{z} P(z | x) [sum_{x} P(y | x, z) P(x)]
+    """
     x, y, z = as_set(treatments), as_set(outcomes), as_set(mediators)
     if not (x and y and z):
         raise WorkbenchInputError("The front-door estimand needs non-empty treatment, outcome and mediator sets.")
@@ -184,6 +233,16 @@ def frontdoor_effect(joint, treatment="x", mediator="z", outcome="y") -> torch.T
     -------
     torch.Tensor
         Shape ``(|treatment|, |outcome|)``; row ``a`` is ``P(outcome | do(treatment = a))``.
+
+    Examples
+    --------
+    >>> from workbench.identification import FIXTURES
+    >>> fd = FIXTURES["frontdoor"].graph
+    >>> from workbench.identification import random_discrete_model
+    >>> m = random_discrete_model(fd, seed=0)
+    >>> effect = frontdoor_effect(m.observational())
+    >>> bool((effect - m.interventional("x", "y").permute(("x", "y")).values).abs().max() < 1e-10)
+    True
     """
     if not isinstance(joint, DiscreteTable):
         joint = DiscreteTable((treatment, mediator, outcome), joint)

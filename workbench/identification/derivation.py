@@ -95,11 +95,21 @@ class Step:
 
 @dataclass
 class Derivation:
-    """The ordered steps of one run of ID."""
+    """The ordered steps of one run of ID.
+
+    Examples
+    --------
+    >>> from workbench.graphs import admg
+    >>> from workbench.identification import identify
+    >>> d = identify(admg([("x", "z"), ("z", "y")], bidirected=[("x", "y")]), "x", "y").derivation
+    >>> d.lines, len(d)
+    ([4, 2, 6, 7, 2, 1], 6)
+    """
 
     steps: list = field(default_factory=list)
 
     def add(self, step: Step) -> Step:
+        """Append ``step`` and return it (its ``result`` is filled in later)."""
         self.steps.append(step)
         return step
 
@@ -109,6 +119,7 @@ class Derivation:
         return [s.line for s in self.steps]
 
     def to_markdown(self) -> str:
+        """The steps as a nested Markdown list."""
         return "\n".join(s.to_markdown() for s in self.steps)
 
     def to_latex(self) -> str:

@@ -39,12 +39,26 @@ __all__ = ["RuleCheck", "rule1", "rule2", "rule3", "cut_outgoing", "cut_incoming
 
 
 def cut_incoming(graph: ADMG, nodes) -> ADMG:
-    """``G_{bar nodes}``: remove arrows into ``nodes`` (and their bidirected edges)."""
+    """``G_{bar nodes}``: remove arrows into ``nodes`` (and their bidirected edges).
+
+    Examples
+    --------
+    >>> from workbench.graphs import admg
+    >>> cut_incoming(admg([("z", "x"), ("x", "y")], bidirected=[("x", "y")]), ["x"])
+    ADMG([x->y])
+    """
     return mutilate(graph, list(nodes))
 
 
 def cut_outgoing(graph: ADMG, nodes) -> ADMG:
-    """``G_{underline nodes}``: remove directed edges out of ``nodes`` (a new graph)."""
+    """``G_{underline nodes}``: remove directed edges out of ``nodes`` (a new graph).
+
+    Examples
+    --------
+    >>> from workbench.graphs import admg
+    >>> cut_outgoing(admg([("z", "x"), ("x", "y")]), ["x"])
+    ADMG([z->x])
+    """
     d = graph.directed.copy()
     d.remove_edges_from([(a, b) for a in nodes for b in list(d.successors(a))])
     return ADMG(d, graph.bidirected.copy())
@@ -72,6 +86,14 @@ class RuleCheck:
         The tested statement in LaTeX, ``(Y \\perp Z \\mid X, W)``.
     lhs, rhs : DoProbability
         The two sides of the equality the rule licenses.
+
+    Examples
+    --------
+    >>> from workbench.identification import FIXTURES
+    >>> fd = FIXTURES["frontdoor"].graph
+    >>> r = rule2(fd, y="y", z="z", w="x")
+    >>> r.holds
+    True
     """
 
     rule: int
@@ -88,6 +110,7 @@ class RuleCheck:
         return f"{self.lhs} {'=' if self.holds else '!='} {self.rhs}"
 
     def to_latex(self) -> str:
+        """The rule's equation and its graphical condition, in LaTeX."""
         rel = "=" if self.holds else r"\neq"
         verdict = "holds" if self.holds else "fails"
         return (f"{self.lhs.to_latex()} {rel} {self.rhs.to_latex()} \\quad \\text{{since }} "
@@ -132,7 +155,15 @@ def _check(rule, g, y, z, x, w, name, lhs, rhs) -> RuleCheck:
 
 
 def rule1(graph, y, z, *, x=(), w=()) -> RuleCheck:
-    """Rule 1: may the observation ``z`` be dropped from ``P(y | do(x), z, w)``?"""
+    """Rule 1: may the observation ``z`` be dropped from ``P(y | do(x), z, w)``?
+
+    Examples
+    --------
+    >>> from workbench.identification import FIXTURES
+    >>> fd = FIXTURES["frontdoor"].graph
+    >>> rule1(fd, y="y", z="x", w="z").holds            # P(y | z, x) = P(y | z)?  no: x <-> y
+    False
+    """
     g, y, z, x, w = _prepare(graph, y, z, x, w)
     m = cut_incoming(g, x)
     name = _graph_name([x], [])
@@ -140,7 +171,15 @@ def rule1(graph, y, z, *, x=(), w=()) -> RuleCheck:
 
 
 def rule2(graph, y, z, *, x=(), w=()) -> RuleCheck:
-    """Rule 2: may the action ``do(z)`` be exchanged for the observation ``z``?"""
+    """Rule 2: may the action ``do(z)`` be exchanged for the observation ``z``?
+
+    Examples
+    --------
+    >>> from workbench.identification import FIXTURES
+    >>> fd = FIXTURES["frontdoor"].graph
+    >>> rule2(fd, y="z", z="x").holds                    # P(z | do(x)) = P(z | x)
+    True
+    """
     g, y, z, x, w = _prepare(graph, y, z, x, w)
     m = cut_outgoing(cut_incoming(g, x), z)
     name = _graph_name([x], [z])
@@ -148,7 +187,15 @@ def rule2(graph, y, z, *, x=(), w=()) -> RuleCheck:
 
 
 def rule3(graph, y, z, *, x=(), w=()) -> RuleCheck:
-    """Rule 3: may the action ``do(z)`` be dropped from ``P(y | do(x), do(z), w)``?"""
+    """Rule 3: may the action ``do(z)`` be dropped from ``P(y | do(x), do(z), w)``?
+
+    Examples
+    --------
+    >>> from workbench.identification import FIXTURES
+    >>> fd = FIXTURES["frontdoor"].graph
+    >>> rule3(fd, y="x", z="z").holds                    # P(x | do(z)) = P(x)
+    True
+    """
     g, y, z, x, w = _prepare(graph, y, z, x, w)
     gx = cut_incoming(g, x)
     z_w = z - ancestors(gx, w)

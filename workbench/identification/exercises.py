@@ -33,7 +33,14 @@ def _names(nodes) -> str:
 
 
 def check_adjustment_set(graph, treatments, outcomes, answer) -> str:
-    """Is ``answer`` a valid back-door adjustment set? Explains the failing condition."""
+    """Is ``answer`` a valid back-door adjustment set? Explains the failing condition.
+
+    Examples
+    --------
+    >>> from workbench.identification import FIXTURES
+    >>> check_adjustment_set(FIXTURES["backdoor"].graph, "x", "y", {"z"})
+    'Correct: {z} satisfies the back-door criterion.'
+    """
     check = check_backdoor(graph, treatments, outcomes, as_set(answer))
     failed = [text for text, ok in check.conditions if not ok]
     assert not failed, f"Not quite: {_names(as_set(answer))} fails: {failed[0]}."
@@ -41,7 +48,14 @@ def check_adjustment_set(graph, treatments, outcomes, answer) -> str:
 
 
 def check_identifiable(graph, treatments, outcomes, answer: bool) -> str:
-    """Does ``answer`` (True/False) match ID's verdict?"""
+    """Does ``answer`` (True/False) match ID's verdict?
+
+    Examples
+    --------
+    >>> from workbench.identification import FIXTURES
+    >>> check_identifiable(FIXTURES["bow"].graph, "x", "y", False)
+    "Correct: not identifiable (hedge F = [x, y], F' = [y])."
+    """
     result = identify(graph, treatments, outcomes)
     if result.identifiable:
         assert answer is True, (
@@ -56,7 +70,16 @@ def check_identifiable(graph, treatments, outcomes, answer: bool) -> str:
 
 def check_estimand(graph, treatments, outcomes, answer: Expression, *, models: int = 3,
                    tol: float = 1e-9) -> str:
-    """Evaluate ``answer`` on the exact tables of random models and compare with the truth."""
+    """Evaluate ``answer`` on the exact tables of random models and compare with the truth.
+
+    Examples
+    --------
+    >>> from workbench.identification import FIXTURES, Probability
+    >>> check_estimand(FIXTURES["backdoor"].graph, "x", "y", Probability(["y"], ["x"]))
+    Traceback (most recent call last):
+    ...
+    AssertionError: ...
+    """
     g, x, y = check_query(graph, treatments, outcomes, need_treatment=True)
     assert isinstance(answer, Expression), (
         "Build the answer from Probability, Product, Sum and Fraction "

@@ -91,9 +91,17 @@ def latex_name(v, rename: dict | None = None) -> str:
 
 
 class Expression:
-    """Base class; subclasses are frozen dataclasses."""
+    """Base class; subclasses are frozen dataclasses.
+
+    Examples
+    --------
+    >>> e = Probability(["y"], ["x"]) * Probability(["x"])
+    >>> type(e).__name__, sorted(e.free_variables())
+    ('Product', ['x', 'y'])
+    """
 
     def free_variables(self) -> frozenset:  # pragma: no cover - abstract
+        """The variables the expression is a function of (summed ones excluded)."""
         raise NotImplementedError
 
     def evaluate(self, table: DiscreteTable, *, on_undefined: str = "raise") -> DiscreteTable:
@@ -138,6 +146,7 @@ class Expression:
         return self.free_variables()
 
     def to_latex(self) -> str:
+        """The expression in LaTeX (a variable summed inside a sum over it is primed)."""
         return self._latex({}, set(self.free_variables()))
 
     def __str__(self) -> str:
@@ -174,7 +183,13 @@ def _flatten(factors) -> tuple:
 
 @dataclass(frozen=True)
 class Probability(Expression):
-    """``P(outcomes | given)`` of the observational distribution."""
+    """``P(outcomes | given)`` of the observational distribution.
+
+    Examples
+    --------
+    >>> print(Probability(["y"], ["x", "z"]))
+    P(y | x, z)
+    """
 
     outcomes: tuple
     given: tuple = ()
@@ -184,6 +199,7 @@ class Probability(Expression):
         object.__setattr__(self, "given", _sorted(self.given))
 
     def free_variables(self) -> frozenset:
+        """Outcomes and conditioning variables."""
         return frozenset(self.outcomes) | frozenset(self.given)
 
     def _eval(self, table, ev):
@@ -205,7 +221,13 @@ class Probability(Expression):
 
 @dataclass(frozen=True)
 class DoProbability(Expression):
-    """``P(outcomes | do(treatments), given)``: a causal query, printable but not evaluable."""
+    """``P(outcomes | do(treatments), given)``: a causal query, printable but not evaluable.
+
+    Examples
+    --------
+    >>> print(DoProbability(["y"], ["x"]))
+    P(y | do(x))
+    """
 
     outcomes: tuple
     treatments: tuple
@@ -216,6 +238,7 @@ class DoProbability(Expression):
             object.__setattr__(self, name, _sorted(getattr(self, name)))
 
     def free_variables(self) -> frozenset:
+        """Outcomes and treatments."""
         return frozenset(self.outcomes) | frozenset(self.treatments) | frozenset(self.given)
 
     def _eval(self, table, ev):
@@ -241,7 +264,13 @@ class DoProbability(Expression):
 
 @dataclass(frozen=True)
 class Product(Expression):
-    """The product of ``factors`` (the empty product is the constant 1, :data:`ONE`)."""
+    """The product of ``factors`` (the empty product is the constant 1, :data:`ONE`).
+
+    Examples
+    --------
+    >>> print(Product((Probability(["z"]), Probability(["y"], ["z"]))))
+    P(z) P(y | z)
+    """
 
     factors: tuple
 
@@ -249,9 +278,11 @@ class Product(Expression):
         object.__setattr__(self, "factors", tuple(self.factors))
 
     def free_variables(self) -> frozenset:
+        """The union of the factors' free variables."""
         return frozenset().union(*(f.free_variables() for f in self.factors))
 
     def observed_variables(self) -> frozenset:
+        """The union of the factors' observed variables."""
         return frozenset().union(*(f.observed_variables() for f in self.factors))
 
     def _eval(self, table, ev):
@@ -282,7 +313,13 @@ ONE = Product(())
 
 @dataclass(frozen=True)
 class Sum(Expression):
-    """``sum_{over} expression``: marginalise the variables ``over``."""
+    """``sum_{over} expression``: marginalise the variables ``over``.
+
+    Examples
+    --------
+    >>> print(Sum(("z",), Probability(["y", "z"])))
+    sum_{z} P(y, z)
+    """
 
     over: tuple
     expression: Expression
@@ -291,9 +328,11 @@ class Sum(Expression):
         object.__setattr__(self, "over", _sorted(self.over))
 
     def free_variables(self) -> frozenset:
+        """The inner expression's free variables, less the summed ones."""
         return self.expression.free_variables() - frozenset(self.over)
 
     def observed_variables(self) -> frozenset:
+        """The inner expression's observed variables."""
         return self.expression.observed_variables() | frozenset(self.over)
 
     def _eval(self, table, ev):
@@ -319,15 +358,23 @@ class Sum(Expression):
 
 @dataclass(frozen=True)
 class Fraction(Expression):
-    """``numerator / denominator`` (a zero denominator is undefined, see :meth:`Expression.evaluate`)."""
+    """``numerator / denominator`` (a zero denominator is undefined, see :meth:`Expression.evaluate`).
+
+    Examples
+    --------
+    >>> print(Fraction(Probability(["x", "y"]), Probability(["x"])))
+    (P(x, y)) / (P(x))
+    """
 
     numerator: Expression
     denominator: Expression
 
     def free_variables(self) -> frozenset:
+        """The union of numerator's and denominator's free variables."""
         return self.numerator.free_variables() | self.denominator.free_variables()
 
     def observed_variables(self) -> frozenset:
+        """The union of numerator's and denominator's observed variables."""
         return self.numerator.observed_variables() | self.denominator.observed_variables()
 
     def _eval(self, table, ev):

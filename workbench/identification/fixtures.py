@@ -42,7 +42,14 @@ __all__ = ["Fixture", "FIXTURES", "random_admg", "random_query"]
 
 @dataclass(frozen=True)
 class Fixture:
-    """A named graph with a query and the literature's identifiability verdict."""
+    """A named graph with a query and the literature's identifiability verdict.
+
+    Examples
+    --------
+    >>> f = FIXTURES["napkin"]
+    >>> f.treatments, f.outcomes, f.identifiable
+    (('x',), ('y',), True)
+    """
 
     name: str
     graph: ADMG
@@ -78,6 +85,12 @@ def random_admg(n: int, *, p_directed: float = 0.3, p_bidirected: float = 0.2,
 
     Each pair ``i < j`` gets ``vi -> vj`` with probability ``p_directed`` and,
     independently, ``vi <-> vj`` with probability ``p_bidirected``.
+
+    Examples
+    --------
+    >>> g = random_admg(4, seed=0)
+    >>> g.nodes
+    ['v0', 'v1', 'v2', 'v3']
     """
     if not isinstance(n, int) or n < 1:
         raise WorkbenchInputError(f"n must be a positive integer, got {n!r}.")
@@ -94,7 +107,14 @@ def random_admg(n: int, *, p_directed: float = 0.3, p_bidirected: float = 0.2,
 
 def random_query(graph: ADMG, *, n_treatments: int = 1, n_outcomes: int = 1,
                  seed: int = 0) -> tuple[tuple, tuple]:
-    """Disjoint random treatment and outcome sets on ``graph``'s nodes."""
+    """Disjoint random treatment and outcome sets on ``graph``'s nodes.
+
+    Examples
+    --------
+    >>> x, y = random_query(random_admg(5, seed=1), seed=2)
+    >>> len(x), len(y), set(x) & set(y)
+    (1, 1, set())
+    """
     nodes = list(graph.nodes)
     if n_treatments + n_outcomes > len(nodes):
         raise WorkbenchInputError(

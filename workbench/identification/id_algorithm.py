@@ -63,12 +63,20 @@ class Hedge:
     ``F`` contains treatment nodes and ``F'`` does not; two models that agree on
     every observational probability yet differ on ``P(y | do(x))`` can be built on
     them.
+
+    Examples
+    --------
+    >>> from workbench.graphs import admg
+    >>> h = identify(admg([("x", "y")], bidirected=[("x", "y")]), "x", "y").hedge
+    >>> sorted(h.F), sorted(h.F_prime)
+    (['x', 'y'], ['y'])
     """
 
     F: frozenset
     F_prime: frozenset
 
     def to_markdown(self) -> str:
+        """The hedge as a Markdown sentence with LaTeX sets."""
         return (f"Not identifiable: the hedge $F = {latex_set(self.F)}$, $F' = {latex_set(self.F_prime)}$. "
                 "Both are single c-components; $F$ contains treatments, $F'$ does not.")
 
@@ -77,7 +85,16 @@ class Hedge:
 
 
 class HedgeError(NotIdentifiableError):
-    """``P(y | do(x))`` is not identifiable; ``.hedge`` holds the proof."""
+    """``P(y | do(x))`` is not identifiable; ``.hedge`` holds the proof.
+
+    Examples
+    --------
+    >>> from workbench.graphs import admg
+    >>> identify(admg([("x", "y")], bidirected=[("x", "y")]), "x", "y").estimand
+    Traceback (most recent call last):
+    ...
+    workbench.identification.id_algorithm.HedgeError: P(y | do(x)) is not identifiable from observational data: ...
+    """
 
     def __init__(self, query: str, hedge: Hedge):
         self.hedge = hedge
@@ -89,7 +106,15 @@ class HedgeError(NotIdentifiableError):
 
 @dataclass(frozen=True)
 class Identification:
-    """The answer of :func:`identify`: an estimand or a hedge, and the derivation."""
+    """The answer of :func:`identify`: an estimand or a hedge, and the derivation.
+
+    Examples
+    --------
+    >>> from workbench.graphs import admg
+    >>> r = identify(admg([("z", "x"), ("z", "y"), ("x", "y")]), "x", "y")
+    >>> r.identifiable, str(r.estimand)
+    (True, 'sum_{z} P(z) P(y | x, z)')
+    """
 
     query: DoProbability
     graph: ADMG
@@ -99,6 +124,7 @@ class Identification:
 
     @property
     def identifiable(self) -> bool:
+        """Whether ``P(y | do(x))`` is identifiable (no hedge was found)."""
         return self.hedge is None
 
     @property
@@ -128,6 +154,7 @@ class Identification:
         return settle(str(self.query), est, evaluation, on_undefined)
 
     def to_markdown(self) -> str:
+        """The query, the estimand (or the hedge) and the derivation, in Markdown."""
         head = f"$${self.query.to_latex()}"
         head += f" = {self.expression.to_latex()}$$" if self.identifiable else r" \text{ is not identifiable}$$"
         tail = "" if self.identifiable else "\n\n" + self.hedge.to_markdown()
@@ -237,6 +264,12 @@ def identify(graph, treatments, outcomes) -> Identification:
     ------
     CycleError, UnknownVariableError, OverlappingVariablesError
         For a cyclic graph, a name not in the graph, or a variable in both roles.
+
+    Examples
+    --------
+    >>> from workbench.graphs import admg
+    >>> str(identify(admg([("x", "z"), ("z", "y")], bidirected=[("x", "y")]), "x", "y").estimand)
+    'sum_{z} P(z | x) [sum_{x} P(x) P(y | x, z)]'
     """
     g, x, y = check_query(graph, treatments, outcomes)
     run = _ID(g)

@@ -41,7 +41,15 @@ def _cell_text(cell: dict) -> str:
 
 
 class Evaluation:
-    """Shared state of one evaluation: the joint, cached marginals, zero denominators met."""
+    """Shared state of one evaluation: the joint, cached marginals, zero denominators met.
+
+    Examples
+    --------
+    >>> import torch
+    >>> ev = Evaluation(DiscreteTable(("x", "y"), torch.tensor([[0.5, 0.0], [0.25, 0.25]])))
+    >>> ev.marginal(["x"]).values
+    tensor([0.5000, 0.5000], dtype=torch.float64)
+    """
 
     def __init__(self, table: DiscreteTable):
         self.table = table
@@ -49,6 +57,7 @@ class Evaluation:
         self.empty: list[tuple[str, dict]] = []
 
     def marginal(self, names) -> DiscreteTable:
+        """The joint's marginal over ``names``, computed once and kept."""
         key = frozenset(names)
         if key not in self.marginals:
             self.marginals[key] = self.table.marginal(names)
@@ -73,7 +82,15 @@ def _undefined_cells(result: DiscreteTable, mask: torch.Tensor) -> list[dict]:
 
 
 def settle(what: str, result: DiscreteTable, evaluation: Evaluation, on_undefined: str) -> DiscreteTable:
-    """Return ``result`` if it is defined everywhere; else raise or warn (see module doc)."""
+    """Return ``result`` if it is defined everywhere; else raise or warn (see module doc).
+
+    Examples
+    --------
+    >>> import torch
+    >>> t = DiscreteTable(("x",), torch.tensor([0.5, 0.5]))
+    >>> settle("P(x)", t, Evaluation(t), "raise") is t
+    True
+    """
     mask = torch.isnan(result.values)
     if not bool(mask.any()):
         return result

@@ -26,7 +26,14 @@ __all__ = ["product", "marginalize", "conditional"]
 
 
 def product(factors: Iterable[Expression]) -> Expression:
-    """A flattened product without factors equal to 1; a single factor is returned as is."""
+    """A flattened product without factors equal to 1; a single factor is returned as is.
+
+    Examples
+    --------
+    >>> from workbench.identification.expressions import ONE, Probability
+    >>> print(product([Probability(["x"]), ONE]))
+    P(x)
+    """
     flat = _flatten(factors)
     return flat[0] if len(flat) == 1 else Product(flat)
 
@@ -43,6 +50,12 @@ def marginalize(expression: Expression, over: Iterable) -> Expression:
     A variable that is the outcome of exactly one conditional and appears nowhere
     else is summed out of that conditional; factors that do not mention any summed
     variable move in front of the sum; nested sums merge.
+
+    Examples
+    --------
+    >>> from workbench.identification.expressions import Probability
+    >>> print(marginalize(Probability(["y", "z"], ["x"]), ["z"]))
+    P(y | x)
     """
     over = set(over) & set(expression.free_variables())
     if not over:
@@ -77,6 +90,12 @@ def conditional(q: Expression, scope: Iterable, targets: Iterable, given: Iterab
     When ``q`` is the observational joint (or a marginal of it) this is simply
     ``P(targets | given)``; otherwise ``sum_{scope - targets - given} q`` divided by
     ``sum_{scope - given} q``.
+
+    Examples
+    --------
+    >>> from workbench.identification.expressions import Probability
+    >>> print(conditional(Probability(["x", "y"]), {"x", "y"}, ["y"], ["x"]))
+    P(y | x)
     """
     scope, targets, given = set(scope), set(targets), set(given)
     if isinstance(q, Probability) and not q.given:

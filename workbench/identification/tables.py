@@ -37,7 +37,16 @@ DTYPE = torch.float64
 
 
 class NotADistributionError(WorkbenchInputError):
-    """A table given as a joint distribution whose entries do not sum to one."""
+    """A table given as a joint distribution whose entries do not sum to one.
+
+    Examples
+    --------
+    >>> import torch
+    >>> DiscreteTable(("x",), torch.tensor([0.5, 0.7])).check_distribution()
+    Traceback (most recent call last):
+    ...
+    workbench.identification.tables.NotADistributionError: The table must be a joint distribution, but its entries sum to 1.2, not 1. ...
+    """
 
 
 class PositivityError(NotIdentifiableError):
@@ -45,11 +54,33 @@ class PositivityError(NotIdentifiableError):
 
     The classic case is a positivity violation in an adjustment formula: some
     treatment value never occurs together with some value of the adjustment set.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from workbench.identification import Probability
+    >>> joint = DiscreteTable(("x", "y"), torch.tensor([[0.5, 0.5], [0.0, 0.0]]))
+    >>> Probability(["y"], ["x"]).evaluate(joint)
+    Traceback (most recent call last):
+    ...
+    workbench.identification.tables.PositivityError: ...
     """
 
 
 class PositivityWarning(UserWarning):
-    """Issued with ``on_undefined="nan"``: the cells it names are NaN in the result."""
+    """Issued with ``on_undefined="nan"``: the cells it names are NaN in the result.
+
+    Examples
+    --------
+    >>> import torch, warnings
+    >>> from workbench.identification import Probability
+    >>> joint = DiscreteTable(("x", "y"), torch.tensor([[0.5, 0.5], [0.0, 0.0]]))
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = Probability(["y"], ["x"]).evaluate(joint, on_undefined="nan")
+    >>> caught[0].category.__name__
+    'PositivityWarning'
+    """
 
 
 @dataclass(frozen=True)
@@ -63,6 +94,13 @@ class DiscreteTable:
     values : torch.Tensor
         Non-negative finite numbers; ``values.shape[i]`` is the number of values
         (the cardinality) of ``variables[i]``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> t = DiscreteTable(("x", "y"), torch.tensor([[0.1, 0.2], [0.3, 0.4]]))
+    >>> t.cardinalities, t.marginal(["x"]).values
+    ({'x': 2, 'y': 2}, tensor([0.3000, 0.7000], dtype=torch.float64))
     """
 
     variables: tuple
@@ -139,6 +177,7 @@ class DiscreteTable:
     # -- queries ----------------------------------------------------------------------
     @property
     def cardinalities(self) -> dict:
+        """``{variable: number of values}``."""
         return dict(zip(self.variables, self.values.shape))
 
     def _check(self, names: Iterable) -> list:

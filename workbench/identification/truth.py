@@ -146,18 +146,22 @@ class DiscreteCPTModel:
 
     @property
     def order(self) -> list:
+        """All nodes (latent ones too) in a deterministic topological order."""
         return topological_order(self.dag)
 
     @property
     def observed(self) -> tuple:
+        """The observed nodes, in topological order."""
         return tuple(v for v in self.order if not self.dag.nodes[v].get("latent", False))
 
     @property
     def latents(self) -> tuple:
+        """The latent nodes, in topological order."""
         return tuple(v for v in self.order if self.dag.nodes[v].get("latent", False))
 
     @property
     def cardinalities(self) -> dict:
+        """``{node: number of values}``, read off the CPTs."""
         return {v: int(t.shape[-1]) for v, t in self.cpts.items()}
 
     def _factor(self, v) -> DiscreteTable:
@@ -254,6 +258,13 @@ def random_discrete_model(graph, *, cardinality: int | Mapping = 2, seed: int = 
         Number of values of every variable, or node -> number.
     seed : int
         Seed of a private generator (global random state is left alone).
+
+    Examples
+    --------
+    >>> from workbench.graphs import admg
+    >>> m = random_discrete_model(admg([("x", "y")], bidirected=[("x", "y")]), seed=0, cardinality=3)
+    >>> m.latents, m.cardinalities["x"]
+    (('U_x_y',), 3)
     """
     if concentration <= 0:
         raise WorkbenchInputError(f"concentration must be positive, got {concentration}.")

@@ -29,7 +29,15 @@ _RESERVED = {"P", "Q", "PP"}
 
 
 def to_y0_graph(graph):
-    """Our ADMG (node names must be strings) as a ``y0.graph.NxMixedGraph``."""
+    """Our ADMG (node names must be strings) as a ``y0.graph.NxMixedGraph``.
+
+    Examples
+    --------
+    >>> from workbench.graphs import admg
+    >>> g = to_y0_graph(admg([("x", "y")], bidirected=[("x", "y")]))
+    >>> sorted(str(v) for v in g.nodes())
+    ['x', 'y']
+    """
     from y0.graph import NxMixedGraph
 
     g = as_admg(graph)  # validates: a cyclic graph raises CycleError
@@ -41,7 +49,14 @@ def to_y0_graph(graph):
 
 
 def y0_identify(graph, treatments, outcomes, *, y0_graph=None) -> Expression | None:
-    """y0's ID estimand for ``P(outcomes | do(treatments))`` in our types, or ``None``."""
+    """y0's ID estimand for ``P(outcomes | do(treatments))`` in our types, or ``None``.
+
+    Examples
+    --------
+    >>> from workbench.graphs import admg
+    >>> print(y0_identify(admg([("x", "y")]), "x", "y"))
+    P(y | x)
+    """
     from y0.algorithm.identify import identify_outcomes
     from y0.dsl import Variable
 
@@ -52,7 +67,14 @@ def y0_identify(graph, treatments, outcomes, *, y0_graph=None) -> Expression | N
 
 
 def from_y0(expr) -> Expression:
-    """Translate a y0 DSL expression (Probability, Product, Sum, Fraction, One)."""
+    """Translate a y0 DSL expression (Probability, Product, Sum, Fraction, One).
+
+    Examples
+    --------
+    >>> from y0.dsl import P, Variable
+    >>> print(from_y0(P(Variable("y") | Variable("x"))))
+    P(y | x)
+    """
     from y0 import dsl
 
     if isinstance(expr, dsl.Probability):
