@@ -41,7 +41,15 @@ __all__ = ["hidden_nodes", "causal_diagram", "joint_of", "wire_of"]
 
 
 def hidden_nodes(graph: nx.DiGraph, hidden: Iterable[str] | None = None) -> list[str]:
-    """Nodes marked ``latent=True`` plus those named in ``hidden`` (checked to exist)."""
+    """Nodes marked ``latent=True`` plus those named in ``hidden`` (checked to exist).
+
+    Examples
+    --------
+    >>> from workbench.graphs import dag
+    >>> g = dag([("u", "x"), ("u", "y")]); g.nodes["u"]["latent"] = True
+    >>> hidden_nodes(g), hidden_nodes(g, ["x"])
+    (['u'], ['u', 'x'])
+    """
     validate(graph)
     if not isinstance(graph, nx.DiGraph):
         raise DiagramError("Causal diagrams are built from a DAG (networkx.DiGraph); for an "
@@ -53,7 +61,13 @@ def hidden_nodes(graph: nx.DiGraph, hidden: Iterable[str] | None = None) -> list
 
 
 def wire_of(name: str, sizes: Mapping[str, int]) -> Wire:
-    """The wire of variable ``name`` with its number of values from ``sizes``."""
+    """The wire of variable ``name`` with its number of values from ``sizes``.
+
+    Examples
+    --------
+    >>> wire_of("x", {"x": 3})
+    x:3
+    """
     if name not in sizes:
         raise UnknownVariableError(name, list(sizes), what="variable in sizes")
     return Wire(str(name), sizes[name])
@@ -78,6 +92,12 @@ def causal_diagram(graph: nx.DiGraph, sizes: Mapping[str, int], *,
         Variables that are not outputs of the diagram (besides ``latent=True`` nodes).
     outputs : sequence of str, optional
         Order of the output wires; default: the observed variables in topological order.
+
+    Examples
+    --------
+    >>> from workbench.graphs import dag
+    >>> causal_diagram(dag([("x", "y")]), {"x": 2, "y": 2}).cod
+    (x:2, y:2)
     """
     hid = set(hidden_nodes(graph, hidden))
     order = topological_order(graph)
@@ -129,5 +149,12 @@ def joint_of(graph: nx.DiGraph, sizes: Mapping[str, int], tables: Mapping[str, o
 
     ``tables[v]`` is ``P(v | parents(v))`` with shape ``(*parent sizes, sizes[v])``
     (parents sorted by name), possibly with leading batch axes.
+
+    Examples
+    --------
+    >>> from workbench.graphs import dag
+    >>> joint_of(dag([("x", "y")]), {"x": 2, "y": 2}, {"x": [0.5, 0.5], "y": [[1.0, 0.0], [0.0, 1.0]]}).table
+    tensor([[0.5000, 0.0000],
+            [0.0000, 0.5000]], dtype=torch.float64)
     """
     return interpret(causal_diagram(graph, sizes, hidden=hidden, outputs=outputs), tables)

@@ -40,7 +40,17 @@ __all__ = ["Comb", "comb_disintegrate"]
 
 @dataclass(frozen=True)
 class Comb:
-    """A 2-comb: ``first : () -> A`` and ``second : A ⊗ B -> C``, with a hole ``A -> B``."""
+    """A 2-comb: ``first : () -> A`` and ``second : A ⊗ B -> C``, with a hole ``A -> B``.
+
+    Examples
+    --------
+    >>> from workbench.diagrams.kernels import Wire
+    >>> from workbench.diagrams.structural import random_kernel
+    >>> x, z, y = Wire("x", 2), Wire("z", 2), Wire("y", 2)
+    >>> comb, hole = comb_disintegrate(random_kernel([], [x, z, y]), ["x"], ["z"], ["y"])
+    >>> comb.plug(hole).output_names
+    ['x', 'z', 'y']
+    """
 
     first: Kernel
     second: Kernel
@@ -96,6 +106,18 @@ def comb_disintegrate(joint: Kernel, first: Sequence[str], middle: Sequence[str]
     ------
     SupportError
         If some value of ``A ⊗ B`` has probability zero (the comb is then not determined).
+
+    Examples
+    --------
+    >>> from workbench.diagrams.kernels import Wire
+    >>> import torch
+    >>> from workbench.diagrams.kernels import Wire
+    >>> from workbench.diagrams.structural import random_kernel
+    >>> x, z, y = Wire("x", 2), Wire("z", 2), Wire("y", 2)
+    >>> joint = random_kernel([], [x, z, y], generator=torch.Generator().manual_seed(0))
+    >>> comb, hole = comb_disintegrate(joint, ["x"], ["z"], ["y"])
+    >>> comb.plug(hole).allclose(joint)
+    True
     """
     names = list(first) + list(middle) + list(last)
     if joint.inputs:

@@ -67,6 +67,14 @@ def pyro_do_kernel(model: DiscreteCPTModel, treatment: str, outcome: Sequence[st
     Every site (hidden ones too) is conditioned on every joint assignment at once, one
     assignment per unit of the SCM's plate; a unit's weight is the exponentiated sum of
     its sites' log-probabilities, and its outcome is what the intervened program returns.
+
+    Examples
+    --------
+    >>> from workbench.diagrams.models import smoking_example
+    >>> m = smoking_example()
+    >>> k = pyro_do_kernel(m, "smoking", ["cancer"])
+    >>> k.allclose(interventional_kernel(m, "smoking", ["cancer"]), atol=1e-6)
+    True
     """
     outcome = _check(model, treatment, outcome)
     scm = model.to_scm() if scm is None else scm
@@ -98,6 +106,13 @@ def do_calculus_kernel(model: DiscreteCPTModel, treatment: str, outcome: Sequenc
     """The ID algorithm's estimand (``workbench.identification``) evaluated on the joint.
 
     Raises :class:`workbench.identification.HedgeError` when the effect is not identifiable.
+
+    Examples
+    --------
+    >>> from workbench.diagrams.models import smoking_example
+    >>> m = smoking_example()
+    >>> do_calculus_kernel(m, "smoking", ["cancer"]).allclose(interventional_kernel(m, "smoking", ["cancer"]))
+    True
     """
     from workbench.identification import identify
 
@@ -118,7 +133,15 @@ def _observed_admg(model: DiscreteCPTModel):
 
 def three_ways(model: DiscreteCPTModel, treatment: str, outcome: Sequence[str] | None = None,
                *, routes: Sequence[str] = ROUTES) -> dict[str, Kernel | WorkbenchError]:
-    """``P(outcome | do(treatment))`` by each route in ``routes`` (see the module docstring)."""
+    """``P(outcome | do(treatment))`` by each route in ``routes`` (see the module docstring).
+
+    Examples
+    --------
+    >>> from workbench.diagrams.models import smoking_example
+    >>> m = smoking_example()
+    >>> sorted(three_ways(m, "smoking", ["cancer"], routes=("surgery", "truth")))
+    ['surgery', 'truth']
+    """
     outcome = _check(model, treatment, outcome)
     joint = joint_kernel(model)
     makers = {

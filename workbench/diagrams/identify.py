@@ -62,7 +62,14 @@ __all__ = ["SurgeryShape", "surgery_conditions", "from_observational", "observat
 
 @dataclass(frozen=True)
 class SurgeryShape:
-    """Which sufficient condition holds, and the roles of the variables."""
+    """Which sufficient condition holds, and the roles of the variables.
+
+    Examples
+    --------
+    >>> from workbench.graphs import dag
+    >>> surgery_conditions(dag([("x", "y")]), "x").kind
+    'no hidden'
+    """
 
     kind: str
     treatment: str
@@ -104,6 +111,12 @@ def surgery_conditions(graph, treatment: str, *, hidden: Iterable[str] | None = 
     ``graph`` is a DAG whose hidden nodes are marked (``latent=True`` or ``hidden=``), or
     an ADMG (each bidirected edge becomes a hidden common cause). ``outcome`` (default:
     every other observed variable) only shapes the refusal's verdict on identifiability.
+
+    Examples
+    --------
+    >>> from workbench.diagrams.models import smoking_example
+    >>> surgery_conditions(smoking_example().graph, "smoking").kind
+    'front door'
     """
     g, hid = _as_dag(graph, hidden)
     check_nodes(g, [treatment])
@@ -141,7 +154,19 @@ def surgery_conditions(graph, treatment: str, *, hidden: Iterable[str] | None = 
 
 
 def observational_tables(graph: nx.DiGraph, joint: Kernel) -> dict[str, Kernel]:
-    """``P(v | parents(v))`` for every variable of a fully observed DAG, from the joint."""
+    """``P(v | parents(v))`` for every variable of a fully observed DAG, from the joint.
+
+    Examples
+    --------
+    >>> from workbench.graphs import dag
+    >>> from workbench.diagrams.kernels import Wire
+    >>> from workbench.diagrams.structural import state
+    >>> x, y = Wire("x", 2), Wire("y", 2)
+    >>> tables = observational_tables(dag([("x", "y")]), state([x, y], [[0.4, 0.1], [0.1, 0.4]]))
+    >>> tables["y"].table
+    tensor([[0.8000, 0.2000],
+            [0.2000, 0.8000]], dtype=torch.float64)
+    """
     tables = {}
     for v in topological_order(graph):
         pas = sorted(graph.predecessors(v), key=str)
@@ -170,6 +195,14 @@ def from_observational(graph, joint: Kernel, treatment: str, *, hidden: Iterable
     Raises
     ------
     SurgeryConditionsError, SupportError, UnknownVariableError, WireMismatchError
+
+    Examples
+    --------
+    >>> from workbench.diagrams.models import interventional_kernel, joint_kernel, smoking_example
+    >>> m = smoking_example()
+    >>> est = from_observational(m.graph, joint_kernel(m), "smoking", outcome=["cancer"])
+    >>> est.allclose(interventional_kernel(m, "smoking", ["cancer"]))
+    True
     """
     shape = surgery_conditions(graph, treatment, hidden=hidden, outcome=outcome)
     g, _ = _as_dag(graph, hidden)

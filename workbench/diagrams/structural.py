@@ -33,12 +33,28 @@ __all__ = ["kernel", "state", "uniform", "point", "identity", "copy", "copy_all"
 
 # -- constructors ---------------------------------------------------------------------
 def kernel(inputs: Sequence[Wire], outputs: Sequence[Wire], table) -> Kernel:
-    """A validated kernel from a table (shorthand for :class:`Kernel`)."""
+    """A validated kernel from a table (shorthand for :class:`Kernel`).
+
+    Examples
+    --------
+    >>> from workbench.diagrams.kernels import Wire
+    >>> a, b = Wire("a", 2), Wire("b", 3)
+    >>> kernel([a], [Wire("c", 2)], [[1.0, 0.0], [0.5, 0.5]])
+    Kernel((a:2) -> (c:2))
+    """
     return Kernel(table, inputs, outputs)
 
 
 def state(outputs: Sequence[Wire], probs) -> Kernel:
-    """A distribution (a kernel with no inputs)."""
+    """A distribution (a kernel with no inputs).
+
+    Examples
+    --------
+    >>> from workbench.diagrams.kernels import Wire
+    >>> a, b = Wire("a", 2), Wire("b", 3)
+    >>> state([a], [0.3, 0.7]).table
+    tensor([0.3000, 0.7000], dtype=torch.float64)
+    """
     return Kernel(probs, (), outputs)
 
 
@@ -47,7 +63,15 @@ def _dev(dtype=torch.float64, device=None):
 
 
 def uniform(outputs: Sequence[Wire], *, device=None) -> Kernel:
-    """The uniform distribution on ``outputs``."""
+    """The uniform distribution on ``outputs``.
+
+    Examples
+    --------
+    >>> from workbench.diagrams.kernels import Wire
+    >>> a, b = Wire("a", 2), Wire("b", 3)
+    >>> uniform([b]).table
+    tensor([0.3333, 0.3333, 0.3333], dtype=torch.float64)
+    """
     outputs = _as_wires(outputs, "outputs")
     n = prod(w.size for w in outputs)
     return Kernel(torch.full([w.size for w in outputs], 1.0 / n, **_dev(device=device)), (), outputs,
@@ -55,7 +79,15 @@ def uniform(outputs: Sequence[Wire], *, device=None) -> Kernel:
 
 
 def point(wire: Wire, value: int, *, device=None) -> Kernel:
-    """The point mass ``δ_value`` on one wire."""
+    """The point mass ``δ_value`` on one wire.
+
+    Examples
+    --------
+    >>> from workbench.diagrams.kernels import Wire
+    >>> a, b = Wire("a", 2), Wire("b", 3)
+    >>> point(b, 2).table
+    tensor([0., 0., 1.], dtype=torch.float64)
+    """
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < wire.size:
         raise DiagramError(f"Value {value!r} of {wire.name!r} must be an integer in 0..{wire.size - 1}.")
     t = torch.zeros(wire.size, **_dev(device=device))
@@ -64,7 +96,16 @@ def point(wire: Wire, value: int, *, device=None) -> Kernel:
 
 
 def identity(wires: Sequence[Wire], *, device=None) -> Kernel:
-    """The identity kernel on ``wires`` (each value goes to itself)."""
+    """The identity kernel on ``wires`` (each value goes to itself).
+
+    Examples
+    --------
+    >>> from workbench.diagrams.kernels import Wire
+    >>> a, b = Wire("a", 2), Wire("b", 3)
+    >>> identity([a]).table
+    tensor([[1., 0.],
+            [0., 1.]], dtype=torch.float64)
+    """
     wires = _as_wires(wires, "wires")
     sizes = [w.size for w in wires]
     n = prod(sizes)
@@ -72,7 +113,15 @@ def identity(wires: Sequence[Wire], *, device=None) -> Kernel:
 
 
 def copy(wire: Wire, n: int = 2, *, device=None) -> Kernel:
-    """Copy one wire into ``n`` identical wires (``n = 0`` discards it)."""
+    """Copy one wire into ``n`` identical wires (``n = 0`` discards it).
+
+    Examples
+    --------
+    >>> from workbench.diagrams.kernels import Wire
+    >>> a, b = Wire("a", 2), Wire("b", 3)
+    >>> copy(a)
+    Kernel((a:2) -> (a:2, a:2))
+    """
     if isinstance(n, bool) or not isinstance(n, int) or n < 0:
         raise DiagramError(f"copy needs a number of copies n >= 0, got {n!r}.")
     t = torch.zeros([wire.size] * (n + 1), **_dev(device=device))
@@ -86,6 +135,13 @@ def copy_all(wires: Sequence[Wire], *, device=None) -> Kernel:
 
     Equal to ``copy(w1) @ copy(w2) @ ...`` followed by the permutation that untangles
     the copies (the laws tests check this), built directly.
+
+    Examples
+    --------
+    >>> from workbench.diagrams.kernels import Wire
+    >>> a, b = Wire("a", 2), Wire("b", 3)
+    >>> copy_all([a, b]).output_names
+    ['a', 'b', 'a', 'b']
     """
     return graph_of(identity(wires, device=device))
 
@@ -95,6 +151,13 @@ def graph_of(k: Kernel) -> Kernel:
 
     Equal to ``copy_all(k.inputs) >> (identity(k.inputs) @ k)``; built directly by
     writing ``k``'s rows on the diagonal, so no large identity is materialised.
+
+    Examples
+    --------
+    >>> from workbench.diagrams.kernels import Wire
+    >>> a, b = Wire("a", 2), Wire("b", 3)
+    >>> graph_of(kernel([a], [b], [[1.0, 0.0, 0.0], [0.0, 0.5, 0.5]])).output_names
+    ['a', 'b']
     """
     batch = tuple(k.batch_shape)
     n = prod(w.size for w in k.inputs)
@@ -109,13 +172,29 @@ def graph_of(k: Kernel) -> Kernel:
 
 
 def discard(wires: Sequence[Wire], *, device=None) -> Kernel:
-    """Forget ``wires``: the unique kernel ``wires -> ()``."""
+    """Forget ``wires``: the unique kernel ``wires -> ()``.
+
+    Examples
+    --------
+    >>> from workbench.diagrams.kernels import Wire
+    >>> a, b = Wire("a", 2), Wire("b", 3)
+    >>> (state([a], [0.3, 0.7]) >> discard([a])).table
+    tensor(1., dtype=torch.float64)
+    """
     wires = _as_wires(wires, "wires")
     return Kernel(torch.ones([w.size for w in wires], **_dev(device=device)), wires, (), check=False)
 
 
 def permutation(wires: Sequence[Wire], perm: Sequence[int], *, device=None) -> Kernel:
-    """Reorder wires: output ``j`` is input ``perm[j]``."""
+    """Reorder wires: output ``j`` is input ``perm[j]``.
+
+    Examples
+    --------
+    >>> from workbench.diagrams.kernels import Wire
+    >>> a, b = Wire("a", 2), Wire("b", 3)
+    >>> permutation([a, b], [1, 0]).output_names
+    ['b', 'a']
+    """
     wires = _as_wires(wires, "wires")
     perm = list(perm)
     if sorted(perm) != list(range(len(wires))):
@@ -127,7 +206,15 @@ def permutation(wires: Sequence[Wire], perm: Sequence[int], *, device=None) -> K
 
 
 def swap(a: Wire, b: Wire, *, device=None) -> Kernel:
-    """The symmetry ``a ⊗ b -> b ⊗ a``."""
+    """The symmetry ``a ⊗ b -> b ⊗ a``.
+
+    Examples
+    --------
+    >>> from workbench.diagrams.kernels import Wire
+    >>> a, b = Wire("a", 2), Wire("b", 3)
+    >>> swap(a, b)
+    Kernel((a:2, b:3) -> (b:3, a:2))
+    """
     return permutation([a, b], [1, 0], device=device)
 
 
@@ -163,7 +250,16 @@ def _check_at(f: Kernel, offset: int, wires: Sequence[Wire], what: str) -> int:
 
 
 def permute_at(f: Kernel, offset: int, wires: Sequence[Wire], perm: Sequence[int]) -> Kernel:
-    """``apply_at(f, offset, permutation(wires, perm))`` by permuting axes (no dense table)."""
+    """``apply_at(f, offset, permutation(wires, perm))`` by permuting axes (no dense table).
+
+    Examples
+    --------
+    >>> from workbench.diagrams.kernels import Wire
+    >>> a, b = Wire("a", 2), Wire("b", 3)
+    >>> j = state([a, b], torch.full((2, 3), 1 / 6, dtype=torch.float64))
+    >>> permute_at(j, 0, [a, b], [1, 0]).output_names
+    ['b', 'a']
+    """
     axis = _check_at(f, offset, wires, "a permutation")
     order = list(range(f.table.ndim))
     order[axis:axis + len(perm)] = [axis + p for p in perm]
@@ -172,13 +268,30 @@ def permute_at(f: Kernel, offset: int, wires: Sequence[Wire], perm: Sequence[int
 
 
 def discard_at(f: Kernel, offset: int, wire: Wire) -> Kernel:
-    """``apply_at(f, offset, discard([wire]))``: sum the wire's axis out."""
+    """``apply_at(f, offset, discard([wire]))``: sum the wire's axis out.
+
+    Examples
+    --------
+    >>> from workbench.diagrams.kernels import Wire
+    >>> a, b = Wire("a", 2), Wire("b", 3)
+    >>> discard_at(state([a, b], torch.full((2, 3), 1 / 6, dtype=torch.float64)), 1, b).table
+    tensor([0.5000, 0.5000], dtype=torch.float64)
+    """
     axis = _check_at(f, offset, [wire], "a discard")
     return Kernel(f.table.sum(axis), f.inputs, f.outputs[:offset] + f.outputs[offset + 1:], check=False)
 
 
 def copy_at(f: Kernel, offset: int, wire: Wire) -> Kernel:
-    """``apply_at(f, offset, copy(wire))``: put the wire's axis on a diagonal of two axes."""
+    """``apply_at(f, offset, copy(wire))``: put the wire's axis on a diagonal of two axes.
+
+    Examples
+    --------
+    >>> from workbench.diagrams.kernels import Wire
+    >>> a, b = Wire("a", 2), Wire("b", 3)
+    >>> copy_at(state([a], [0.3, 0.7]), 0, a).table
+    tensor([[0.3000, 0.0000],
+            [0.0000, 0.7000]], dtype=torch.float64)
+    """
     axis = _check_at(f, offset, [wire], "a copy")
     shape = [1] * (f.table.ndim + 1)
     shape[axis] = shape[axis + 1] = wire.size

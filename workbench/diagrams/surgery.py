@@ -43,7 +43,14 @@ __all__ = ["cut", "cut_boxes", "interventional"]
 
 
 def cut_boxes(diagram: Diagram) -> list[str]:
-    """Names of the variables a diagram has been cut at (its ``do`` boxes)."""
+    """Names of the variables a diagram has been cut at (its ``do`` boxes).
+
+    Examples
+    --------
+    >>> from workbench.diagrams.models import diagram_of, smoking_example
+    >>> cut_boxes(cut(diagram_of(smoking_example()), "smoking"))
+    ['smoking']
+    """
     return [b.cod[0].name for b in diagram.boxes if b.kind == "do"]
 
 
@@ -72,6 +79,13 @@ def cut(diagram: Diagram, variable: str, value: int | None = None) -> Diagram:
     ------
     UnknownVariableError
         If no box is called ``variable`` (a misspelled intervention must not be a no-op).
+
+    Examples
+    --------
+    >>> from workbench.diagrams.models import diagram_of, smoking_example
+    >>> d = cut(diagram_of(smoking_example()), "smoking", value=1)
+    >>> [b.name for b in d.boxes if b.kind == "do"]
+    ['do(smoking)']
     """
     names = [b.name for b in diagram.boxes if b.kind == "box"]
     if variable not in names:
@@ -90,6 +104,15 @@ def interventional(graph: nx.DiGraph, sizes: Mapping[str, int], tables: Mapping[
 
     The result has input wire ``treatment`` and outputs ``outcome`` (default: every other
     observed variable, in topological order). Every table, hidden ones included, is needed.
+
+    Examples
+    --------
+    >>> from workbench.graphs import dag
+    >>> k = interventional(dag([("x", "y")]), {"x": 2, "y": 2},
+    ...                    {"x": [0.5, 0.5], "y": [[0.9, 0.1], [0.2, 0.8]]}, "x")
+    >>> k.table
+    tensor([[0.9000, 0.1000],
+            [0.2000, 0.8000]], dtype=torch.float64)
     """
     diagram = cut(causal_diagram(graph, sizes, hidden=hidden), treatment)
     observed = [w.name for w in diagram.cod]

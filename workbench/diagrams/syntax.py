@@ -59,6 +59,13 @@ class Box:
 
     ``data`` holds the permutation for ``"permute"`` and the value (or ``None`` for
     uniform) for ``"do"``.
+
+    Examples
+    --------
+    >>> s = Wire("s", 2)
+    >>> b = Box("smoking", (), (s,), "box")
+    >>> b.as_diagram().cod
+    (s:2,)
     """
 
     name: str
@@ -74,28 +81,54 @@ class Box:
         object.__setattr__(self, "cod", K._as_wires(self.cod, "cod"))
 
     def as_diagram(self) -> "Diagram":
+        """This generator as a one-layer diagram."""
         return Diagram(self.dom, (Layer((), self, ()),))
 
 
 def box(name: str, dom: Sequence[Wire], cod: Sequence[Wire]) -> "Diagram":
-    """A named mechanism box, as a one-layer diagram."""
+    """A named mechanism box, as a one-layer diagram.
+
+    Examples
+    --------
+    >>> box("f", [Wire("a", 2)], [Wire("b", 2)]).dom
+    (a:2,)
+    """
     if not isinstance(name, str) or not name:
         raise DiagramError(f"A box needs a non-empty string name, got {name!r}.")
     return Box(name, tuple(dom), tuple(cod)).as_diagram()
 
 
 def copy_box(wire: Wire) -> "Diagram":
-    """The copy generator ``wire -> wire ⊗ wire``."""
+    """The copy generator ``wire -> wire ⊗ wire``.
+
+    Examples
+    --------
+    >>> copy_box(Wire("a", 2)).cod
+    (a:2, a:2)
+    """
     return Box("copy", (wire,), (wire, wire), "copy").as_diagram()
 
 
 def discard_box(wire: Wire) -> "Diagram":
-    """The discard generator ``wire -> ()`` (drawn as a ground symbol)."""
+    """The discard generator ``wire -> ()`` (drawn as a ground symbol).
+
+    Examples
+    --------
+    >>> discard_box(Wire("a", 2)).cod
+    ()
+    """
     return Box("discard", (wire,), (), "discard").as_diagram()
 
 
 def permute_box(wires: Sequence[Wire], perm: Sequence[int]) -> "Diagram":
-    """Reorder ``wires``: output ``j`` is input ``perm[j]``."""
+    """Reorder ``wires``: output ``j`` is input ``perm[j]``.
+
+    Examples
+    --------
+    >>> a, b = Wire("a", 2), Wire("b", 3)
+    >>> permute_box([a, b], [1, 0]).cod
+    (b:3, a:2)
+    """
     wires, perm = tuple(wires), tuple(int(p) for p in perm)
     if sorted(perm) != list(range(len(wires))):
         raise DiagramError(f"{list(perm)} is not a permutation of 0..{len(wires) - 1}.")
@@ -103,18 +136,38 @@ def permute_box(wires: Sequence[Wire], perm: Sequence[int]) -> "Diagram":
 
 
 def swap_box(a: Wire, b: Wire) -> "Diagram":
-    """The symmetry ``a ⊗ b -> b ⊗ a``."""
+    """The symmetry ``a ⊗ b -> b ⊗ a``.
+
+    Examples
+    --------
+    >>> swap_box(Wire("a", 2), Wire("b", 3)).cod
+    (b:3, a:2)
+    """
     return permute_box([a, b], [1, 0])
 
 
 def do_box(wire: Wire, value: int | None = None) -> "Diagram":
-    """The state an intervention puts on ``wire``: uniform (``None``) or ``δ_value``."""
+    """The state an intervention puts on ``wire``: uniform (``None``) or ``δ_value``.
+
+    Examples
+    --------
+    >>> interpret(do_box(Wire("a", 2), 1), {}).table
+    tensor([0., 1.], dtype=torch.float64)
+    """
     return Box(f"do({wire.name})", (), (wire,), "do", value).as_diagram()
 
 
 @dataclass(frozen=True)
 class Layer:
-    """One generator with the untouched wires to its left and right."""
+    """One generator with the untouched wires to its left and right.
+
+    Examples
+    --------
+    >>> a, b = Wire("a", 2), Wire("b", 2)
+    >>> layer = (Diagram.id([a]) @ copy_box(b)).layers[0]
+    >>> layer.left, layer.dom, layer.cod
+    ((a:2,), (a:2, b:2), (a:2, b:2, b:2))
+    """
 
     left: tuple[Wire, ...]
     box: Box
@@ -122,16 +175,26 @@ class Layer:
 
     @property
     def dom(self) -> tuple[Wire, ...]:
+        """The wires into this layer: left, the generator's inputs, right."""
         return self.left + self.box.dom + self.right
 
     @property
     def cod(self) -> tuple[Wire, ...]:
+        """The wires out of this layer: left, the generator's outputs, right."""
         return self.left + self.box.cod + self.right
 
 
 @dataclass(frozen=True)
 class Diagram:
-    """A string diagram: a domain and a sequence of layers (read bottom to top)."""
+    """A string diagram: a domain and a sequence of layers (read bottom to top).
+
+    Examples
+    --------
+    >>> a = Wire("a", 2)
+    >>> d = box("p", [], [a]) >> copy_box(a)
+    >>> d.dom, d.cod, len(d.layers)
+    ((), (a:2, a:2), 2)
+    """
 
     dom: tuple[Wire, ...]
     layers: tuple[Layer, ...] = ()
@@ -154,10 +217,12 @@ class Diagram:
 
     @property
     def cod(self) -> tuple[Wire, ...]:
+        """The output wires of the diagram."""
         return self.layers[-1].cod if self.layers else self.dom
 
     @property
     def boxes(self) -> list[Box]:
+        """The generators of every layer, bottom to top."""
         return [layer.box for layer in self.layers]
 
     def __rshift__(self, other: "Diagram") -> "Diagram":
@@ -187,6 +252,14 @@ def map_boxes(diagram: Diagram, f: Callable[[Box], Diagram | None]) -> Diagram:
     ``f`` returns ``None`` to keep a generator unchanged; a replacement must have the
     same domain and codomain. Because it acts layer by layer, the result preserves
     ``>>`` and ``@``: this is how surgery is defined.
+
+    Examples
+    --------
+    >>> a = Wire("a", 2)
+    >>> d = box("p", [], [a]) >> copy_box(a)
+    >>> renamed = map_boxes(d, lambda b: box("q", b.dom, b.cod) if b.kind == "box" else None)
+    >>> [b.name for b in renamed.boxes]
+    ['q', 'copy']
     """
     out = Diagram.id(diagram.dom)
     for layer in diagram.layers:
@@ -236,6 +309,13 @@ def interpret(diagram: Diagram, tables: Mapping[str, object], *, device=None) ->
         If a named box has no table, or a table names no box (a typo).
     NotStochasticError, WireMismatchError
         If a table is not a kernel of its box's type.
+
+    Examples
+    --------
+    >>> a = Wire("a", 2)
+    >>> interpret(box("p", [], [a]) >> copy_box(a), {"p": [0.25, 0.75]}).table
+    tensor([[0.2500, 0.0000],
+            [0.0000, 0.7500]], dtype=torch.float64)
     """
     device = K.default_device() if device is None else device
     names = {b.name for b in diagram.boxes if b.kind == "box"}
