@@ -54,3 +54,8 @@ def test_do_shadow_length_moves_neither_angle(models):
     assert check.moved["shadow_length"] > 0.1
     with pytest.raises(UnknownVariableError):
         pendulum.check_intervention(model, reader, "sun", 1.0)
+
+
+def test_training_labels_are_the_training_sets_factors():
+    _, labels, _ = pendulum.training_set(n=50, seed=4)
+    assert torch.equal(pendulum.training_labels(n=50, seed=4), labels)

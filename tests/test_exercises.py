@@ -113,6 +113,10 @@ def _wrong_answers(ex, ns, right):
         ("07", 1): lambda: [(right[0] + math.log(2),), (right[0] + 2 * math.log(2),), ("-1.85",)],
         ("07", 2): lambda: [(0.0,), (4.0,), (1.5,)],
         ("07", 3): lambda: [(["x1", "x3"],), (["x1", "x2"],), ([],), ("x1",)],
+        ("10", 1): lambda: [(1.0,), (0.5,), (0.0,), ("high",)],
+        ("10", 2): lambda: [(1,), (0,), (3,)],
+        ("10", 3): lambda: [({"theta", "phi"},), ({"theta", "phi", "shadow_position", "shadow_length"},),
+                            (set(),), ("theta",)],
         ("12", 1): lambda: [(20,), (10,), (16,), ("forty",)],
         ("12", 2): lambda: [(4,), (2,), (-1,)],
         ("12", 3): lambda: [("a",), ("c",), ("mig",), (3,)],
@@ -139,7 +143,7 @@ def test_every_notebook_with_exercises_has_them_registered():
         by_notebook.setdefault(ex.notebook, []).append(ex.number)
     assert by_notebook == {"00": [1, 2], "01": [1, 2, 3], "02": [1, 2, 3], "03": [1, 2, 3],
                            "04": [1, 2, 3, 4], "05": [1, 2, 3], "06": [1, 2, 3], "07": [1, 2, 3],
-                           "09": [1, 2, 3], "12": [1, 2, 3]}
+                           "09": [1, 2, 3], "10": [1, 2, 3], "12": [1, 2, 3]}
 
 
 @pytest.mark.parametrize("ex", EXERCISES, ids=IDS)

@@ -34,7 +34,7 @@ from workbench.latents import CausalVAE, FactorReader, train
 
 __all__ = ["FACTORS", "TRUE_GRAPH", "training_set", "labelled_rows", "train_causal_vae",
            "train_factor_reader", "InterventionCheck", "check_intervention", "graph_matches",
-           "factor_ranges", "compare_unit"]
+           "factor_ranges", "compare_unit", "fit_scm_prior", "training_labels"]
 
 FACTORS = ("theta", "phi", "shadow_length", "shadow_position")
 TRUE_GRAPH = nx.DiGraph([("theta", "shadow_length"), ("phi", "shadow_length"),
@@ -58,6 +58,11 @@ def training_set(n: int = 7308, seed: int = 0, size: int = SIZE):
     values = ds.scm.solve(noise)
     images = (ds.scm.render(values) * 255).round().to(torch.uint8)
     return images, _stack(values), noise
+
+
+def training_labels(n: int = 7308, seed: int = 0) -> torch.Tensor:
+    """The factors ``(n, 4)`` of :func:`training_set`, without rendering the images."""
+    return _stack(dataset().scm.solve(dataset().scm.sample_noise(n, generator=seed)))
 
 
 def labelled_rows(n: int, fraction: float, seed: int = 0) -> torch.Tensor:
@@ -123,7 +128,7 @@ def check_intervention(model, reader, target: str, value: float, *, n: int = 256
     _, twin = ds.scm.counterfactual(noise, {target: value})
     generated_before = model.reconstruct(images)
     generated_after = model.intervene(images, {target: value})
-    _, train_labels, _ = training_set(seed=0, size=size)
+    train_labels = training_labels(seed=0)
     span = (train_labels.max(0).values - train_labels.min(0).values)
     read_before, read_after = reader.read(generated_before), reader.read(generated_after)
     truth_before, truth_after = _stack(world), _stack(twin)
@@ -140,7 +145,7 @@ def check_intervention(model, reader, target: str, value: float, *, n: int = 256
 
 def factor_ranges() -> dict:
     """``{factor: (min, max)}`` over the training draws (where interventions make sense)."""
-    _, labels, _ = training_set(seed=0)
+    labels = training_labels(seed=0)
     return {name: (float(labels[:, k].min()), float(labels[:, k].max())) for k, name in enumerate(FACTORS)}
 
 
@@ -163,6 +168,34 @@ def compare_unit(model, reader, unit: int, target: str, value: float, *, seed: i
             "read_generated": {name: float(read[k]) for k, name in enumerate(FACTORS)},
             "true_values": {name: float(twin[name][0]) for name in FACTORS},
             "factual_values": {name: float(world[name][0]) for name in FACTORS}}
+
+
+def fit_scm_prior(structure="learn", *, steps: int = 1500, seed: int = 0, batch_size: int = 256,
+                  lr: float = 3e-3, sparsity: float = 0.04, acyclicity: float = 10.0):
+    """The SCM prior alone, fitted to the standardised factor labels (no images).
+
+    This is the part of the CausalVAE objective that teaches the graph; fitting it alone
+    shows, cheaply, which graph the labels support. The sparsity penalty ramps in over
+    the first third of the steps, as in the VAE's warm-up.
+    """
+    from workbench.latents import LatentSCM
+
+    labels = training_labels(seed=0)
+    u = (labels - labels.mean(0)) / labels.std(0)
+    torch.manual_seed(seed)
+    prior = LatentSCM(len(FACTORS), structure=structure, hidden=32)
+    optimizer = torch.optim.Adam(prior.parameters(), lr=lr)
+    rng = np.random.default_rng(seed)
+    for step in range(steps):
+        batch = u[torch.as_tensor(rng.integers(0, len(u), batch_size))]
+        h = prior.acyclicity()
+        ramp = min(1.0, 3 * (step + 1) / steps)
+        loss = (-prior.log_prob(batch).mean() + ramp * (acyclicity * (h + h * h)
+                                                       + sparsity * prior.adjacency.abs().sum()))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return prior
 
 
 def graph_matches(model, threshold: float = 0.1) -> bool:

@@ -73,7 +73,7 @@ class InterventionExplorer(widgets.VBox):
         from workbench.crl.pendulum import compare_unit
 
         self.model, self.reader, self.ranges, self.scale = model, reader, dict(ranges), int(scale)
-        self._compare = compare_unit
+        self._compare_unit = compare_unit
         names = list(model.factor_names)
         self.target_picker = widgets.Dropdown(options=names, description="do(")
         self.value_slider = widgets.FloatSlider(description="value", step=0.01, readout_format=".2f",
@@ -125,7 +125,7 @@ class InterventionExplorer(widgets.VBox):
         self._draw()
 
     def _draw(self):
-        self.result = self._compare(self.model, self.reader, self.unit, self.target, self.value)
+        self.result = self._compare_unit(self.model, self.reader, self.unit, self.target, self.value)
         for image, key in zip(self.images, ("factual", "generated", "truth")):
             image.value = to_png(self.result[key], scale=self.scale)
         self.table.value = _readings_table(self.result, self.target)
@@ -177,7 +177,7 @@ class IdentifiabilityExplorer(widgets.VBox):
     def __init__(self, model, data):
         from workbench.crl.interventional import interventional_scores
 
-        self.model, self.data, self._scores = model, data, interventional_scores
+        self.model, self.data, self._interventional_scores = model, data, interventional_scores
         d = data.z_obs.shape[1]
         self.k_slider = widgets.IntSlider(value=d, min=0, max=d, description="intervened", continuous_update=False)
         self.n_slider = widgets.SelectionSlider(options=[n for n in self.SAMPLES if n <= len(data.x_int[0])],
@@ -207,7 +207,7 @@ class IdentifiabilityExplorer(widgets.VBox):
             self._draw()
 
     def _score(self, k, n):
-        return self._scores(self.model, self.data, num_intervened=k, num_samples=n)["interventional"]
+        return self._interventional_scores(self.model, self.data, num_intervened=k, num_samples=n)["interventional"]
 
     def _draw(self):
         k, n = self.num_intervened, self.num_samples
