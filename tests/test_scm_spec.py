@@ -21,9 +21,8 @@ from workbench.scm import (
     backdoor_example, discrete_scm, mlp, random_discrete_scm, random_linear_scm,
     random_nonlinear_scm, smoking_front_door,
 )
-from workbench.scm.spec import (
-    FORMAT, NotSerialisableError, SpecError, load_scm, save_scm, scm_from_spec, scm_to_spec,
-)
+from workbench.scm.files import load_scm, save_scm
+from workbench.scm.spec import FORMAT, NotSerialisableError, SpecError, scm_from_spec, scm_to_spec
 
 ZOO = {
     "smoking_front_door": smoking_front_door,

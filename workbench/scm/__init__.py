@@ -35,9 +35,8 @@ from workbench.scm.sites import noise_site
 from workbench.scm.counterfactual import (
     CounterfactualResult, abduct, complete_units, counterfactual, counterfactual_by_hand,
 )
-from workbench.scm.spec import (
-    NotSerialisableError, SpecError, load_scm, save_scm, scm_from_spec, scm_to_spec,
-)
+from workbench.scm.spec import NotSerialisableError, SpecError, scm_from_spec, scm_to_spec
+from workbench.scm.files import load_scm, save_scm
 from workbench.scm.zoo import (
     asia, backdoor_example, discrete_scm, random_discrete_scm, random_linear_scm,
     random_nonlinear_scm, smoking_front_door,

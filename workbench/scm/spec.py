@@ -38,6 +38,7 @@ Examples
 >>> spec["mechanisms"]["y"]["weights"], spec["mechanisms"]["y"]["noise"]["scale"]
 ([2.0], 0.5)
 >>> path = os.path.join(tempfile.mkdtemp(), "model.json")
+>>> from workbench.scm import load_scm, save_scm     # the files: workbench.scm.files
 >>> save_scm(m, path) == path
 True
 >>> again = load_scm(path)
@@ -51,9 +52,6 @@ workbench.scm.spec.SpecError: Unknown spec format 'workbench.scm/9'; this workbe
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from typing import Any, Mapping
 
 import pyro.distributions as dist
@@ -65,7 +63,7 @@ from workbench.scm.mechanisms import MLP, AdditiveNoise, DiscreteCPT, LinearGaus
 from workbench.scm.model import SCM
 
 __all__ = ["FORMAT", "SpecError", "NotSerialisableError", "scm_to_spec", "scm_from_spec",
-           "save_scm", "load_scm", "register_mechanism_kind", "tensor_to_spec", "tensor_from_spec"]
+           "register_mechanism_kind", "tensor_to_spec", "tensor_from_spec"]
 
 FORMAT = "workbench.scm/1"
 
@@ -367,63 +365,3 @@ def scm_from_spec(spec: Mapping) -> SCM:
     if obs:
         scm = scm.condition({v: _tensor_from_spec(x, f"observations[{v!r}]") for v, x in obs.items()})
     return scm
-
-
-def save_scm(scm: SCM, path: str | os.PathLike) -> str:
-    """Write ``scm`` to ``path`` as JSON, atomically; return the path as a string.
-
-    The text goes to a temporary file next to ``path``, which then replaces
-    ``path`` in one step (:func:`os.replace`): a crash never leaves half a file.
-
-    Examples
-    --------
-    >>> import os, tempfile
-    >>> from workbench.scm import backdoor_example
-    >>> path = save_scm(backdoor_example(), os.path.join(tempfile.mkdtemp(), "m.json"))
-    >>> path.endswith("m.json")
-    True
-    """
-    text = _dumps(scm_to_spec(scm))
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".scm-", suffix=".json.tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
-
-
-def _dumps(obj, indent: str = "") -> str:
-    """JSON text with one key per line, and each list of numbers or names on one line."""
-    if isinstance(obj, dict) and obj:
-        inner = indent + "  "
-        items = [f"{inner}{json.dumps(k)}: {_dumps(v, inner)}" for k, v in obj.items()]
-        return "{\n" + ",\n".join(items) + "\n" + indent + "}"
-    return json.dumps(obj, allow_nan=False)
-
-
-def load_scm(path: str | os.PathLike) -> SCM:
-    """Read an SCM saved by :func:`save_scm` (see :func:`scm_from_spec` for the errors).
-
-    Examples
-    --------
-    >>> import os, tempfile
-    >>> from workbench.scm import backdoor_example
-    >>> path = save_scm(backdoor_example(), os.path.join(tempfile.mkdtemp(), "m.json"))
-    >>> load_scm(path).variables == backdoor_example().variables
-    True
-    """
-    with open(path, encoding="utf-8") as f:
-        text = f.read()
-    try:
-        spec = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SpecError(f"{os.fspath(path)!r} is not valid JSON ({exc}); was it saved by save_scm?") from exc
-    return scm_from_spec(spec)
