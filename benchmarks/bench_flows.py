@@ -31,7 +31,7 @@ Rows (torch on one thread; best of a few repeats, the machine is shared):
   log-likelihood in notes beside deepscm's published numbers (different data: see
   ``workbench.latents.flows.deep_scm``); ``agree``: both gaps < 0.05 nats.
 
-    nice -n 10 python benchmarks/bench_flows.py [--quick]
+    nice -n 10 python benchmarks/bench_flows.py [--quick] [--speed]   # --speed: timed rows only
 """
 
 from __future__ import annotations
@@ -379,5 +379,11 @@ def run(quick: bool = False) -> list[dict]:
 
 
 if __name__ == "__main__":
-    for row in run(quick="--quick" in sys.argv):
+    if "--speed" in sys.argv:            # only the timed rows against the peers
+        with one_thread():
+            wb.seed_everything(0)
+            rows = _speed_rows("--quick" in sys.argv) + _joint_rows("--quick" in sys.argv)
+    else:
+        rows = run(quick="--quick" in sys.argv)
+    for row in rows:
         print(row)

@@ -171,7 +171,10 @@ class ConditionalFlow(nn.Module):
 
         Its event has one axis (the features); ``c`` may carry any batch shape.
         """
-        _, c = self._check(None, c)
+        return self._transform(self._check(None, c)[1])
+
+    def _transform(self, c):
+        """:meth:`transform` on a context already checked (the speed paths' entry)."""
         if c is not None:
             c = (c - self.c_loc) / self.c_scale
         scale = AffineTransform(-self.x_loc / self.x_scale, 1.0 / self.x_scale, event_dim=1)
@@ -179,8 +182,10 @@ class ConditionalFlow(nn.Module):
 
     def log_prob(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
         """``log q(x | c)`` in the data's units, one value per row."""
-        x, c = self._check(x, c)
-        z, ladj = self.transform(c).call_and_ladj(x)
+        return self._log_prob(*self._check(x, c))
+
+    def _log_prob(self, x, c):
+        z, ladj = self._transform(c).call_and_ladj(x)
         return -0.5 * (z ** 2).sum(-1) - 0.5 * self.features * math.log(2 * math.pi) + ladj
 
     def sample(self, c: torch.Tensor | None = None, n: int | None = None, generator=None) -> torch.Tensor:
@@ -198,8 +203,12 @@ class ConditionalFlow(nn.Module):
         return batch[:, :self.features], (batch[:, self.features:] if self.context else None)
 
     def loss(self, batch: torch.Tensor, generator=None):
-        """Mean negative log-likelihood of a batch ``[x, c]`` (maximum likelihood)."""
-        nll = -self.log_prob(*self.split(batch)).mean()
+        """Mean negative log-likelihood of a batch ``[x, c]`` (maximum likelihood).
+
+        The training loop has checked the whole data set (shape, finite) up front, so the
+        batch is not checked again here.
+        """
+        nll = -self._log_prob(*self.split(batch)).mean()
         value = float(nll.detach())
         return nll, {"loss": value, "nll": value}
 

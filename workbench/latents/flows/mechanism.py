@@ -201,6 +201,8 @@ def _one_step_counterfactual(mech: FlowMechanism, value, factual_columns, cf_col
     value = value.to(torch.get_default_dtype())
     if all(cf is fact for cf, fact in zip(cf_columns, factual_columns)):
         return value.clone()
-    stack = scm_fast.stack_columns
-    u = mech.abduct(value, stack(factual_columns, value.shape, value.device))
-    return mech(stack(cf_columns, value.shape, value.device), u)
+    stack, net = scm_fast.stack_columns, mech.net   # the SCM checked the units: no checks again
+    fact = stack(factual_columns, value.shape, value.device) if mech.parents else None
+    cf = stack(cf_columns, value.shape, value.device) if mech.parents else None
+    u = net._transform(fact)(value.unsqueeze(-1))
+    return net._transform(cf).inv(u).squeeze(-1)
