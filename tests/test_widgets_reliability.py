@@ -72,3 +72,14 @@ def test_positivity_failure_in_the_samples_is_shown_not_hidden():
     assert w.max_error_exact < 1e-10
     assert math.isnan(w.max_error_sampled)
     assert "undefined" in w.comparison_view.value and "positivity" in w.comparison_view.value
+
+
+def test_editable_explorer_keeps_integer_nodes():
+    """Before: editable=True with integer nodes crashed ("Unknown node 0")."""
+    g = admg([(0, 1), (1, 2)], bidirected=[(0, 2)])
+    w = IdentificationExplorer(g, (0,), (2,), n=300, editable=True)
+    assert w.result.identifiable
+    w.confounder_a.value, w.confounder_b.value = 0, 2
+    w._edit_bidirected(False)
+    assert w.bidirected == [] and w.result.identifiable
+    assert w.editor.add_edge(0, 2) and (0, 2) in w.graph.directed.edges()

@@ -101,7 +101,7 @@ class IdentificationExplorer(widgets.VBox):
     def _build_editors(self, names, graph) -> list:
         from workbench.widgets.scm import GraphEditor
 
-        self.editor = GraphEditor(names, [list(e) for e in graph.directed.edges()])
+        self.editor = GraphEditor(self._nodes, [list(e) for e in graph.directed.edges()])
         self.editor.image.layout.display = "none"  # the explorer draws the graph itself
         self.editor.observe(self._directed_edited, "edges")
         options = list(zip(names, self._nodes))

@@ -52,12 +52,13 @@ class GraphEditor(widgets.VBox):
     message = traitlets.Unicode("")
 
     def __init__(self, nodes: Iterable[str], edges: Iterable = (), *, latent: Iterable[str] = ()):
-        self._nodes = [str(v) for v in nodes]
+        self._nodes = list(nodes)   # the node objects themselves (2 stays the int 2)
         self._latent = set(latent)
         if not self._nodes:
             raise WorkbenchInputError("GraphEditor needs at least one node.")
-        self.source = widgets.Dropdown(options=self._nodes, description="from")
-        self.target = widgets.Dropdown(options=self._nodes, value=self._nodes[-1], description="to")
+        options = [(str(v), v) for v in self._nodes]
+        self.source = widgets.Dropdown(options=options, description="from")
+        self.target = widgets.Dropdown(options=options, value=self._nodes[-1], description="to")
         self.add_button = widgets.Button(description="add edge", button_style="success")
         self.remove_button = widgets.Button(description="remove edge", button_style="warning")
         self.status = widgets.HTML()
