@@ -102,6 +102,15 @@ def draw(diagram: Diagram, ax=None, *, title: str | None = None,
     """Draw ``diagram`` on ``ax`` (a new figure if ``None``); return the axes.
 
     ``highlight`` names boxes to outline in red (the box about to be cut).
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from workbench.diagrams.models import diagram_of, smoking_example
+    >>> ax = draw(diagram_of(smoking_example()), title="smoking model")
+    >>> ax.get_title()
+    'smoking model'
+    >>> plt.close(ax.figure)
     """
     import matplotlib.pyplot as plt
 
@@ -127,7 +136,17 @@ def draw(diagram: Diagram, ax=None, *, title: str | None = None,
 
 
 def draw_surgery(diagram: Diagram, variable: str, value: int | None = None, *, figsize=None):
-    """Two panels: the diagram with ``variable``'s box outlined, and the diagram after surgery."""
+    """Two panels: the diagram with ``variable``'s box outlined, and the diagram after surgery.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from workbench.diagrams.models import diagram_of, smoking_example
+    >>> fig = draw_surgery(diagram_of(smoking_example()), "tar")
+    >>> len(fig.axes)
+    2
+    >>> plt.close(fig)
+    """
     import matplotlib.pyplot as plt
 
     after = cut(diagram, variable, value)

@@ -82,6 +82,15 @@ def draw_graph(graph, *, ax=None, pos: Mapping | None = None,
         :data:`HIGHLIGHT`, or ``{(a, b): colour}``.
     latent : collection, optional
         Nodes to draw as latent; default: nodes whose attribute ``latent`` is true.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from workbench.graphs import dag
+    >>> ax = draw_graph(dag([("x", "y")]), highlight_nodes=["x"], title="x causes y")
+    >>> ax.get_title(), sorted(p.get_gid() for p in ax.patches)
+    ('x causes y', ['edge:x->y', 'node:x', 'node:y'])
+    >>> plt.close(ax.figure)
     """
     import matplotlib.pyplot as plt  # imported here so that importing the module stays light
     from matplotlib.patches import Circle, FancyArrowPatch

@@ -30,6 +30,11 @@ def tile(images: torch.Tensor, pad: int = 1, pad_value: float = 1.0) -> np.ndarr
     """Lay out ``(rows, cols, C, H, W)`` (or ``(n, C, H, W)`` as one row) as one array.
 
     Returns ``(H', W')`` for one channel and ``(H', W', 3)`` for colour.
+
+    Examples
+    --------
+    >>> tile(torch.zeros(2, 3, 1, 8, 8), pad=1).shape
+    (19, 28)
     """
     images = torch.as_tensor(images).detach().cpu().float()
     if images.dim() == 4:
@@ -45,7 +50,13 @@ def tile(images: torch.Tensor, pad: int = 1, pad_value: float = 1.0) -> np.ndarr
 
 
 def to_png(image, scale: int = 3) -> bytes:
-    """PNG bytes of one image ``(C, H, W)`` / ``(H, W)`` tensor or a tiled array."""
+    """PNG bytes of one image ``(C, H, W)`` / ``(H, W)`` tensor or a tiled array.
+
+    Examples
+    --------
+    >>> to_png(torch.ones(1, 4, 4))[:4]
+    b'\\x89PNG'
+    """
     from PIL import Image
 
     array = image.detach().cpu().numpy() if isinstance(image, torch.Tensor) else np.asarray(image)
@@ -63,7 +74,14 @@ def _cmap(images) -> str | None:
 
 
 def plot_traversal_grid(grid: torch.Tensor, values=None, dims=None, labels=None):
-    """Figure of a traversal grid ``(D, V, C, H, W)``: one row per latent."""
+    """Figure of a traversal grid ``(D, V, C, H, W)``: one row per latent.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig = plot_traversal_grid(torch.rand(2, 3, 1, 8, 8))
+    >>> plt.close(fig)
+    """
     import matplotlib.pyplot as plt
 
     d, v = grid.shape[:2]
@@ -114,7 +132,14 @@ def plot_mean_vs_sampled(means: torch.Tensor, samples: torch.Tensor, activity, d
 
 
 def plot_reconstructions(images: torch.Tensor, reconstructions: torch.Tensor):
-    """Originals (top row) above their reconstructions (bottom row)."""
+    """Originals (top row) above their reconstructions (bottom row).
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig = plot_reconstructions(torch.rand(3, 1, 8, 8), torch.rand(3, 1, 8, 8))
+    >>> plt.close(fig)
+    """
     import matplotlib.pyplot as plt
 
     both = torch.stack([images.cpu(), reconstructions.cpu()])

@@ -34,7 +34,13 @@ OBS, INT = "#6fa8dc", "#e69138"
 
 
 def describe_interventions(interventions: Mapping) -> str:
-    """``'do(x=1, z=0.5)'``, or ``'no intervention'``."""
+    """``'do(x=1, z=0.5)'``, or ``'no intervention'``.
+
+    Examples
+    --------
+    >>> describe_interventions({"x": 1.0, "z": 0.5}), describe_interventions({})
+    ('do(x=1, z=0.5)', 'no intervention')
+    """
     if not interventions:
         return "no intervention"
     parts = []
@@ -51,7 +57,15 @@ def _plain(text: str) -> str:
 
 def distribution_comparison(observational: torch.Tensor, interventional: torch.Tensor, *,
                             name: str, label: str = "do", ax=None, cardinality: int | None = None):
-    """Overlaid histograms (continuous) or paired bars (discrete) of one variable."""
+    """Overlaid histograms (continuous) or paired bars (discrete) of one variable.
+
+    Examples
+    --------
+    >>> ax = distribution_comparison(torch.randn(500), torch.randn(500) + 1, name="y")
+    >>> len(ax.patches) > 0
+    True
+    >>> plt.close(ax.figure)
+    """
     if ax is None:
         _, ax = plt.subplots(figsize=(4.5, 3))
     if cardinality is not None:
@@ -82,7 +96,18 @@ def distribution_comparison(observational: torch.Tensor, interventional: torch.T
 
 def intervention_figure(scm, observational: Mapping, interventional: Mapping, *, outcome: str,
                         interventions: Mapping):
-    """Left: the mutilated graph, intervened nodes highlighted. Right: the outcome's two distributions."""
+    """Left: the mutilated graph, intervened nodes highlighted. Right: the outcome's two distributions.
+
+    Examples
+    --------
+    >>> from workbench.scm import backdoor_example
+    >>> m = backdoor_example()
+    >>> fig = intervention_figure(m, m.sample(500, seed=0), m.do(x=1.0).sample(500, seed=0), outcome="y",
+    ...                           interventions={"x": 1.0})
+    >>> len(fig.axes)
+    2
+    >>> plt.close(fig)
+    """
     fig, (g_ax, d_ax) = plt.subplots(1, 2, figsize=(8.5, 3.0), gridspec_kw={"width_ratios": [1, 1.3]})
     label = describe_interventions(interventions)
     graph = mutilate(scm.graph, list(interventions))
