@@ -24,7 +24,13 @@ BUDGET_MB = 1024  # docs/DESIGN.md: peak memory under 1 GB per kernel
 
 @dataclass
 class NotebookRun:
-    """What one execution of a notebook measured."""
+    """What one execution of a notebook measured.
+
+    Examples
+    --------
+    >>> NotebookRun("01.ipynb", 12.5, 380.0, True).as_dict()["peak_mb"]
+    380.0
+    """
 
     notebook: str
     wall_s: float
@@ -34,11 +40,22 @@ class NotebookRun:
     output_text: str = ""  #: every printed line and plain-text result, in cell order
 
     def as_dict(self) -> dict:
+        """The run as a plain dict (for a report row)."""
         return asdict(self)
 
 
 def find_notebooks(folder: str | Path) -> list[Path]:
-    """Every ``*.ipynb`` in ``folder`` (not in checkpoints), sorted by name."""
+    """Every ``*.ipynb`` in ``folder`` (not in checkpoints), sorted by name.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp()); (folder / "b.ipynb").write_text("{}"); (folder / "a.ipynb").write_text("{}")
+    2
+    2
+    >>> [p.name for p in find_notebooks(folder)]
+    ['a.ipynb', 'b.ipynb']
+    """
     return sorted(p for p in Path(folder).glob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
 
 
