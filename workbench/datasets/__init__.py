@@ -35,7 +35,13 @@ DATASETS = {"sprites": Sprites, "pendulum": Pendulum, "digits": Digits, "shapes2
 
 
 def load(name: str, **options) -> FactorImageDataset:
-    """A data set by name: ``"sprites"``, ``"pendulum"``, ``"digits"`` or ``"shapes2d"``."""
+    """A data set by name: ``"sprites"``, ``"pendulum"``, ``"digits"`` or ``"shapes2d"``.
+
+    Examples
+    --------
+    >>> load("sprites").factor_names
+    ('shape', 'scale', 'orientation', 'pos_x', 'pos_y')
+    """
     if not isinstance(name, str) or name not in DATASETS:
         raise UnknownVariableError(name, DATASETS, what="data set")
     return DATASETS[name](**options)

@@ -53,6 +53,13 @@ class FactorImageDataset(Dataset):
 
     Subclasses set ``name``, ``factor_names``, ``_factor_values`` (one 1-D tensor of
     values per factor), ``image_shape`` and ``scm``.
+
+    Examples
+    --------
+    >>> from workbench.datasets import Sprites
+    >>> d = Sprites()
+    >>> isinstance(d, FactorImageDataset), d.index_to_factors(1).tolist()
+    (True, [[0, 0, 0, 0, 1]])
     """
 
     name: str = "factors"
@@ -70,6 +77,7 @@ class FactorImageDataset(Dataset):
 
     @property
     def num_factors(self) -> int:
+        """The number of factors."""
         return len(self.factor_names)
 
     def factor_values(self, factor) -> torch.Tensor:

@@ -47,7 +47,14 @@ def _arc(cx, cy, rx, ry, start, stop, k):
 
 
 def digit_strokes() -> list[list[list[tuple[float, float]]]]:
-    """The ten digits as strokes (polylines of ``(x, y)`` points, y up, units)."""
+    """The ten digits as strokes (polylines of ``(x, y)`` points, y up, units).
+
+    Examples
+    --------
+    >>> strokes = digit_strokes()
+    >>> len(strokes), all(len(s) > 0 for s in strokes)
+    (10, True)
+    """
     two = _arc(0, 0.28, 0.3, 0.3, 160, -30, 8)
     five = _arc(0, -0.25, 0.32, 0.33, 125, -150, 9)
     return [
@@ -78,7 +85,13 @@ def _distance_fields() -> torch.Tensor:
 
 
 def intensity_mechanism(thickness, noise):
-    """Morpho-MNIST's intensity in grey levels: ``64 + 191 sigmoid(2(t - 2.5) + U_i)``."""
+    """Morpho-MNIST's intensity in grey levels: ``64 + 191 sigmoid(2(t - 2.5) + U_i)``.
+
+    Examples
+    --------
+    >>> intensity_mechanism(torch.tensor([2.5]), torch.tensor([0.0]))
+    tensor([159.5000])
+    """
     return 64.0 + 191.0 * torch.sigmoid(2.0 * (thickness - 2.5) + noise)
 
 
@@ -89,6 +102,12 @@ class Digits(FactorImageDataset):
     in [-0.3, 0.3], ``intensity`` 6 values in [64, 255]. A grid point sets all four
     (``do`` on intensity too), so the grid's factors are independent; the SCM's
     observational samples are not.
+
+    Examples
+    --------
+    >>> d = Digits()
+    >>> d.factor_names, d.render(d.index_to_factors(0)).shape
+    (('digit', 'thickness', 'slant', 'intensity'), torch.Size([1, 1, 32, 32]))
     """
 
     name = "digits"

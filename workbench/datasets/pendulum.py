@@ -59,6 +59,13 @@ def shadow_equations(theta, phi, length_noise=0.0):
 
     ``length_noise`` is ``U_l``, added to ``|s|`` before the ``max(3, .)`` clamp; the
     position's noise is additive and left to the caller.
+
+    Examples
+    --------
+    >>> import math
+    >>> length, position = shadow_equations(torch.tensor([0.0]), torch.tensor([math.pi / 4]))
+    >>> round(float(length), 2), round(float(position), 2)
+    (9.5, 3.75)
     """
     cot = torch.cos(phi) / torch.sin(phi)
     s = ROD * (torch.sin(theta) + torch.cos(theta) * cot)
@@ -71,6 +78,12 @@ def render_pendulum(values, size: int = 64) -> torch.Tensor:
     Each pixel gets a label (0 sky, 1 sun, 2 rod, 3 ball, 4 shadow; later ones on top)
     and the label picks its colour from a palette. Coordinates stay separable (x along
     a row, y down a column) until the last step of each test, which keeps it fast.
+
+    Examples
+    --------
+    >>> p = Pendulum(size=32)
+    >>> render_pendulum(p.scm.sample(2, generator=0)[1], size=32).shape
+    torch.Size([2, 3, 32, 32])
     """
     theta, phi = values["theta"].view(-1, 1, 1), values["phi"].view(-1, 1, 1)
     xs, ys = pixel_grid(size, WORLD_X, WORLD_Y)
@@ -104,6 +117,12 @@ class Pendulum(FactorImageDataset):
         (world units; one pixel is 22/64 = 0.34). Grid images are always noise-free.
     size : int
         Image side in pixels.
+
+    Examples
+    --------
+    >>> p = Pendulum(size=32)
+    >>> p.factor_names, p.sample(2, generator=0)[0].shape
+    (('theta', 'phi'), torch.Size([2, 3, 32, 32]))
     """
 
     name = "pendulum"

@@ -21,7 +21,14 @@ __all__ = ["pixel_grid", "local_window", "rotate", "segment_distance", "hue_to_r
 
 
 def pixel_grid(size: int, x_range, y_range):
-    """Pixel-centre coordinates, shaped ``(1, size, size)``; row 0 is the top (largest y)."""
+    """Pixel-centre coordinates, shaped ``(1, size, size)``; row 0 is the top (largest y).
+
+    Examples
+    --------
+    >>> xs, ys = pixel_grid(2, (0.0, 1.0), (0.0, 1.0))
+    >>> xs.tolist(), ys.tolist()
+    ([[[0.25, 0.75], [0.25, 0.75]]], [[[0.75, 0.75], [0.25, 0.25]]])
+    """
     step = (torch.arange(size, dtype=torch.float32) + 0.5) / size
     xs = x_range[0] + (x_range[1] - x_range[0]) * step
     ys = y_range[1] - (y_range[1] - y_range[0]) * step
@@ -65,7 +72,15 @@ class local_window:
 
 
 def rotate(dx, dy, angle):
-    """Coordinates of ``(dx, dy)`` in a frame rotated by ``angle`` (radians, per image)."""
+    """Coordinates of ``(dx, dy)`` in a frame rotated by ``angle`` (radians, per image).
+
+    Examples
+    --------
+    >>> import math
+    >>> u, v = rotate(torch.ones(1, 1, 1), torch.zeros(1, 1, 1), torch.tensor([math.pi / 2]))
+    >>> round(float(u), 6), round(float(v), 6)
+    (0.0, -1.0)
+    """
     c, s = torch.cos(angle).view(-1, 1, 1), torch.sin(angle).view(-1, 1, 1)
     return c * dx + s * dy, -s * dx + c * dy
 
@@ -74,6 +89,13 @@ def segment_distance(px, py, a, b):
     """Distance from points ``(px, py)`` of shape ``(n, 1, P)`` to segments ``a``-``b``.
 
     ``a`` and ``b`` have shape ``(n, S, 2)``; the result has shape ``(n, S, P)``.
+
+    Examples
+    --------
+    >>> d = segment_distance(torch.tensor([[[0.5]]]), torch.tensor([[[1.0]]]),
+    ...                      torch.tensor([[[0.0, 0.0]]]), torch.tensor([[[1.0, 0.0]]]))
+    >>> d
+    tensor([[[1.]]])
     """
     ax, ay = a[..., 0:1], a[..., 1:2]
     ex, ey = b[..., 0:1] - ax, b[..., 1:2] - ay
@@ -83,14 +105,29 @@ def segment_distance(px, py, a, b):
 
 
 def hue_to_rgb(hue, saturation: float = 1.0, value: float = 1.0):
-    """HSV to RGB for a batch of hues in ``[0, 1)``; returns shape ``(n, 3)``."""
+    """HSV to RGB for a batch of hues in ``[0, 1)``; returns shape ``(n, 3)``.
+
+    Examples
+    --------
+    >>> hue_to_rgb(torch.tensor([0.0, 1 / 3]))
+    tensor([[1., 0., 0.],
+            [0., 1., 0.]])
+    """
     k = (torch.tensor([5.0, 3.0, 1.0]) + hue.reshape(-1, 1) * 6.0) % 6.0
     ramp = torch.minimum(k, 4.0 - k).clamp(0.0, 1.0)
     return value - value * saturation * ramp
 
 
 def paint(canvas, mask, colour):
-    """Paint ``colour`` (``(n, 3)`` or ``(3,)``) into ``canvas`` ``(n, 3, H, W)`` where ``mask``."""
+    """Paint ``colour`` (``(n, 3)`` or ``(3,)``) into ``canvas`` ``(n, 3, H, W)`` where ``mask``.
+
+    Examples
+    --------
+    >>> canvas = torch.zeros(1, 3, 2, 2)
+    >>> paint(canvas, torch.tensor([[[True, False], [False, False]]]), [1.0, 0.0, 0.0])[0, 0]
+    tensor([[1., 0.],
+            [0., 0.]])
+    """
     colour = torch.as_tensor(colour, dtype=canvas.dtype)
     colour = colour.view(-1, 3, 1, 1).expand(canvas.shape[0], 3, 1, 1)
     m = mask.unsqueeze(1).to(canvas.dtype)

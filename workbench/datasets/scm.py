@@ -55,7 +55,16 @@ __all__ = ["Assignment", "ImageSCM", "InterventionRangeError"]
 
 
 class InterventionRangeError(WorkbenchInputError):
-    """An intervention value outside the range a variable can take (or a renderer can draw)."""
+    """An intervention value outside the range a variable can take (or a renderer can draw).
+
+    Examples
+    --------
+    >>> from workbench.datasets import Pendulum
+    >>> Pendulum(size=32).scm.sample(1, generator=0, interventions={"theta": 10.0})
+    Traceback (most recent call last):
+    ...
+    workbench.datasets.scm.InterventionRangeError: ...
+    """
 
 
 @dataclass(frozen=True)
@@ -86,6 +95,12 @@ class Assignment:
     categories : int, optional
         For a categorical variable, its number of categories: an intervention must be a
         whole number in ``0 .. categories - 1`` (``do(shape=7)`` has no shape to draw).
+
+    Examples
+    --------
+    >>> a = Assignment("b", ("a",), lambda p, u: 2 * p["a"] + u, lambda n, rng: rng.normal(size=n))
+    >>> a.name, a.parents
+    ('b', ('a',))
     """
 
     name: str
@@ -122,6 +137,13 @@ class ImageSCM:
         In causal (topological) order.
     render : callable
         ``render(values: dict[str, Tensor]) -> Tensor`` of images ``(n, C, H, W)``.
+
+    Examples
+    --------
+    >>> scm = ImageSCM([Assignment("a", (), lambda p, u: u, lambda n, rng: rng.normal(size=n))],
+    ...                render=lambda v: v["a"].view(-1, 1, 1, 1))
+    >>> scm.variables, scm.sample(2, generator=0)[0].shape
+    (('a',), torch.Size([2, 1, 1, 1]))
     """
 
     def __init__(self, mechanisms: Sequence[Assignment], render: Callable):

@@ -49,6 +49,12 @@ def render_shapes(values, size: int = 64) -> torch.Tensor:
 
     The object never leaves a fixed square around ``CENTRE``, so only that window is
     tested pixel by pixel.
+
+    Examples
+    --------
+    >>> s = Shapes2D()
+    >>> render_shapes(s.factor_values_of(s.index_to_factors(0)), size=32).shape
+    torch.Size([1, 3, 32, 32])
     """
     n = len(values["shape"])
     wall = hue_to_rgb(values["wall_hue"], 0.6, 0.95).view(n, 3, 1, 1)
@@ -77,6 +83,12 @@ class Shapes2D(FactorImageDataset):
     Factors: ``floor_hue``, ``wall_hue``, ``object_hue`` (10 hues k/10), ``scale``
     (8 values in [0.75, 1.25]), ``shape`` (0..3, see ``OBJECTS``), ``orientation``
     (15 angles in [-30, 30] degrees, in radians).
+
+    Examples
+    --------
+    >>> s = Shapes2D()
+    >>> s.num_factors, s.render(s.index_to_factors(0)).shape
+    (6, torch.Size([1, 3, 64, 64]))
     """
 
     name = "shapes2d"

@@ -45,7 +45,14 @@ def _inside(shape, u, v):
 
 
 def render_sprites(values, size: int = 64) -> torch.Tensor:
-    """Binary images ``(n, 1, size, size)`` from factor values (see :class:`Sprites`)."""
+    """Binary images ``(n, 1, size, size)`` from factor values (see :class:`Sprites`).
+
+    Examples
+    --------
+    >>> s = Sprites()
+    >>> render_sprites(s.factor_values_of(s.index_to_factors(0))).shape
+    torch.Size([1, 1, 64, 64])
+    """
     cx, cy = 0.2 + 0.6 * values["pos_x"], 0.2 + 0.6 * values["pos_y"]
     win = local_window(size, cx, cy, window=(size * 3) // 8)   # holds the largest sprite
     radius = (0.13 * values["scale"]).view(-1, 1, 1)
@@ -64,6 +71,12 @@ class Sprites(FactorImageDataset):
     Factors (grid values): ``shape`` 0..2 (square, ellipse, heart); ``scale`` 6 values
     in [0.5, 1]; ``orientation`` 40 angles 2 pi k / 40; ``pos_x``, ``pos_y`` 32 values in
     [0, 1] (``pos_y = 1`` is the top).
+
+    Examples
+    --------
+    >>> s = Sprites()
+    >>> s.factor_sizes, len(s)
+    ((3, 6, 40, 32, 32), 737280)
     """
 
     name = "sprites"
