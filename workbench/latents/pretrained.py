@@ -66,9 +66,16 @@ def load_pretrained(name: str, device=None, directory=PRETRAINED_DIR):
         raise UnknownVariableError(name, models, what="pretrained model")
     entry = models[name]
     data = verified_bytes(directory / Path(entry["file"]).name, entry["sha256"], f"Pretrained {name!r}")
-    model = build_model(entry["config"], device=device)
+    model = _build(entry["config"], device)
     model.load_state_dict(load_safetensors_bytes(data))
     return model.eval()
+
+
+def _build(config: dict, device):
+    if str(config.get("kind", "")).startswith("domain_"):     # domain-counterfactual models
+        from workbench.latents.domain_counterfactuals.models import build_domain_model
+        return build_domain_model(config, device=device)
+    return build_model(config, device=device)
 
 
 def save_pretrained(model, name: str, info: dict, directory=PRETRAINED_DIR) -> dict:
