@@ -39,6 +39,10 @@ def _notebook_state(notebook: str) -> dict:
         return {"wl": wl, "sprites": wds.Sprites(), "device": wb.device(), "held_out": held_out,
                 "tcvae": wl.load_pretrained("beta_tcvae_sprites"),
                 "beta_vae": wl.load_pretrained("beta_vae_sprites")}
+    if notebook == "07":
+        from workbench.latents.domain_counterfactuals.demo import load_demo
+        demo = load_demo()
+        return {"scm": demo.scm, "x_obs": demo.x[1500]}
     if notebook == "09":
         codes = {kind: wb.metrics.constructed_codes(kind, n_points=2000, seed=0)
                  for kind in ("mixed", "disentangled")}
@@ -113,6 +117,8 @@ def _wrong_answers(ex, ns, right):
         ("07", 1): lambda: [(right[0] + math.log(2),), (right[0] + 2 * math.log(2),), ("-1.85",)],
         ("07", 2): lambda: [(0.0,), (4.0,), (1.5,)],
         ("07", 3): lambda: [(["x1", "x3"],), (["x1", "x2"],), ([],), ("x1",)],
+        ("07", 4): lambda: [(ns["x_obs"],), (ns["scm"].counterfactual(ns["x_obs"][None], 0, 1)[0],),
+                            (ns["scm"].unobserve(ns["x_obs"][None])[0],), (right[0][:3],), ("x'",)],
         ("10", 1): lambda: [(1.0,), (0.5,), (0.0,), ("high",)],
         ("10", 2): lambda: [(1,), (0,), (3,)],
         ("10", 3): lambda: [({"theta", "phi"},), ({"theta", "phi", "shadow_position", "shadow_length"},),
@@ -142,7 +148,7 @@ def test_every_notebook_with_exercises_has_them_registered():
     for ex in EXERCISES:
         by_notebook.setdefault(ex.notebook, []).append(ex.number)
     assert by_notebook == {"00": [1, 2], "01": [1, 2, 3], "02": [1, 2, 3], "03": [1, 2, 3],
-                           "04": [1, 2, 3, 4], "05": [1, 2, 3], "06": [1, 2, 3], "07": [1, 2, 3],
+                           "04": [1, 2, 3, 4], "05": [1, 2, 3], "06": [1, 2, 3], "07": [1, 2, 3, 4],
                            "09": [1, 2, 3], "10": [1, 2, 3], "12": [1, 2, 3]}
 
 

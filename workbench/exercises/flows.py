@@ -67,3 +67,4 @@ def _unchanged_by_do(answer):
         raise Wrong("x1 is upstream of x2: nothing downstream of it can change its value. "
                     f"Use the names x1, x2, x3 (got {sorted(given)}).")
     return "only x1, upstream of x2, keeps its value; x2 is set and x3 is recomputed."
+from workbench.exercises import domain_counterfactuals as _domain_counterfactuals  # noqa: E402,F401  (07.4)

@@ -35,7 +35,7 @@ from workbench.errors import ShapeError, WidgetValueError
 from workbench.latents.domain_counterfactuals.checks import check_domains, check_matrix
 from workbench.latents.domain_counterfactuals.evaluation import compare_counterfactuals
 from workbench.plots.domain_counterfactuals import plot_counterfactual_comparison
-from workbench.plots.latents import figure_to_png
+from workbench.widgets.images import picture, show_figure
 
 __all__ = ["DomainCounterfactualExplorer"]
 
@@ -51,15 +51,15 @@ class DomainCounterfactualExplorer(widgets.VBox):
         Models with one replica each, e.g. ``{"sparse": ..., "dense": ...}``.
     x : Tensor ``(n, m)``
         Observations to pick from; ``domains`` gives each one's domain.
-    width : int
-        Display width of the figure in pixels (its height follows the aspect ratio).
+    width : float
+        Width of the figure in inches (shown at 80 dots an inch; the height follows).
     """
 
     sample = traitlets.Int(0)
     target = traitlets.Int(1)
 
-    def __init__(self, scm, models: dict, x, domains, width: int = 640):
-        self.scm, self.models = scm, dict(models)
+    def __init__(self, scm, models: dict, x, domains, width: float = 7.0):
+        self.scm, self.models, self.width = scm, dict(models), float(width)
         self.x = check_matrix(x, scm.latent_dim, "x")
         self.domains = check_domains(domains, len(self.x), scm.n_domains)
         if not self.models:
@@ -68,7 +68,7 @@ class DomainCounterfactualExplorer(widgets.VBox):
                                                continuous_update=False)
         self.target_picker = widgets.Dropdown(options=[(f"domain {d}", d) for d in range(scm.n_domains)],
                                               value=1, description="target")
-        self.image = widgets.Image(format="png", layout=widgets.Layout(width=f"{int(width)}px"))
+        self.image = picture()
         self.table = widgets.HTML()
         super().__init__([widgets.HBox([self.sample_slider, self.target_picker]), self.image, self.table])
         widgets.link((self.sample_slider, "value"), (self, "sample"))
@@ -98,7 +98,7 @@ class DomainCounterfactualExplorer(widgets.VBox):
         domain = int(self.domains[self.sample])
         self.result = compare_counterfactuals(self.scm, self.models, self.x[self.sample], domain,
                                               self.target)
-        self.image.value = figure_to_png(plot_counterfactual_comparison(self.result))
+        show_figure(self.image, plot_counterfactual_comparison(self.result, width=self.width), dpi=80)
         rows = "".join(f"<tr><td>{html.escape(str(name))}</td><td>{err:.4f}</td></tr>"
                        for name, err in self.result["errors"].items())
         self.table.value = (f"<table><tr><th>counterfactual of sample {self.sample} "

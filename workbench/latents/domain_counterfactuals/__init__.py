@@ -13,12 +13,15 @@ invertible latent domain (ILD) model, ``x = g(f_d(e))``, the answer is exact: ab
   validation) through the workbench's one training loop.
 * :mod:`~.evaluation`: :func:`domain_counterfactual_error`, the authors' metric.
 * :mod:`~.data`: :func:`simulate`, the train / validation / test draws of many seeds.
-* :mod:`~.exercises`: the notebook's self-checking exercise.
+* :mod:`~.demo`: :func:`load_demo`, the shipped 2-domain sparse and dense fits with
+  their generator and test set.
 """
 
 from workbench.latents.domain_counterfactuals.data import DomainData, simulate
+from workbench.latents.domain_counterfactuals.demo import DomainDemo, load_demo
 from workbench.latents.domain_counterfactuals.evaluation import (
-    all_counterfactuals, domain_counterfactual_error, identity_counterfactuals, true_counterfactuals,
+    all_counterfactuals, compare_counterfactuals, domain_counterfactual_error, identity_counterfactuals,
+    true_counterfactuals,
 )
 from workbench.latents.domain_counterfactuals.generator import LatentDomainSCM
 from workbench.latents.domain_counterfactuals.models import KINDS, DomainModel
@@ -27,5 +30,5 @@ from workbench.latents.domain_counterfactuals.training import DomainFit, fit_dom
 __all__ = [
     "LatentDomainSCM", "DomainModel", "KINDS", "DomainFit", "fit_domain_model", "simulate",
     "DomainData", "domain_counterfactual_error", "all_counterfactuals", "true_counterfactuals",
-    "identity_counterfactuals",
+    "identity_counterfactuals", "compare_counterfactuals", "load_demo", "DomainDemo",
 ]

@@ -56,14 +56,15 @@ def domain_counterfactual_error(estimated: torch.Tensor, true: torch.Tensor) -> 
 def all_counterfactuals(model, x: torch.Tensor) -> torch.Tensor:
     """A model's counterfactuals of ``x (R, D, n, m)`` (row ``d`` from domain ``d``) in every domain.
 
-    Returns a tensor of shape ``(R, D, D, n, m)``.
+    Returns a CPU tensor of shape ``(R, D, D, n, m)`` (beside the generators' truth).
     """
     n_domains, n = x.shape[1], x.shape[2]
     out = []
     with torch.no_grad():
         for d in range(n_domains):
             source = torch.full((model.replicas, n), d, dtype=torch.long)
-            out.append(torch.stack([model.counterfactual(x[:, d], source, t) for t in range(n_domains)], 1))
+            out.append(torch.stack([model.counterfactual(x[:, d], source, t).cpu()
+                                    for t in range(n_domains)], 1))
     return torch.stack(out, 1)
 
 

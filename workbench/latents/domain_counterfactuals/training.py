@@ -79,6 +79,7 @@ class DomainFit(torch.nn.Module):
                     q, _ = torch.linalg.qr(torch.randn(latent_dim, latent_dim, generator=gen))
                     self.model.mixing[r] = q.to(self.device)
         self.validation = validation.to(self.device)
+        self.data_shape = (seeds, n_domains, latent_dim)      # rows of the training tensor
         self.register_buffer("seen", torch.zeros((), dtype=torch.long, device=self.device))
         self.register_buffer("best_nll", torch.full((self.model.replicas,), math.inf, device=self.device))
         for name, p in self.model.named_parameters():
