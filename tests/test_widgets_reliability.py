@@ -83,3 +83,21 @@ def test_editable_explorer_keeps_integer_nodes():
     w._edit_bidirected(False)
     assert w.bidirected == [] and w.result.identifiable
     assert w.editor.add_edge(0, 2) and (0, 2) in w.graph.directed.edges()
+
+
+def test_crl_sliders_refuse_nan():
+    from workbench.crl import pendulum
+    from workbench.latents import load_pretrained
+    from workbench.widgets.crl import GraphView, InterventionExplorer
+
+    model = load_pretrained("causal_vae_pendulum", device="cpu")
+    reader = load_pretrained("factor_reader_pendulum", device="cpu")
+    view = InterventionExplorer(model, reader, pendulum.factor_ranges())
+    before = view.value
+    with pytest.raises(WidgetValueError, match="not a finite number"):
+        view.value_slider.value = math.nan
+    assert view.value_slider.value == view.value == before
+    graph = GraphView(model.prior, pendulum.TRUE_GRAPH, names=list(model.factor_names))
+    with pytest.raises(WidgetValueError):
+        graph.slider.value = math.inf
+    assert graph.slider.value == graph.threshold

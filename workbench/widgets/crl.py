@@ -37,6 +37,7 @@ from workbench.errors import WidgetValueError
 from workbench.plots.crl import plot_graph_comparison, plot_identifiability_curves
 from workbench.plots.latents import to_png
 from workbench.plots.png import figure_to_png
+from workbench.widgets.controls import FiniteFloatSlider
 
 __all__ = ["InterventionExplorer", "GraphView", "IdentifiabilityExplorer"]
 
@@ -76,8 +77,8 @@ class InterventionExplorer(widgets.VBox):
         self._compare_unit = compare_unit
         names = list(model.factor_names)
         self.target_picker = widgets.Dropdown(options=names, description="do(")
-        self.value_slider = widgets.FloatSlider(description="value", step=0.01, readout_format=".2f",
-                                                continuous_update=False)
+        self.value_slider = FiniteFloatSlider(description="value", step=0.01, readout_format=".2f",
+                                              continuous_update=False)
         self.unit_slider = widgets.IntSlider(value=0, min=0, max=49, description="unit", continuous_update=False)
         side = model.image_shape[-1] * self.scale
         self.images = [widgets.Image(format="png", layout=widgets.Layout(width=f"{side}px", height=f"{side}px"))
@@ -138,8 +139,8 @@ class GraphView(widgets.VBox):
 
     def __init__(self, prior, true_graph, names=None, threshold: float = 0.1):
         self.prior, self.true_graph, self.names = prior, true_graph, names
-        self.slider = widgets.FloatSlider(value=threshold, min=0.0, max=2.0, step=0.01, description="threshold",
-                                          continuous_update=False)
+        self.slider = FiniteFloatSlider(value=threshold, min=0.0, max=2.0, step=0.01, description="threshold",
+                                        continuous_update=False)
         self.image = widgets.Image(format="png", layout=widgets.Layout(width="640px"))
         self.summary = widgets.HTML()
         super().__init__([self.slider, self.image, self.summary])
@@ -182,7 +183,7 @@ class IdentifiabilityExplorer(widgets.VBox):
         self.k_slider = widgets.IntSlider(value=d, min=0, max=d, description="intervened", continuous_update=False)
         self.n_slider = widgets.SelectionSlider(options=[n for n in self.SAMPLES if n <= len(data.x_int[0])],
                                                 value=min(2000, len(data.x_int[0])), description="samples",
-                                                continuous_update=False)
+                                              continuous_update=False)
         self.image = widgets.Image(format="png", layout=widgets.Layout(width="640px"))
         self.summary = widgets.HTML()
         super().__init__([widgets.HBox([self.k_slider, self.n_slider]), self.image, self.summary])
