@@ -20,7 +20,16 @@ __all__ = ["MetricInputError", "ConstantFactorError", "TooFewLatentsError", "Too
 
 
 class MetricInputError(WorkbenchInputError):
-    """Codes, factors or estimator settings that a metric cannot work with."""
+    """Codes, factors or estimator settings that a metric cannot work with.
+
+    Examples
+    --------
+    >>> from workbench.metrics import mig
+    >>> mig([[1.0]], [[0], [1]])
+    Traceback (most recent call last):
+    ...
+    workbench.metrics.errors.MetricInputError: ...
+    """
 
 
 class ConstantFactorError(MetricInputError):
@@ -28,16 +37,50 @@ class ConstantFactorError(MetricInputError):
 
     Scores normalised by a factor's entropy (MIG, InfoMEC) or that classify a factor
     (DCI, SAP, BetaVAE) are undefined for it; drop the factor before scoring.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from workbench.metrics import mig
+    >>> mig(torch.randn(10, 2), torch.zeros(10, 1))
+    Traceback (most recent call last):
+    ...
+    workbench.metrics.errors.ConstantFactorError: ...
     """
 
 
 class TooFewLatentsError(MetricInputError):
-    """A metric that compares latents (a gap, a ranking) was given too few of them."""
+    """A metric that compares latents (a gap, a ranking) was given too few of them.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from workbench.metrics import mig
+    >>> mig(torch.randn(10, 1), torch.arange(10)[:, None] % 2)
+    Traceback (most recent call last):
+    ...
+    workbench.metrics.errors.TooFewLatentsError: ...
+    """
 
 
 class TooFewPointsError(MetricInputError):
-    """Too few points for an estimator: e.g. a factor with one class among the training points."""
+    """Too few points for an estimator: e.g. a factor with one class among the training points.
+
+    Examples
+    --------
+    >>> TooFewPointsError("one class among the training points").args[0]
+    'one class among the training points'
+    """
 
 
 class SamplerError(MetricInputError):
-    """A factor sampler or encoder that does not follow the documented interface."""
+    """A factor sampler or encoder that does not follow the documented interface.
+
+    Examples
+    --------
+    >>> from workbench.metrics.protocols import check_sampler
+    >>> check_sampler(object(), lambda x: x)
+    Traceback (most recent call last):
+    ...
+    workbench.metrics.errors.SamplerError: ...
+    """

@@ -47,7 +47,19 @@ PUBLISHED = {"batch_size": 64, "num_train": 10_000, "num_eval": 5_000,
 def factor_vae_votes(sampler, encode: Callable, num_votes: int, batch_size: int,
                      global_var: torch.Tensor, active: torch.Tensor,
                      generator: torch.Generator, max_batch: int = 4096) -> torch.Tensor:
-    """Vote counts, shape (n_factors, n_active_latents); ``max_batch`` observations a call."""
+    """Vote counts, shape (n_factors, n_active_latents); ``max_batch`` observations a call.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from workbench.metrics.synthetic import SyntheticProcess
+    >>> process = SyntheticProcess("disentangled", noise=0.01)
+    >>> codes = process.observe(process.sample_factors(500, torch.Generator().manual_seed(0)), None)
+    >>> var = codes.var(0)
+    >>> votes = factor_vae_votes(process, lambda x: x, 10, 16, var, var > 0.05, torch.Generator().manual_seed(1))
+    >>> votes.shape                          # (n_factors, n_active_latents)
+    torch.Size([5, 5])
+    """
     chunk = max(1, max_batch // batch_size)
     n_factors, n_active = sampler.num_factors, int(active.sum())
     k_all = torch.randint(n_factors, (num_votes,), generator=generator)
@@ -94,6 +106,16 @@ def factor_vae_score(sampler, encode: Callable, *, batch_size: int = 64,
     max_batch : int, default 4096
         Most observations rendered and encoded in one call (memory, not statistics;
         it changes the order of random draws, so it is recorded).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from workbench.metrics.synthetic import SyntheticProcess
+    >>> process = SyntheticProcess("disentangled", noise=0.01)
+    >>> r = factor_vae_score(process, lambda x: x, batch_size=16, num_train=100, num_eval=50,
+    ...                      num_variance_estimate=500)
+    >>> r.name, r.score > 0.9
+    ('factor_vae', True)
     """
     n_factors = check_sampler(sampler, encode)
     if n_factors < 2:

@@ -40,6 +40,12 @@ def histogram_discretize(x: torch.Tensor, bins: int = 20) -> torch.Tensor:
     -------
     LongTensor, shape (n_points, n_columns)
         ``numpy.digitize(x[:, j], numpy.histogram(x[:, j], bins)[1][:-1]) - 1``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> histogram_discretize(torch.tensor([[0.0], [0.5], [1.0]]), bins=2).T
+    tensor([[0, 1, 1]])
     """
     lo, hi = x.min(dim=0).values, x.max(dim=0).values
     same = lo == hi  # numpy widens a degenerate range by 0.5 either side
@@ -77,6 +83,13 @@ def mutual_information(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     -------
     Tensor, shape (n_a, n_b), float64
         ``I(a_i; b_j)`` computed from the empirical joint distribution.
+
+    Examples
+    --------
+    >>> import torch
+    >>> a = torch.tensor([[0], [1], [0], [1]])
+    >>> round(float(mutual_information(a, a)), 4)                   # = H(a) = log 2
+    0.6931
     """
     n, n_a = a.shape
     size_a, size_b = _label_counts(a), _label_counts(b)

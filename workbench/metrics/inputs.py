@@ -30,7 +30,13 @@ __all__ = ["as_matrix", "check_codes_factors", "encode_labels", "first_points",
 
 
 def as_matrix(x, what: str) -> torch.Tensor:
-    """Return ``x`` as a 2-D float64 tensor with finite entries, or raise."""
+    """Return ``x`` as a 2-D float64 tensor with finite entries, or raise.
+
+    Examples
+    --------
+    >>> as_matrix(torch.tensor([[1, 2], [3, 4]]), "codes").dtype
+    torch.float64
+    """
     if isinstance(x, np.ndarray):
         x = torch.from_numpy(np.ascontiguousarray(x))
     if not isinstance(x, torch.Tensor):
@@ -57,6 +63,12 @@ def encode_labels(factors: torch.Tensor) -> tuple[torch.Tensor, list[int]]:
     """Relabel each factor column as 0..n_values-1; return labels and value counts.
 
     Raises :class:`ConstantFactorError` for a column with a single value.
+
+    Examples
+    --------
+    >>> labels, counts = encode_labels(torch.tensor([[10.0], [30.0], [10.0]]))
+    >>> labels.T, counts
+    (tensor([[0, 1, 0]]), [2])
     """
     labels, sizes = [], []
     for j in range(factors.shape[1]):
@@ -89,6 +101,12 @@ def check_codes_factors(codes, factors, factor_bins: int | None = None,
     With ``factor_bins`` the factors are histogram-discretised first (for continuous
     factors); otherwise each distinct value is a category. With ``return_values``
     the float64 factor values are returned as a third item.
+
+    Examples
+    --------
+    >>> codes, labels = check_codes_factors(torch.zeros(3, 2), torch.tensor([[0], [1], [1]]))
+    >>> codes.dtype, labels.T
+    (torch.float64, tensor([[0, 1, 1]]))
     """
     codes = as_matrix(codes, "codes")
     values = as_matrix(factors, "factors").to(codes.device)
@@ -130,14 +148,30 @@ def check_classes(labels, metric: str, part: str = "training points") -> None:
 
 
 def first_points(n: int | None, *tensors: torch.Tensor):
-    """Keep the first ``n`` rows of each tensor (all rows when ``n`` is None)."""
+    """Keep the first ``n`` rows of each tensor (all rows when ``n`` is None).
+
+    Examples
+    --------
+    >>> [t.shape[0] for t in first_points(2, torch.zeros(5, 1), torch.zeros(5))]
+    [2, 2]
+    """
     if n is None:
         return tensors
     return tuple(t[:n] for t in tensors)
 
 
 def check_positive_int(value, name: str, minimum: int = 1) -> int:
-    """Return ``value`` as an int, raising if it is not an integer >= ``minimum``."""
+    """Return ``value`` as an int, raising if it is not an integer >= ``minimum``.
+
+    Examples
+    --------
+    >>> check_positive_int(3, "bins")
+    3
+    >>> check_positive_int(0, "bins")
+    Traceback (most recent call last):
+    ...
+    workbench.metrics.errors.MetricInputError: ...
+    """
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise MetricInputError(f"{name} must be an integer >= {minimum}, got {value!r}.")
     return int(value)

@@ -87,6 +87,13 @@ def irs(codes, factors, *, num_points: int | None = 10_000, diff_quantile: float
     factor_bins : int or None, default 20
         Histogram bins for the factors (a factor with at most 20 values keeps them);
         None uses the raw values.
+
+    Examples
+    --------
+    >>> from workbench.metrics.synthetic import constructed_codes
+    >>> codes, factors = constructed_codes("disentangled", n_points=600, seed=0, noise=0.01)
+    >>> irs(codes, factors, num_points=600).name
+    'irs'
     """
     if not 0.0 <= diff_quantile <= 1.0:
         from workbench.metrics.errors import MetricInputError

@@ -65,6 +65,14 @@ def mig(codes, factors, *, bins: int = 20, num_points: int | None = 10_000,
     MetricResult
         ``score`` is MIG; ``details`` holds the ``mutual_information`` matrix
         (n_latents, n_factors), the factor ``entropy`` and the per-factor ``gaps``.
+
+    Examples
+    --------
+    >>> from workbench.metrics.synthetic import constructed_codes
+    >>> codes, factors = constructed_codes("disentangled", n_points=600, seed=0, noise=0.01)
+    >>> r = mig(codes, factors)
+    >>> r.name, r.score > 0.9
+    ('mig', True)
     """
     bins = check_positive_int(bins, "bins", 2)
     if num_points is not None:

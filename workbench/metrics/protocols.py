@@ -44,17 +44,39 @@ __all__ = ["FactorSampler", "check_sampler", "observe", "sample_fixed", "encode_
 
 @runtime_checkable
 class FactorSampler(Protocol):
-    """A data set that can sample factors and render observations from them."""
+    """A data set that can sample factors and render observations from them.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from workbench.metrics.synthetic import SyntheticProcess
+    >>> process = SyntheticProcess("disentangled", noise=0.01)
+    >>> isinstance(process, FactorSampler)
+    True
+    """
 
     num_factors: int
 
-    def sample_factors(self, n: int, generator: torch.Generator) -> torch.Tensor: ...
+    def sample_factors(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        """``n`` rows of factor values (n, n_factors)."""
+        ...
 
-    def observe(self, factors: torch.Tensor, generator: torch.Generator) -> torch.Tensor: ...
+    def observe(self, factors: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """The observations (e.g. images) of ``factors``."""
+        ...
 
 
 def check_sampler(sampler, encode) -> int:
-    """Check the interface; return the number of factors."""
+    """Check the interface; return the number of factors.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from workbench.metrics.synthetic import SyntheticProcess
+    >>> process = SyntheticProcess("disentangled", noise=0.01)
+    >>> check_sampler(process, lambda x: x)
+    5
+    """
     missing = [m for m in ("sample_factors", "observe") if not callable(getattr(sampler, m, None))]
     if missing == ["observe"] and callable(getattr(sampler, "render", None)):
         missing = []
@@ -70,7 +92,17 @@ def check_sampler(sampler, encode) -> int:
 
 
 def observe(sampler, factors: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """Observations of ``factors``: ``sampler.observe``, else ``sampler.render``."""
+    """Observations of ``factors``: ``sampler.observe``, else ``sampler.render``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from workbench.metrics.synthetic import SyntheticProcess
+    >>> process = SyntheticProcess("disentangled", noise=0.01)
+    >>> g = torch.Generator().manual_seed(0)
+    >>> observe(process, process.sample_factors(3, g), g).shape
+    torch.Size([3, 5])
+    """
     if callable(getattr(sampler, "observe", None)):
         return sampler.observe(factors, generator)
     return sampler.render(factors)
@@ -80,6 +112,15 @@ def sample_fixed(sampler, factor_index: int, batch_size: int, generator: torch.G
     """A batch whose factor ``factor_index`` takes one shared (random) value.
 
     Returns ``(observations, factors)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from workbench.metrics.synthetic import SyntheticProcess
+    >>> process = SyntheticProcess("disentangled", noise=0.01)
+    >>> _, factors = sample_fixed(process, 0, 4, torch.Generator().manual_seed(0))
+    >>> bool((factors[:, 0] == factors[0, 0]).all())
+    True
     """
     factors = sampler.sample_factors(batch_size, generator)
     factors[:, factor_index] = factors[0, factor_index]
@@ -103,6 +144,12 @@ def encode_in_batches(encode: Callable, observations: torch.Tensor,
     cache (measured with the pretrained sprite VAEs on one core: 512 images a call
     held about 100 MB more at its peak and was no faster), or 8,192 observations of
     64 numbers (one call instead of 128: small encoders lose most time per call).
+
+    Examples
+    --------
+    >>> import torch
+    >>> encode_in_batches(lambda x: x * 2, torch.ones(5, 2), batch_size=2).sum().item()
+    20.0
     """
     n = observations.shape[0]
     if batch_size is None:
@@ -118,7 +165,16 @@ def encode_in_batches(encode: Callable, observations: torch.Tensor,
 
 def check_finite_codes(values: torch.Tensor, what: str) -> None:
     """Raise :class:`~workbench.errors.NonFiniteValueError` if ``values``, computed from
-    encoded codes, hold NaN or infinity (then so did the codes)."""
+    encoded codes, hold NaN or infinity (then so did the codes).
+
+    Examples
+    --------
+    >>> import torch
+    >>> check_finite_codes(torch.tensor([1.0, float("nan")]), "the variances")
+    Traceback (most recent call last):
+    ...
+    workbench.errors.NonFiniteValueError: ...
+    """
     if not bool(torch.isfinite(values).all()):
         raise NonFiniteValueError(
             f"The encoder produced NaN or infinite codes (seen in the {what}). Metrics need "
@@ -127,7 +183,17 @@ def check_finite_codes(values: torch.Tensor, what: str) -> None:
 
 def sample_codes(sampler, encode: Callable, n: int, generator: torch.Generator,
                  batch_size: int = 4096):
-    """``(codes, factors)`` for ``n`` fresh points from ``sampler`` through ``encode``."""
+    """``(codes, factors)`` for ``n`` fresh points from ``sampler`` through ``encode``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from workbench.metrics.synthetic import SyntheticProcess
+    >>> process = SyntheticProcess("disentangled", noise=0.01)
+    >>> codes, factors = sample_codes(process, lambda x: x, 6, torch.Generator().manual_seed(0))
+    >>> codes.shape, factors.shape
+    (torch.Size([6, 5]), torch.Size([6, 5]))
+    """
     check_sampler(sampler, encode)
     factors = sampler.sample_factors(n, generator)
     parts = [encode_in_batches(encode, observe(sampler, factors[i:i + batch_size], generator))

@@ -75,6 +75,13 @@ def sap(codes, factors, *, num_train: int = 10_000, num_test: int = 5_000,
         Regularisation of the linear SVM.
     seed : int
         Random state of the SVM solver.
+
+    Examples
+    --------
+    >>> from workbench.metrics.synthetic import constructed_codes
+    >>> codes, factors = constructed_codes("disentangled", n_points=600, seed=0, noise=0.01)
+    >>> sap(codes, factors, num_train=400, num_test=200).name
+    'sap'
     """
     check_positive_int(num_train, "num_train", 2)
     check_positive_int(num_test, "num_test", 2)

@@ -47,6 +47,13 @@ def score_codes(codes, factors, *, metrics=tuple(TABLE_METRICS), mode: str = "ex
         Passed to the metrics that have a fast mode.
     options : dict, optional
         Per-metric keyword arguments, e.g. ``{"mig": {"bins": 10}}``.
+
+    Examples
+    --------
+    >>> from workbench.metrics.synthetic import constructed_codes
+    >>> codes, factors = constructed_codes("disentangled", n_points=600, seed=0, noise=0.01)
+    >>> sorted(score_codes(codes, factors, metrics=("mig", "mcc")))
+    ['mcc', 'mig']
     """
     options = options or {}
     for name in list(metrics) + list(options):

@@ -68,6 +68,12 @@ class SyntheticProcess:
         Standard deviation of the Gaussian noise added to each code entry.
     seed : int
         Seed of the random rotation (kind ``"rotated"``).
+
+    Examples
+    --------
+    >>> p = SyntheticProcess("rotated", noise=0.0)
+    >>> p.num_factors, p.observe(p.sample_factors(2), None).shape
+    (5, torch.Size([2, 5]))
     """
 
     def __init__(self, kind: str = "disentangled", factor_sizes=FACTOR_SIZES,
@@ -97,7 +103,14 @@ class SyntheticProcess:
 
 def constructed_codes(kind: str = "disentangled", n_points: int = 10_000, seed: int = 0,
                       noise: float = 0.05, factor_sizes=FACTOR_SIZES):
-    """Sample ``(codes, factors)`` from a :class:`SyntheticProcess` of the given kind."""
+    """Sample ``(codes, factors)`` from a :class:`SyntheticProcess` of the given kind.
+
+    Examples
+    --------
+    >>> codes, factors = constructed_codes("mixed", n_points=10)
+    >>> codes.shape, factors.shape
+    (torch.Size([10, 5]), torch.Size([10, 5]))
+    """
     process = SyntheticProcess(kind, factor_sizes, noise, seed)
     g = torch.Generator().manual_seed(seed)
     factors = process.sample_factors(n_points, g)
