@@ -101,7 +101,7 @@ def run(quick: bool = False) -> list[dict]:
                     "ratio": mean["x'=x"] / mean[kind] if mean[kind] > 0 else None,
                     "agree": ok,
                     "notes": (f"error {errors.mean():.2f} ± {errors.std():.2f} over {len(errors)} seeds "
-                              f"(min {errors.min():.2f}, max {errors.max():.2f})"
+                              f"(median {np.median(errors):.3f}, min {errors.min():.3f}, max {errors.max():.2f})"
                               + (f"; published {published[0]:.2f} ± {published[1]:.2f}" if published else "")
                               + f"; per seed {' '.join(f'{e:.2f}' for e in errors)}"),
                 })

@@ -20,7 +20,13 @@ __all__ = ["check_matrix", "check_domains", "check_domain_index"]
 
 
 def check_domain_index(index, count: int, what: str = "domain") -> int:
-    """``index`` as an int in ``range(count)``, else a :class:`WorkbenchInputError`."""
+    """``index`` as an int in ``range(count)``, else a :class:`WorkbenchInputError`.
+
+    Examples
+    --------
+    >>> check_domain_index(torch.tensor(1), 3)
+    1
+    """
     if isinstance(index, torch.Tensor) and index.numel() == 1:
         index = index.item()
     if isinstance(index, bool) or not isinstance(index, int) and not hasattr(index, "__index__"):
@@ -35,7 +41,13 @@ def check_domain_index(index, count: int, what: str = "domain") -> int:
 
 
 def check_matrix(x, width: int, name: str = "x") -> torch.Tensor:
-    """``x`` as a finite float32 tensor of shape ``(n, width)``."""
+    """``x`` as a finite float32 tensor of shape ``(n, width)``.
+
+    Examples
+    --------
+    >>> check_matrix([[1, 2]], 2).dtype
+    torch.float32
+    """
     x = torch.as_tensor(x, dtype=torch.float32)
     if x.ndim != 2 or x.shape[1] != width:
         raise ShapeError(f"{name} must have shape (n, {width}), got {tuple(x.shape)}.")

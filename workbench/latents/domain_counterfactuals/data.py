@@ -50,7 +50,14 @@ def _draw(scm, n: int, seed) -> tuple[torch.Tensor, torch.Tensor]:
 
 def simulate(n_domains: int, seeds, latent_dim: int = 6, intervened=None, n_train: int = 100_000,
              n_val: int = 1000, n_test: int = 1000) -> DomainData:
-    """One generator per seed and its train / validation / test draws."""
+    """One generator per seed and its train / validation / test draws.
+
+    Examples
+    --------
+    >>> data = simulate(3, seeds=[4], n_train=10, n_val=2, n_test=2)
+    >>> data.n_domains, data.scms[0].seed, data.test_noise.shape
+    (3, 4, torch.Size([1, 3, 2, 6]))
+    """
     scms = [LatentDomainSCM(n_domains, latent_dim, intervened, seed=int(s)) for s in seeds]
     train = torch.stack([_draw(scm, n_train, [scm.seed, 100])[0] for scm in scms])
     val = torch.stack([_draw(scm, n_val, [scm.seed, 101])[0] for scm in scms])

@@ -38,7 +38,13 @@ class DomainDemo:
 
 
 def load_demo(device="cpu") -> DomainDemo:
-    """Load the shipped models (hash-verified) and rebuild their generator and test set."""
+    """Load the shipped models (hash-verified) and rebuild their generator and test set.
+
+    Examples
+    --------
+    >>> load_demo().info["sparse"]["generator"]["n_domains"]
+    2
+    """
     info = {name: list_pretrained()[entry] for name, entry in DEMO_MODELS.items()}
     spec = info["sparse"]["generator"]
     data = simulate(spec["n_domains"], [spec["seed"]], latent_dim=spec["latent_dim"], n_train=1, n_val=1)

@@ -46,12 +46,24 @@ __all__ = ["LatentDomainSCM", "leaky_relu", "leaky_relu_inverse"]
 
 
 def leaky_relu(z: torch.Tensor, slope: float) -> torch.Tensor:
-    """``z`` where positive, ``slope * z`` elsewhere."""
+    """``z`` where positive, ``slope * z`` elsewhere.
+
+    Examples
+    --------
+    >>> leaky_relu(torch.tensor([-2.0, 3.0]), 0.5).tolist()
+    [-1.0, 3.0]
+    """
     return torch.where(z > 0, z, slope * z)
 
 
 def leaky_relu_inverse(u: torch.Tensor, slope: float) -> torch.Tensor:
-    """The inverse of :func:`leaky_relu` (``slope > 0``)."""
+    """The inverse of :func:`leaky_relu` (``slope > 0``).
+
+    Examples
+    --------
+    >>> leaky_relu_inverse(torch.tensor([-1.0, 3.0]), 0.5).tolist()
+    [-2.0, 3.0]
+    """
     return torch.where(u > 0, u, u / slope)
 
 
@@ -74,6 +86,14 @@ class LatentDomainSCM:
         The LeakyReLU slope of the observation map.
     scale_samples : int
         Samples per domain used to fix ``scale``.
+
+    Examples
+    --------
+    >>> scm = LatentDomainSCM(3, latent_dim=4, intervened=[3], seed=0, scale_samples=100)
+    >>> scm.weights.shape, scm.intervened            # one A_d per domain
+    (torch.Size([3, 4, 4]), (3,))
+    >>> bool((scm.weights[1][:, :3] == scm.weights[0][:, :3]).all())   # shared mechanisms
+    True
     """
 
     def __init__(self, n_domains: int, latent_dim: int = 6, intervened=None, seed: int = 0,

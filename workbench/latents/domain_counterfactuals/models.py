@@ -62,6 +62,16 @@ class DomainModel(torch.nn.Module):
     seed : int
         Seeds the initialisation: ``W = I``, ``c = 0``, every other parameter N(0, 1)
         (the authors' initialisation).
+    positive_scales : bool
+        ``S_d = exp(s_d)`` (default). With ``False``, the authors' raw ``S_d`` whose sign
+        may differ between domains: the likelihood cannot see such a flip (the noise is
+        symmetric), but it reverses the noise's effect in a counterfactual.
+
+    Examples
+    --------
+    >>> model = DomainModel(n_domains=3, latent_dim=4, k=2)
+    >>> model.varies.tolist()                      # which mechanisms may change by domain
+    [False, False, True, True]
     """
 
     def __init__(self, n_domains: int, latent_dim: int = 6, k: int = 2, kind: str = "sparse",
@@ -107,6 +117,7 @@ class DomainModel(torch.nn.Module):
 
     @property
     def device(self) -> torch.device:
+        """Where the weights live."""
         return self.mixing.device
 
     # -- the mechanisms ---------------------------------------------------------------
@@ -222,7 +233,14 @@ class DomainModel(torch.nn.Module):
 
 
 def build_domain_model(config: dict, device=None) -> DomainModel:
-    """A fresh :class:`DomainModel` from its ``config`` (as saved with the weights)."""
+    """A fresh :class:`DomainModel` from its ``config`` (as saved with the weights).
+
+    Examples
+    --------
+    >>> model = DomainModel(3, latent_dim=4, k=1, kind="dense")
+    >>> build_domain_model(model.config).config == model.config
+    True
+    """
     config = dict(config)
     kind = str(config.pop("kind", ""))
     if not kind.startswith("domain_"):

@@ -56,6 +56,12 @@ class DomainFit(torch.nn.Module):
         exact (0) afterwards.
     start : DomainModel, optional
         Weights to start from (``seeds`` replicas; only with ``restarts=1``).
+
+    Examples
+    --------
+    >>> fit = DomainFit(2, torch.randn(1, 2, 8, 6), restarts=3, anneal_steps=10)
+    >>> fit.model.replicas, fit.temperature(0), fit.temperature(10)
+    (3, 0.5, 0.0)
     """
 
     kind = "domain_fit"
@@ -91,6 +97,7 @@ class DomainFit(torch.nn.Module):
 
     @property
     def config(self) -> dict:
+        """The fit's settings and its model's configuration (JSON-able; checked on resume)."""
         return {"kind": self.kind, "model": self.model.config, "seeds": self.seeds,
                 "restarts": self.restarts, "check_every": self.check_every,
                 "anneal_steps": self.anneal_steps, "temperatures": list(self.temperatures),
@@ -98,6 +105,7 @@ class DomainFit(torch.nn.Module):
 
     @property
     def device(self) -> torch.device:
+        """Where the weights live."""
         return self.model.device
 
     def temperature(self, step: int) -> float:
