@@ -39,12 +39,12 @@ def plot_counterfactual_comparison(result: dict, width: float = 7.0):
                    label="true x'", zorder=3)
         ax.scatter(coords, estimate, marker="x", s=30, color=_COLOURS.get(name, "tab:green"),
                    label=f"{name} x'", zorder=4)
-        ax.set_title(f"{name}: error {result['errors'][name]:.3f}", fontsize=10)
+        ax.set_title(f"{name}: error {result['errors'][name]:.3f} (x' = x: {result['identity_error']:.3f})",
+                     fontsize=9)
         ax.set_xticks(list(coords), [f"x{i}" for i in coords])
         ax.set_ylim(low - pad, high + pad)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, loc="best")
     axes[0][0].set_ylabel(f"domain {result['domain']} -> {result['target']}")
-    fig.suptitle(f"x' = x would score {result['identity_error']:.3f}", fontsize=9, y=0.98)
     fig.tight_layout()
     return fig

@@ -101,7 +101,7 @@ class DomainCounterfactualExplorer(widgets.VBox):
         show_figure(self.image, plot_counterfactual_comparison(self.result, width=self.width), dpi=80)
         rows = "".join(f"<tr><td>{html.escape(str(name))}</td><td>{err:.4f}</td></tr>"
                        for name, err in self.result["errors"].items())
-        self.table.value = (f"<table><tr><th>counterfactual of sample {self.sample} "
+        self.table.value = (f"<table style='width: auto'><tr><th>counterfactual of sample {self.sample} "
                             f"(domain {domain} &rarr; {self.target})</th><th>squared error</th></tr>"
                             f"{rows}<tr><td>x' = x (nothing changes)</td>"
                             f"<td>{self.result['identity_error']:.4f}</td></tr></table>")
