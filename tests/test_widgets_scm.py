@@ -159,3 +159,19 @@ def test_without_an_intervention_the_panel_compares_nothing():
     assert "no intervention yet" in panel.readout.value
     panel.set_intervention("x", 1.0)
     assert "do(x=1)" in panel.readout.value
+
+
+def test_counterfactual_panel_draws_the_twin_network_and_the_unit_curve():
+    from workbench.plots.counterfactuals import twin_network
+    from workbench.widgets.images import png_size
+
+    bd = backdoor_example()
+    g, pos = twin_network(bd, "x")
+    assert set(g.successors("U_z")) == {"z", "z*"} and set(g.successors("U_x")) == {"x"}
+    assert not list(g.predecessors("x*")) and set(pos) == set(g.nodes)
+    panel = CounterfactualPanel(bd, bd.sample(10, seed=1), target="x")
+    width, _ = png_size(panel.picture.value)
+    assert panel.picture.layout.width == f"{width / 2:g}px"      # drawn at 2x, shown at 1x
+    before = panel.picture.value
+    panel.value = 1.0
+    assert panel.picture.value != before

@@ -31,6 +31,7 @@ import traitlets
 from workbench.errors import UnknownVariableError, WidgetValueError, WorkbenchInputError
 from workbench.graphs import dag, would_create_cycle
 from workbench.plots.graphs import draw_graph, layout
+from workbench.plots.counterfactuals import plot_counterfactual
 from workbench.plots.scm import DistributionView, counterfactual_table, describe_interventions
 from workbench.scm.model import SCM
 from workbench.widgets.controls import FiniteFloatSlider
@@ -300,7 +301,9 @@ class CounterfactualPanel(widgets.VBox):
         self.target_picker = widgets.Dropdown(options=names, value=target, description="do")
         self.value_slider = FiniteFloatSlider(description="value", continuous_update=False)
         self.table = widgets.HTML()
-        super().__init__([widgets.HBox([self.unit_picker, self.target_picker, self.value_slider]), self.table])
+        self.picture = picture()
+        super().__init__([widgets.HBox([self.unit_picker, self.target_picker, self.value_slider]),
+                          self.table, self.picture])
         self.target = target
         self._set_slider_range()
         self.value = float(self.data[target][0]) if target in self.data else 0.0
@@ -362,3 +365,26 @@ class CounterfactualPanel(widgets.VBox):
         r = self.scm.counterfactual(unit, act, n_samples=self._n_samples, sample_only_if_needed=True)
         self.set_trait("result", r)
         self.table.value = counterfactual_table(self.scm, r, f"do({self.target}={self.value:g})")
+        self._draw(unit, r)
+
+    @property
+    def outcome(self) -> str:
+        """The variable the picture follows: the last observed one that is not the target."""
+        return [v for v in self.scm.observed if v != self.target][-1]
+
+    def _draw(self, unit, r):
+        """The twin network and the unit's counterfactual outcome along the slider's range."""
+        s, y = self.value_slider, self.outcome
+        grid = torch.linspace(s.min, s.max, int(s.max - s.min) + 1 if self.scm.mechanisms[self.target].cardinality
+                              else 41)
+        if self.scm.mechanisms[self.target].cardinality is not None:
+            grid = grid.round().long()
+        many = {v: x.expand(len(grid)) for v, x in unit.items()}
+        sweep = self.scm.counterfactual(many, {self.target: grid}, n_samples=self._n_samples,
+                                        sample_only_if_needed=True).counterfactual[y].float()
+        sweep = sweep.mean(0) if sweep.dim() > 1 else sweep
+        now = r.counterfactual[y].float().mean()
+        fig = plot_counterfactual(self.scm, self.target, y, grid.float(), sweep,
+                                  current=(float(self.value), float(now)),
+                                  factual=(float(unit[self.target].float()), float(unit[y].float())))
+        show_figure(self.picture, fig, dpi=80)
