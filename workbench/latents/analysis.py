@@ -44,7 +44,17 @@ def _code(model, z) -> torch.Tensor:
 
 @torch.no_grad()
 def traverse(model, z, dim: int, values) -> torch.Tensor:
-    """Decoded images ``(len(values), C, H, W)`` as latent ``dim`` of code ``z`` takes ``values``."""
+    """Decoded images ``(len(values), C, H, W)`` as latent ``dim`` of code ``z`` takes ``values``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from workbench.latents.vae import VAE
+    >>> model = VAE((1, 32, 32), latent_dim=3)
+    >>> images = torch.rand(4, 1, 32, 32)
+    >>> traverse(model, torch.zeros(3), dim=0, values=torch.linspace(-2, 2, 5)).shape
+    torch.Size([5, 1, 32, 32])
+    """
     z = _code(model, z)
     if not 0 <= int(dim) < model.latent_dim:
         raise WorkbenchInputError(f"dim must be in 0..{model.latent_dim - 1}, got {dim}.")
@@ -59,6 +69,15 @@ def traversal_grid(model, z, values=None, dims=None) -> torch.Tensor:
     """Traversals of several latents: ``(len(dims), len(values), C, H, W)``.
 
     ``values`` defaults to 7 points in ``[-2, 2]``; ``dims`` to every latent.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from workbench.latents.vae import VAE
+    >>> model = VAE((1, 32, 32), latent_dim=3)
+    >>> images = torch.rand(4, 1, 32, 32)
+    >>> traversal_grid(model, torch.zeros(3), values=torch.linspace(-1, 1, 4)).shape
+    torch.Size([3, 4, 1, 32, 32])
     """
     values = torch.linspace(-2, 2, 7) if values is None else values
     dims = range(model.latent_dim) if dims is None else dims
@@ -67,7 +86,18 @@ def traversal_grid(model, z, values=None, dims=None) -> torch.Tensor:
 
 @torch.no_grad()
 def encode_batched(model, images, batch_size: int = 128):
-    """``(mean, logvar)`` of many images, encoded in batches (memory stays small)."""
+    """``(mean, logvar)`` of many images, encoded in batches (memory stays small).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from workbench.latents.vae import VAE
+    >>> model = VAE((1, 32, 32), latent_dim=3)
+    >>> images = torch.rand(4, 1, 32, 32)
+    >>> mean, logvar = encode_batched(model, images, batch_size=2)
+    >>> mean.shape
+    torch.Size([4, 3])
+    """
     means, logvars = [], []
     for start in range(0, len(images), batch_size):
         m, lv = model.encode(images[start:start + batch_size])
@@ -78,7 +108,18 @@ def encode_batched(model, images, batch_size: int = 128):
 
 @torch.no_grad()
 def mean_and_sampled(model, images, generator=None):
-    """The mean representation and one sampled representation of ``images``."""
+    """The mean representation and one sampled representation of ``images``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from workbench.latents.vae import VAE
+    >>> model = VAE((1, 32, 32), latent_dim=3)
+    >>> images = torch.rand(4, 1, 32, 32)
+    >>> mean, sampled = mean_and_sampled(model, images, generator=torch.Generator().manual_seed(0))
+    >>> mean.shape == sampled.shape
+    True
+    """
     mean, logvar = encode_batched(model, images)
     eps = torch.randn(mean.shape, generator=generator)
     return mean, mean + torch.exp(0.5 * logvar) * eps
@@ -98,6 +139,16 @@ class LatentActivity:
         Average ``KL(q(z_d|x) || N(0, 1))`` (about 0 for a passive latent).
     threshold : float
         ``mean_variance > threshold`` marks a latent active.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from workbench.latents.vae import VAE
+    >>> model = VAE((1, 32, 32), latent_dim=3)
+    >>> images = torch.rand(4, 1, 32, 32)
+    >>> activity = latent_activity(model, images)
+    >>> activity.mean_variance.shape, len(activity.labels())
+    (torch.Size([3]), 3)
     """
 
     mean_variance: torch.Tensor
@@ -112,14 +163,26 @@ class LatentActivity:
 
     @property
     def passive(self) -> torch.Tensor:
+        """Boolean mask of passive latents (the complement of :attr:`active`)."""
         return ~self.active
 
     def labels(self) -> list[str]:
+        """``'active'`` or ``'passive'`` for each latent."""
         return ["active" if a else "passive" for a in self.active.tolist()]
 
 
 def latent_activity(model, images, threshold: float = 0.01) -> LatentActivity:
-    """Which latents respond to the input (see module doc)."""
+    """Which latents respond to the input (see module doc).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from workbench.latents.vae import VAE
+    >>> model = VAE((1, 32, 32), latent_dim=3)
+    >>> images = torch.rand(4, 1, 32, 32)
+    >>> latent_activity(model, images, threshold=0.5).active.dtype
+    torch.bool
+    """
     if len(images) < 2:
         raise WorkbenchInputError("latent_activity needs at least two images to measure variance.")
     mean, logvar = encode_batched(model, images)
@@ -132,6 +195,15 @@ def reconstruction_report(model, images) -> dict:
     """Mean squared error of reconstructions vs of the mean image (lower is better).
 
     Returns ``{"model_mse", "mean_image_mse", "ratio"}`` with ``ratio = model / baseline``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from workbench.latents.vae import VAE
+    >>> model = VAE((1, 32, 32), latent_dim=3)
+    >>> images = torch.rand(4, 1, 32, 32)
+    >>> sorted(reconstruction_report(model, images))[:2]
+    ['mean_image_mse', 'model_mse']
     """
     recon = torch.cat([model.reconstruct(images[s:s + 128]).cpu() for s in range(0, len(images), 128)])
     model_mse = float((recon - images).pow(2).mean())

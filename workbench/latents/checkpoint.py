@@ -48,12 +48,26 @@ FORMAT = "workbench-checkpoint/1"
 
 
 def sha256_bytes(data: bytes) -> str:
-    """Hex SHA-256 of ``data``."""
+    """Hex SHA-256 of ``data``.
+
+    Examples
+    --------
+    >>> sha256_bytes(b"")[:12]
+    'e3b0c44298fc'
+    """
     return hashlib.sha256(data).hexdigest()
 
 
 def atomic_write(path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the whole new one."""
+    """Write ``data`` to ``path`` so that readers see the old file or the whole new one.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "x.bin"
+    >>> atomic_write(path, b"abc"); path.read_bytes()
+    b'abc'
+    """
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -76,6 +90,14 @@ def save_checkpoint(directory, groups: dict[str, dict[str, torch.Tensor]], state
     """Save tensor ``groups`` and JSON-able ``state`` as a checkpoint in ``directory``.
 
     Returns the manifest's path. ``state`` may hold a ``step``, used in file names.
+
+    Examples
+    --------
+    >>> import tempfile, torch
+    >>> folder = tempfile.mkdtemp()
+    >>> _ = save_checkpoint(folder, {"model": {"w": torch.ones(2)}}, {"step": 3})
+    >>> has_checkpoint(folder), load_checkpoint(folder)[1]["step"]
+    (True, 3)
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -98,7 +120,14 @@ def save_checkpoint(directory, groups: dict[str, dict[str, torch.Tensor]], state
 
 
 def has_checkpoint(directory) -> bool:
-    """Whether ``directory`` holds a checkpoint manifest."""
+    """Whether ``directory`` holds a checkpoint manifest.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> has_checkpoint(tempfile.mkdtemp())
+    False
+    """
     return directory is not None and (Path(directory) / MANIFEST).is_file()
 
 
@@ -117,7 +146,15 @@ def _read_manifest(directory: Path) -> dict:
 
 
 def verified_bytes(path: Path, sha256: str, what: str) -> bytes:
-    """The bytes of ``path`` after checking their SHA-256 against ``sha256``."""
+    """The bytes of ``path`` after checking their SHA-256 against ``sha256``.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "x.bin"; atomic_write(path, b"abc")
+    >>> verified_bytes(path, sha256_bytes(b"abc"), "a test file")
+    b'abc'
+    """
     if not path.is_file():
         raise CheckpointError(f"{what}: file {path} is missing.")
     data = path.read_bytes()
@@ -132,7 +169,16 @@ def verified_bytes(path: Path, sha256: str, what: str) -> bytes:
 
 
 def load_checkpoint(directory) -> tuple[dict[str, dict[str, torch.Tensor]], dict]:
-    """Load and verify a checkpoint: ``(groups of CPU tensors, state)``."""
+    """Load and verify a checkpoint: ``(groups of CPU tensors, state)``.
+
+    Examples
+    --------
+    >>> import tempfile, torch
+    >>> folder = tempfile.mkdtemp()
+    >>> _ = save_checkpoint(folder, {"model": {"w": torch.ones(2)}}, {"step": 1})
+    >>> load_checkpoint(folder)[0]["model"]["w"]
+    tensor([1., 1.])
+    """
     directory = Path(directory)
     manifest = _read_manifest(directory)
     groups = {}
@@ -153,6 +199,13 @@ def load_weights_file(path) -> dict[str, torch.Tensor]:
 
     Legacy files go through ``torch.load(weights_only=True)``: a pickle that tries to
     run code is refused with a :class:`CheckpointError` and never executed.
+
+    Examples
+    --------
+    >>> from workbench.latents.pretrained import PRETRAINED_DIR
+    >>> weights = load_weights_file(PRETRAINED_DIR / "vae_sprites.safetensors")
+    >>> len(weights) > 0
+    True
     """
     path = Path(path)
     if not path.is_file():

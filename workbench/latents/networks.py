@@ -27,7 +27,13 @@ __all__ = ["ConvEncoder", "ConvDecoder", "check_image_shape"]
 
 
 def check_image_shape(image_shape) -> tuple[int, int, int]:
-    """Validate ``(channels, side, side)`` with side a power of two from 16 to 256."""
+    """Validate ``(channels, side, side)`` with side a power of two from 16 to 256.
+
+    Examples
+    --------
+    >>> check_image_shape([1, 32, 32])
+    (1, 32, 32)
+    """
     try:
         c, h, w = (int(v) for v in image_shape)
     except (TypeError, ValueError) as exc:
@@ -45,7 +51,14 @@ def _num_halvings(side: int) -> int:
 
 
 class ConvEncoder(nn.Module):
-    """Images ``(n, C, S, S)`` to ``2 * latent_dim`` numbers (mean and log-variance)."""
+    """Images ``(n, C, S, S)`` to ``2 * latent_dim`` numbers (mean and log-variance).
+
+    Examples
+    --------
+    >>> import torch
+    >>> ConvEncoder((1, 32, 32), 3)(torch.zeros(2, 1, 32, 32)).shape      # mean and log-variance
+    torch.Size([2, 6])
+    """
 
     def __init__(self, image_shape, latent_dim: int, channels: int = 32, hidden: int = 128):
         super().__init__()
@@ -59,11 +72,19 @@ class ConvEncoder(nn.Module):
                                   nn.Linear(hidden, 2 * latent_dim))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``(n, 2 * latent_dim)``: the posterior means, then the log-variances."""
         return self.head(self.features(x))
 
 
 class ConvDecoder(nn.Module):
-    """Latents ``(n, latent_dim)`` to pixel logits ``(n, C, S, S)``."""
+    """Latents ``(n, latent_dim)`` to pixel logits ``(n, C, S, S)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> ConvDecoder((1, 32, 32), 3)(torch.zeros(2, 3)).shape              # logits
+    torch.Size([2, 1, 32, 32])
+    """
 
     def __init__(self, image_shape, latent_dim: int, channels: int = 32, hidden: int = 128):
         super().__init__()
@@ -80,4 +101,5 @@ class ConvDecoder(nn.Module):
         self.features = nn.Sequential(*layers)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
+        """Bernoulli logits of the images, ``(n, C, S, S)``."""
         return self.features(self.head(z).view(-1, self.channels, 4, 4))

@@ -46,7 +46,13 @@ def _manifest(directory: Path) -> dict:
 
 
 def list_pretrained(directory=PRETRAINED_DIR) -> dict[str, dict]:
-    """Every shipped model's manifest entry, by name."""
+    """Every shipped model's manifest entry, by name.
+
+    Examples
+    --------
+    >>> "vae_sprites" in list_pretrained()
+    True
+    """
     return dict(_manifest(Path(directory))["models"])
 
 
@@ -59,6 +65,12 @@ def load_pretrained(name: str, device=None, directory=PRETRAINED_DIR):
         If there is no model of that name (the message lists those there are).
     CheckpointError
         If its file is missing or fails the SHA-256 check.
+
+    Examples
+    --------
+    >>> model = load_pretrained("vae_sprites")
+    >>> type(model).__name__, model.latent_dim
+    ('VAE', 10)
     """
     directory = Path(directory)
     models = _manifest(directory)["models"]
@@ -79,7 +91,17 @@ def _build(config: dict, device):
 
 
 def save_pretrained(model, name: str, info: dict, directory=PRETRAINED_DIR) -> dict:
-    """Write ``model``'s weights as ``<name>.safetensors`` and record it in the manifest."""
+    """Write ``model``'s weights as ``<name>.safetensors`` and record it in the manifest.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from workbench.latents.vae import VAE
+    >>> folder = tempfile.mkdtemp()
+    >>> entry = save_pretrained(VAE((1, 32, 32), latent_dim=2), "tiny", {"note": "untrained"}, directory=folder)
+    >>> load_pretrained("tiny", directory=folder).latent_dim
+    2
+    """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     data = save_safetensors_bytes({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()})

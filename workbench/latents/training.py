@@ -47,7 +47,16 @@ __all__ = ["train", "TrainResult", "batch_for_step"]
 
 @dataclass
 class TrainResult:
-    """What :func:`train` returns: the model (trained in place) and its record."""
+    """What :func:`train` returns: the model (trained in place) and its record.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from workbench.latents.vae import VAE
+    >>> r = train(VAE((1, 32, 32), latent_dim=2), torch.rand(8, 1, 32, 32), steps=2, batch_size=4, progress=False)
+    >>> r.step, len(r.losses)
+    (2, 2)
+    """
 
     model: torch.nn.Module
     step: int
@@ -70,6 +79,13 @@ def batch_for_step(data, step: int, batch_size: int, seed: int):
 
     ``data`` may be a tuple of tensors of one length (e.g. images and their labels):
     the same rows of each are taken, and a tuple comes back.
+
+    Examples
+    --------
+    >>> import torch
+    >>> data = torch.arange(10)
+    >>> bool(torch.equal(batch_for_step(data, 3, 4, seed=0), batch_for_step(data, 3, 4, seed=0)))
+    True
     """
     rng = np.random.default_rng([seed, step])
     if isinstance(data, torch.Tensor):
@@ -261,6 +277,15 @@ def train(model, data, *, steps: int | None = None, seconds: float | None = None
     Returns
     -------
     TrainResult
+
+    Examples
+    --------
+    >>> import torch
+    >>> from workbench.latents.vae import VAE
+    >>> result = train(VAE((1, 32, 32), latent_dim=2), torch.rand(8, 1, 32, 32), steps=3, batch_size=4,
+    ...                progress=False)
+    >>> result.step
+    3
     """
     _check_budget(steps, seconds)
     settings = _check_settings(model, data, batch_size, lr, seed, checkpoint_every, kl_warmup)

@@ -56,6 +56,14 @@ class VAE(nn.Module):
         Weight of the KL term; 1 is the plain ELBO.
     device : str or torch.device, optional
         Where the weights live; :func:`workbench.device` by default.
+
+    Examples
+    --------
+    >>> import torch
+    >>> model = VAE((1, 32, 32), latent_dim=4)
+    >>> mean, logvar = model.encode(torch.zeros(2, 1, 32, 32))
+    >>> mean.shape, model.decode(mean).shape
+    (torch.Size([2, 4]), torch.Size([2, 1, 32, 32]))
     """
 
     kind = "vae"
@@ -82,6 +90,7 @@ class VAE(nn.Module):
 
     @property
     def device(self) -> torch.device:
+        """The device of the weights."""
         return next(self.parameters()).device
 
     def _check_images(self, x: torch.Tensor) -> torch.Tensor:
@@ -131,7 +140,13 @@ class VAE(nn.Module):
 
 
 class BetaVAE(VAE):
-    """beta-VAE (Higgins et al. 2017): the VAE with the KL weighted by ``beta > 1``."""
+    """beta-VAE (Higgins et al. 2017): the VAE with the KL weighted by ``beta > 1``.
+
+    Examples
+    --------
+    >>> BetaVAE((1, 32, 32), latent_dim=2).beta
+    4.0
+    """
 
     kind = "beta_vae"
 
@@ -145,6 +160,13 @@ class BetaTCVAE(VAE):
     The objective is reconstruction + ``alpha`` mutual information + ``beta`` total
     correlation + ``gamma`` dimension-wise KL, with the aggregate posterior estimated by
     minibatch-weighted sampling over a data set of ``dataset_size`` images.
+
+    Examples
+    --------
+    >>> import torch
+    >>> model = BetaTCVAE((1, 32, 32), latent_dim=2)
+    >>> model.config["kind"], model.loss(torch.rand(4, 1, 32, 32))[0].dim()
+    ('beta_tcvae', 0)
     """
 
     kind = "beta_tcvae"
@@ -156,10 +178,12 @@ class BetaTCVAE(VAE):
 
     @property
     def config(self) -> dict:
+        """The settings that rebuild this model (:func:`build_model`)."""
         return {**super().config, "alpha": self.alpha, "gamma": self.gamma,
                 "dataset_size": self.dataset_size}
 
     def loss(self, x: torch.Tensor, generator=None):
+        """The beta-TC-VAE objective on a batch ``x`` (minibatch-weighted sampling), and its parts."""
         x = self._check_images(x)
         mean, logvar = self.encode(x)
         z = self.sample_posterior(mean, logvar, generator)
@@ -177,7 +201,13 @@ MODELS = {cls.kind: cls for cls in (VAE, BetaVAE, BetaTCVAE)}
 
 
 def build_model(config: dict, device=None) -> VAE:
-    """A fresh (untrained) model from its ``config`` dict."""
+    """A fresh (untrained) model from its ``config`` dict.
+
+    Examples
+    --------
+    >>> build_model({"kind": "vae", "image_shape": (1, 32, 32), "latent_dim": 2}).latent_dim
+    2
+    """
     config = dict(config)
     kind = config.pop("kind", None)
     if kind not in MODELS:
