@@ -42,7 +42,17 @@ ESTIMATORS = {
 
 @dataclass(frozen=True)
 class EffectEstimate:
-    """A point estimate of the ATE, its bootstrap interval and standard error."""
+    """A point estimate of the ATE, its bootstrap interval and standard error.
+
+    Examples
+    --------
+    >>> import torch
+    >>> data = {"z": torch.tensor([0., 0., 1., 1.] * 25), "x": torch.tensor([0., 1., 0., 1.] * 25)}
+    >>> data["y"] = 2 * data["x"] + data["z"]                               # ATE 2
+    >>> est = estimate_effect(data, "x", "y", adjustment=["z"], n_boot=20)
+    >>> round(est.value, 6), est.low <= est.value <= est.high
+    (2.0, True)
+    """
 
     value: float
     low: float
@@ -79,6 +89,14 @@ def estimate_effect(data: Mapping, treatment: str, outcome: str, *,
     method : ``"plug-in"``, ``"regression"`` or ``"ipw"``; ``options`` go to the estimator
         (``model=``, ``propensity=``, ``clip=``).
     n_boot, level, seed : bootstrap resamples, interval level, resampling seed.
+
+    Examples
+    --------
+    >>> import torch
+    >>> data = {"z": torch.tensor([0., 0., 1., 1.] * 25), "x": torch.tensor([0., 1., 0., 1.] * 25)}
+    >>> data["y"] = 2 * data["x"] + data["z"]                               # ATE 2
+    >>> round(estimate_effect(data, "x", "y", adjustment=["z"], method="regression", n_boot=10).value, 6)
+    2.0
     """
     if (adjustment is None) == (mediator is None):
         raise WorkbenchInputError("Give exactly one of adjustment= (back-door) or mediator= (front-door).")

@@ -34,12 +34,24 @@ def _coin(parent: str, slope: float) -> FunctionMechanism:
 
 
 def linear_backdoor_scm() -> SCM:
-    """``z -> x -> y``, ``z -> y``; binary ``x``; ATE 1.5."""
+    """``z -> x -> y``, ``z -> y``; binary ``x``; ATE 1.5.
+
+    Examples
+    --------
+    >>> linear_backdoor_scm().variables
+    ['z', 'x', 'y']
+    """
     return SCM({"z": LinearGaussian(), "x": _coin("z", 0.8),
                 "y": LinearGaussian({"x": 1.5, "z": 2.0})}, name="linear_backdoor")
 
 
 def linear_frontdoor_scm() -> SCM:
-    """``x -> m -> y`` with a hidden ``u -> x``, ``u -> y``; binary ``x``; ATE 1."""
+    """``x -> m -> y`` with a hidden ``u -> x``, ``u -> y``; binary ``x``; ATE 1.
+
+    Examples
+    --------
+    >>> sorted(linear_frontdoor_scm().latent)
+    ['u']
+    """
     return SCM({"u": LinearGaussian(), "x": _coin("u", 1.0), "m": LinearGaussian({"x": 0.8}),
                 "y": LinearGaussian({"m": 1.25, "u": 1.0})}, latent=["u"], name="linear_frontdoor")

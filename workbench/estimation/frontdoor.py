@@ -61,7 +61,17 @@ def _check(bad: torch.Tensor, w) -> None:
 
 def plug_in_frontdoor(data: Mapping, treatment: str, mediator: str | Sequence[str], outcome: str,
                       w: torch.Tensor | None = None) -> torch.Tensor:
-    """The front-door formula from frequencies and cell means; ``m`` discrete."""
+    """The front-door formula from frequencies and cell means; ``m`` discrete.
+
+    Examples
+    --------
+    >>> import torch
+    >>> x = torch.tensor([0., 1., 0., 1., 0., 1., 0., 1.] * 25)
+    >>> m = torch.tensor([0., 1., 0., 1., 0., 1., 1., 0.] * 25)       # P(m=1 | x): 0.25, 0.75
+    >>> data = {"x": x, "m": m, "y": 3 * m}                            # ATE 0.5 * 3 = 1.5
+    >>> float(plug_in_frontdoor(data, "x", "m", "y"))
+    1.5
+    """
     _, _, _, ww, count, total = _cells(data, treatment, mediator, outcome, w)
     p_x = count.sum(1) / ww.sum(1, keepdim=True)                     # (B, 2)
     p_m_given_x = count / count.sum(1, keepdim=True)                 # (B, M, 2)
@@ -75,7 +85,17 @@ def plug_in_frontdoor(data: Mapping, treatment: str, mediator: str | Sequence[st
 
 def regression_frontdoor(data: Mapping, treatment: str, mediator: str | Sequence[str], outcome: str,
                          w: torch.Tensor | None = None, *, model: str = "linear") -> torch.Tensor:
-    """Two-stage linear regression (``model="linear"``) or the plug-in (``"saturated"``)."""
+    """Two-stage linear regression (``model="linear"``) or the plug-in (``"saturated"``).
+
+    Examples
+    --------
+    >>> import torch
+    >>> x = torch.tensor([0., 1., 0., 1., 0., 1., 0., 1.] * 25)
+    >>> m = torch.tensor([0., 1., 0., 1., 0., 1., 1., 0.] * 25)       # P(m=1 | x): 0.25, 0.75
+    >>> data = {"x": x, "m": m, "y": 3 * m}                            # ATE 0.5 * 3 = 1.5
+    >>> round(float(regression_frontdoor(data, "x", "m", "y")), 6)
+    1.5
+    """
     if model == "saturated":
         return plug_in_frontdoor(data, treatment, mediator, outcome, w)
     if model != "linear":
@@ -91,7 +111,17 @@ def regression_frontdoor(data: Mapping, treatment: str, mediator: str | Sequence
 
 def ipw_frontdoor(data: Mapping, treatment: str, mediator: str | Sequence[str], outcome: str,
                   w: torch.Tensor | None = None) -> torch.Tensor:
-    """Reweight units by ``P(m | x*) / P(m | x)`` (normalised), for ``x* = 1`` and ``0``."""
+    """Reweight units by ``P(m | x*) / P(m | x)`` (normalised), for ``x* = 1`` and ``0``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> x = torch.tensor([0., 1., 0., 1., 0., 1., 0., 1.] * 25)
+    >>> m = torch.tensor([0., 1., 0., 1., 0., 1., 1., 0.] * 25)       # P(m=1 | x): 0.25, 0.75
+    >>> data = {"x": x, "m": m, "y": 3 * m}                            # ATE 0.5 * 3 = 1.5
+    >>> round(float(ipw_frontdoor(data, "x", "m", "y")), 6)
+    1.5
+    """
     x, y, s, ww, count, _ = _cells(data, treatment, mediator, outcome, w)
     p_m_given_x = count / count.sum(1, keepdim=True)                 # (B, M, 2)
     bad = (count == 0).any(2) & (count.sum(2) > 0)

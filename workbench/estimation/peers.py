@@ -34,6 +34,15 @@ def dowhy_effect(data: Mapping, edges: Iterable[tuple[str, str]], treatment: str
 
     With ``n_boot``, DoWhy's own bootstrap runs ``n_boot`` resamples and the result is
     ``(value, (low, high))`` with its 95% interval; otherwise it is the value alone.
+
+    Examples
+    --------
+    >>> import torch
+    >>> data = {"z": torch.tensor([0., 0., 1., 1.] * 25), "x": torch.tensor([0., 1., 0., 1.] * 25)}
+    >>> data["y"] = 2 * data["x"] + data["z"]                               # ATE 2
+    >>> round(float(dowhy_effect(data, [("z", "x"), ("z", "y"), ("x", "y")], "x", "y",
+    ...                           "backdoor", "regression")), 3)    # doctest: +SKIP
+    2.0
     """
     import logging
 
