@@ -30,7 +30,13 @@ __all__ = ["FiniteFloatSlider"]
 
 
 class FiniteFloatSlider(widgets.FloatSlider):
-    """A ``FloatSlider`` that refuses NaN and infinite values (see the module doc)."""
+    """A ``FloatSlider`` that refuses NaN and infinite values (see the module doc).
+
+    Examples
+    --------
+    >>> FiniteFloatSlider(value=0.25, min=0.0, max=1.0).value
+    0.25
+    """
 
     @traitlets.validate("value")
     def _validate_value(self, proposal):

@@ -53,6 +53,12 @@ class SurgeryWidget(widgets.VBox):
         or the message of the error that route raised.
     agree : bool
         Whether every route that applies matches the truth within ``1e-6``.
+
+    Examples
+    --------
+    >>> w = SurgeryWidget()
+    >>> w.value, w.agree
+    ('smoking', True)
     """
 
     value = traitlets.Unicode()

@@ -44,6 +44,12 @@ class FlowLayers(widgets.VBox):
     n_points, seed : the base samples drawn once and pushed through every stage.
     width : int
         Display width of the picture in pixels (its height follows, aspect kept).
+
+    Examples
+    --------
+    >>> from workbench.latents.flows.layers import two_moons_flow
+    >>> FlowLayers(two_moons_flow(steps=0), n_points=50).step
+    0
     """
 
     step = traitlets.Int(0)
@@ -61,6 +67,7 @@ class FlowLayers(widgets.VBox):
 
     @property
     def stage_name(self) -> str:
+        """The name of the stage shown (``'base noise'``, ``'layer k inverted'``, ...)."""
         return self.stages.names[self.step]
 
     @property

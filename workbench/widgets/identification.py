@@ -64,6 +64,13 @@ class IdentificationExplorer(widgets.VBox):
         Number of samples for the sampled estimate.
     seed : int
         Seed of the random discrete SCM and of its samples.
+
+    Examples
+    --------
+    >>> from workbench.graphs import admg
+    >>> w = IdentificationExplorer(admg([("x", "y")]), treatments=("x",), outcomes=("y",), n=500)
+    >>> str(w.result.estimand)
+    'P(y | x)'
     """
 
     treatments = traitlets.Tuple()

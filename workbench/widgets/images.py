@@ -32,20 +32,44 @@ SHARPNESS = 2
 
 
 def picture(**layout) -> widgets.Image:
-    """An empty PNG image widget that keeps its aspect ratio inside any box."""
+    """An empty PNG image widget that keeps its aspect ratio inside any box.
+
+    Examples
+    --------
+    >>> picture().format
+    'png'
+    """
     style = dict(align_self="flex-start", height="auto", max_width="100%", flex="0 0 auto")
     return widgets.Image(format="png", layout=widgets.Layout(**{**style, **layout}))
 
 
 def png_size(png: bytes) -> tuple[int, int]:
-    """Width and height in pixels, read from the PNG header."""
+    """Width and height in pixels, read from the PNG header.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from workbench.plots.png import figure_to_png
+    >>> png_size(figure_to_png(plt.figure(figsize=(2, 1)), dpi=50, tight=False))
+    (100, 50)
+    """
     if png[:8] != b"\x89PNG\r\n\x1a\n":
         raise ValueError("not PNG bytes")
     return struct.unpack(">II", png[16:24])
 
 
 def show_png(image: widgets.Image, png: bytes, *, scale: float = 1.0) -> None:
-    """Show ``png`` at ``1/scale`` of its pixel size (2 for a bitmap drawn at 2x)."""
+    """Show ``png`` at ``1/scale`` of its pixel size (2 for a bitmap drawn at 2x).
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from workbench.plots.png import figure_to_png
+    >>> image = picture()
+    >>> show_png(image, figure_to_png(plt.figure(figsize=(2, 1)), dpi=50, tight=False), scale=2)
+    >>> image.layout.width
+    '50px'
+    """
     width, _ = png_size(png)
     image.value = png
     image.layout.width = f"{width / scale:g}px"
@@ -54,5 +78,14 @@ def show_png(image: widgets.Image, png: bytes, *, scale: float = 1.0) -> None:
 
 def show_figure(image: widgets.Image, fig, *, dpi: int = 80, tight: bool = True,
                 close: bool = True) -> None:
-    """Render ``fig`` at ``SHARPNESS * dpi`` and show it at the size ``dpi`` gives."""
+    """Render ``fig`` at ``SHARPNESS * dpi`` and show it at the size ``dpi`` gives.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> image = picture()
+    >>> show_figure(image, plt.figure(figsize=(2, 1)), dpi=40, tight=False)
+    >>> image.layout.width
+    '80px'
+    """
     show_png(image, figure_to_png(fig, dpi=dpi * SHARPNESS, tight=tight, close=close), scale=SHARPNESS)

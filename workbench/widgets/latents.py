@@ -42,7 +42,16 @@ __all__ = ["StrictFloatSlider", "LatentTraversal", "TraversalGrid", "MeanVsSampl
 
 
 class StrictFloatSlider(widgets.FloatSlider):
-    """A FloatSlider that refuses out-of-range values instead of clamping them."""
+    """A FloatSlider that refuses out-of-range values instead of clamping them.
+
+    Examples
+    --------
+    >>> s = StrictFloatSlider(value=0.0, min=-1.0, max=1.0, description="z0")
+    >>> s.value = 2.0
+    Traceback (most recent call last):
+    ...
+    workbench.errors.WidgetValueError: z0 = 2.0 is outside [-1.0, 1.0]; choose a value in that range.
+    """
 
     @traitlets.validate("value")
     def _validate_value(self, proposal):
@@ -73,6 +82,12 @@ class LatentTraversal(widgets.VBox):
         Sliders run over ``[-limit, limit]``.
     scale : int
         Display upscaling of the decoded image.
+
+    Examples
+    --------
+    >>> from workbench.latents import VAE
+    >>> LatentTraversal(VAE((1, 32, 32), latent_dim=2, device="cpu")).code
+    [0.0, 0.0]
     """
 
     code = traitlets.List(traitlets.Float())
@@ -128,6 +143,13 @@ class TraversalGrid(widgets.VBox):
     """All latents traversed around a base code: one row per latent, one picture.
 
     Controls: ``limit`` (the sweep is ``[-limit, limit]``) and ``num_values`` (columns).
+
+    Examples
+    --------
+    >>> from workbench.latents import VAE
+    >>> grid = TraversalGrid(VAE((1, 32, 32), latent_dim=2, device="cpu"), num_values=3)
+    >>> len(grid.values)
+    3
     """
 
     limit = traitlets.Float(2.0)
@@ -163,6 +185,7 @@ class TraversalGrid(widgets.VBox):
 
     @property
     def values(self) -> torch.Tensor:
+        """The traversal values, ``num_values`` evenly spaced in ``[-limit, limit]``."""
         return torch.linspace(-self.limit, self.limit, self.num_values)
 
     def _draw(self):
@@ -175,6 +198,14 @@ class MeanVsSampled(widgets.VBox):
 
     The dropdown chooses the latent (``dim``); the table lists every latent's variance of
     its mean over the data and its label.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from workbench.latents import VAE
+    >>> view = MeanVsSampled(VAE((1, 32, 32), latent_dim=2, device="cpu"), torch.rand(8, 1, 32, 32))
+    >>> len(view.activity.labels())
+    2
     """
 
     dim = traitlets.Int(0)

@@ -57,6 +57,13 @@ class MetricsDashboard(widgets.VBox):
         Passed to every metric that has a fast mode.
     sensitivity_metric : str
         A binned metric whose curve over :data:`SENSITIVITY_GRID` is drawn.
+
+    Examples
+    --------
+    >>> from workbench import metrics
+    >>> board = MetricsDashboard({"d": metrics.constructed_codes("disentangled", n_points=500)}, metrics=("mcc",))
+    >>> sorted(board.scores["d"])
+    ['mcc']
     """
 
     bins = traitlets.Int(_PUBLISHED_BINS)

@@ -47,6 +47,12 @@ class GraphEditor(widgets.VBox):
     ``edges`` (a list of ``[a, b]`` pairs) is the state. Setting it to a cyclic
     graph raises :class:`~workbench.errors.CycleError` and leaves it unchanged;
     the buttons (and :meth:`add_edge`) show the explanation in ``message`` instead.
+
+    Examples
+    --------
+    >>> editor = GraphEditor(["a", "b"], [])
+    >>> editor.add_edge("a", "b"), sorted(editor.graph.edges)
+    (True, [('a', 'b')])
     """
 
     edges = traitlets.List()
@@ -156,6 +162,13 @@ class InterventionPanel(widgets.VBox):
     Moving a variable's slider intervenes on it (its checkbox turns on); unticking
     the checkbox releases it. State: ``interventions`` ({variable: value}) and
     ``outcome``; each update samples the intervened model and redraws the chart.
+
+    Examples
+    --------
+    >>> from workbench.scm import backdoor_example
+    >>> panel = InterventionPanel(backdoor_example(), outcome="y", n=500)
+    >>> panel.outcome
+    'y'
     """
 
     outcome = traitlets.Unicode()
@@ -283,6 +296,15 @@ class CounterfactualPanel(widgets.VBox):
     for every variable, its factual value, its counterfactual value and the
     abducted noise. For discrete models the counterfactual is a posterior
     (``n_samples`` draws) and the table shows the probability of each category.
+
+    Examples
+    --------
+    >>> from workbench.scm import backdoor_example
+    >>> m = backdoor_example()
+    >>> panel = CounterfactualPanel(m, m.sample(5, seed=0), target="x")
+    >>> panel.value = 1.0
+    >>> sorted(panel.result.counterfactual) == sorted(m.variables)
+    True
     """
 
     unit = traitlets.Int(0)

@@ -42,6 +42,14 @@ class SweepExplorer(widgets.VBox):
     ----------
     table : DataFrame
         From :func:`workbench.sweeps.results_table`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"key": list("ab"), "setting": ["vae", "vae"], "model": ["vae", "vae"],
+    ...                       "seed": [0, 1], "metric": ["mig", "mig"], "score": [0.1, 0.2]})
+    >>> SweepExplorer(table).metric
+    'mig'
     """
 
     metric = traitlets.Unicode()
