@@ -26,8 +26,13 @@ def _notebook_state(notebook: str) -> dict:
         from workbench.scm import discrete_scm
         return {"discrete_scm": discrete_scm}
     if notebook == "03":
+        import workbench.estimation as we
         import workbench.identification as wi
-        return {"wi": wi}
+        from workbench.graphs import admg
+        smoking = admg([("x", "z"), ("z", "y")], bidirected=[("x", "y")])
+        model = wi.random_discrete_model(smoking, seed=1, concentration=0.5)
+        samples = model.sample(5000, generator=torch.Generator().manual_seed(0))
+        return {"wi": wi, "we": we, "samples_fd": samples}
     if notebook == "04":
         import workbench.diagrams as wd
         m = wd.smoking_example()
@@ -106,6 +111,8 @@ def _wrong_answers(ex, ns, right):
         ("03", 1): lambda: [(set(),), ({"a"},), ({"c"},), ({"q"},)],
         ("03", 2): lambda: [(True,), ("no",)],
         ("03", 3): lambda: [(wi.Probability(["y"], ["x"]),), ("P(y|x)",)],
+        ("03", 4): lambda: [(_naive_difference(ns), False), (right[0], not right[1]), (0.5, False),
+                            (right[0], "no")],
         ("04", 1): lambda: [(_naive_answer(ns),), (0.5,)],
         ("04", 2): lambda: [([True] * 4,), ([True, False, True, True],), ("TFTF",)],
         ("05", 1): lambda: [(0.0,), (-2.0,)],
@@ -129,6 +136,11 @@ def _wrong_answers(ex, ns, right):
     }[key]()
 
 
+def _naive_difference(ns):
+    seen = {k: v.double() for k, v in ns["samples_fd"].items()}
+    return float(seen["y"][seen["x"] == 1].mean() - seen["y"][seen["x"] == 0].mean())
+
+
 def _flipped_coin():
     from workbench.scm import discrete_scm
     return discrete_scm({"c": ([], [0.3, 0.7]), "l": (["c"], [[0.8, 0.2], [0.1, 0.9]])})
@@ -147,7 +159,7 @@ def test_every_notebook_with_exercises_has_them_registered():
     by_notebook = {}
     for ex in EXERCISES:
         by_notebook.setdefault(ex.notebook, []).append(ex.number)
-    assert by_notebook == {"00": [1, 2], "01": [1, 2, 3], "02": [1, 2, 3], "03": [1, 2, 3],
+    assert by_notebook == {"00": [1, 2], "01": [1, 2, 3], "02": [1, 2, 3], "03": [1, 2, 3, 4],
                            "04": [1, 2, 3, 4], "05": [1, 2, 3], "06": [1, 2, 3], "07": [1, 2, 3, 4],
                            "09": [1, 2, 3], "10": [1, 2, 3], "12": [1, 2, 3]}
 

@@ -64,3 +64,33 @@ def _backdoor_estimand(answer):
         return wie.check_estimand(GRAPHS[3], "x", "y", answer).removeprefix("Correct: ")
     except AssertionError as err:
         raise Wrong(_hint(err)) from None
+
+
+@register("03", 4, answers=("ate4", "naive_inside"), context=("samples_fd",),
+          solution='r = we.estimate_effect(samples_fd, "x", "y", mediator="z", method="ipw")\n'
+                   "ate4 = r.value\n"
+                   'seen = {k: v.double() for k, v in samples_fd.items()}\n'
+                   'naive = float(seen["y"][seen["x"] == 1].mean() - seen["y"][seen["x"] == 0].mean())\n'
+                   "naive_inside = r.low <= naive <= r.high",
+          blank="set ate4 to a number and naive_inside to True or False.")
+def _frontdoor_ipw(ate, inside, *, samples_fd):
+    from workbench.estimation import estimate_effect
+    from workbench.exercises._answers import number
+
+    ate = number(ate, "ate4")
+    r = estimate_effect(samples_fd, "x", "y", mediator="z", method="ipw")
+    seen = {k: v.double() for k, v in samples_fd.items()}
+    naive = float(seen["y"][seen["x"] == 1].mean() - seen["y"][seen["x"] == 0].mean())
+    if abs(ate - naive) < 1e-9:
+        raise Wrong("that is the naive difference of means, which the hidden gene confounds; "
+                    "use the front-door formula: estimate_effect(..., mediator='z', method='ipw').")
+    if abs(ate - r.value) > 1e-6:
+        raise Wrong(f"{ate:.4f} is not the front-door IPW estimate on samples_fd; check the "
+                    "treatment, mediator and outcome names (x, z, y).")
+    if not isinstance(inside, bool):
+        raise Wrong(f"naive_inside should be True or False, not {inside!r}.")
+    if inside != r.covers(naive):
+        raise Wrong(f"the interval is [{r.low:.3f}, {r.high:.3f}] and the naive difference is "
+                    f"{naive:.3f}: look again.")
+    return (f"ATE {r.value:.4f} [{r.low:.3f}, {r.high:.3f}]; the naive {naive:.3f} is "
+            f"{'inside' if r.covers(naive) else 'far outside'} it.")
