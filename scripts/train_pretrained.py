@@ -78,7 +78,7 @@ def train_crl_family(steps: int, seeds: int, directory, workdir: str, first_seed
         model, r = pendulum.train_causal_vae(seed, steps, checkpoint_dir=f"{workdir}/seed{seed}", progress=True)
         graphs[str(seed)] = {"edges": sorted(map(list, model.graph().edges)), "matches": pendulum.graph_matches(model),
                              "adjacency": [[round(v, 3) for v in row] for row in model.prior.adjacency.tolist()],
-                             "seconds": round(r.seconds, 1), "final": {k: round(v, 3) for k, v in r.history[-1].items()}}
+                             "steps": r.step, "final": {k: round(v, 3) for k, v in r.history[-1].items()}}
         print(f"seed {seed}: {graphs[str(seed)]}", flush=True)
         if seed == 0:
             shipped = model

@@ -54,7 +54,7 @@ def test_identifiability_explorer_matches_the_library():
     data = make_interventional_data(latent_dim=2, degree=2, data_dim=20, n_obs=1000, n_int=300, seed=0)
     model = fit_polynomial_autoencoder(data, steps=40)
     view = IdentifiabilityExplorer(model, data)
-    assert view.num_intervened == 2 and view.num_samples == 300
+    assert view.num_intervened == 1 and view.num_samples == 100
     view.k_slider.value = 1
     view.n_slider.value = 100
     expected = interventional_scores(model, data, num_intervened=1, num_samples=100)["interventional"]

@@ -180,10 +180,12 @@ class IdentifiabilityExplorer(widgets.VBox):
 
         self.model, self.data, self._interventional_scores = model, data, interventional_scores
         d = data.z_obs.shape[1]
-        self.k_slider = widgets.IntSlider(value=d, min=0, max=d, description="intervened", continuous_update=False)
-        self.n_slider = widgets.SelectionSlider(options=[n for n in self.SAMPLES if n <= len(data.x_int[0])],
-                                                value=min(2000, len(data.x_int[0])), description="samples",
-                                              continuous_update=False)
+        # start half-way on both, so either slider can move both ways
+        self.k_slider = widgets.IntSlider(value=d // 2, min=0, max=d, description="intervened",
+                                          continuous_update=False)
+        options = [n for n in self.SAMPLES if n <= len(data.x_int[0])]
+        self.n_slider = widgets.SelectionSlider(options=options, value=options[len(options) // 2],
+                                                description="samples", continuous_update=False)
         self.image = widgets.Image(format="png", layout=widgets.Layout(width="640px"))
         self.summary = widgets.HTML()
         super().__init__([widgets.HBox([self.k_slider, self.n_slider]), self.image, self.summary])
