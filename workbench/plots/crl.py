@@ -15,13 +15,26 @@ import networkx as nx
 __all__ = ["plot_graph_comparison", "plot_identifiability_curves"]
 
 
+def _layered_layout(graph: nx.DiGraph, nodes) -> dict:
+    """Causes above effects: one row per topological generation of ``graph``."""
+    layered = nx.DiGraph()
+    layered.add_nodes_from(nodes)
+    layered.add_edges_from(graph.edges)
+    if not nx.is_directed_acyclic_graph(layered):
+        return nx.circular_layout(nodes)
+    for depth, generation in enumerate(nx.topological_generations(layered)):
+        for node in generation:
+            layered.nodes[node]["layer"] = -depth
+    return nx.multipartite_layout(layered, subset_key="layer", align="horizontal")
+
+
 def plot_graph_comparison(learned: nx.DiGraph, true: nx.DiGraph, weights: dict | None = None):
     """Two panels on one layout: the learned graph (green: right, orange: extra, red dashed:
     missing) and the true graph. ``weights`` maps learned edges to a number shown on them."""
     import matplotlib.pyplot as plt
 
     nodes = sorted(set(learned) | set(true), key=str)
-    layout = nx.circular_layout(nodes)
+    layout = _layered_layout(true, nodes)
     fig, axes = plt.subplots(1, 2, figsize=(8, 3.6))
     right = [e for e in learned.edges if true.has_edge(*e)]
     extra = [e for e in learned.edges if not true.has_edge(*e)]
@@ -39,7 +52,7 @@ def plot_graph_comparison(learned: nx.DiGraph, true: nx.DiGraph, weights: dict |
                                    arrows=True, arrowsize=18, node_size=1500, width=2)
         if title == "learned" and weights:
             nx.draw_networkx_edge_labels(graph, layout, {e: f"{weights[e]:.2f}" for e in learned.edges if e in weights},
-                                         ax=ax, font_size=7)
+                                         ax=ax, font_size=7, label_pos=0.3)
         ax.set_title(title)
         ax.axis("off")
         ax.margins(0.2)

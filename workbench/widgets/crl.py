@@ -59,8 +59,9 @@ def _readings_table(result: dict, target: str) -> str:
         f"<td>{result['factual_values'][name]:.2f}</td><td>{result['true_values'][name]:.2f}</td>"
         f"<td>{result['read_generated'][name]:.2f}</td></tr>"
         for name in result["true_values"])
-    return ("<table style='font-size:12px'><tr><th>factor</th><th>before</th><th>true after</th>"
-            f"<th>read off the model's image</th></tr>{rows}</table>")
+    return ("<style>.wb-crl-readings td, .wb-crl-readings th {padding: 2px 12px; text-align: right}</style>"
+            "<table class='wb-crl-readings' style='font-size:12px'><tr><th>factor</th><th>before</th>"
+            f"<th>true after</th><th>read off the model's image</th></tr>{rows}</table>")
 
 
 class InterventionExplorer(widgets.VBox):
@@ -83,8 +84,9 @@ class InterventionExplorer(widgets.VBox):
         side = model.image_shape[-1] * self.scale
         self.images = [widgets.Image(format="png", layout=widgets.Layout(width=f"{side}px", height=f"{side}px"))
                        for _ in range(3)]
-        captions = ("before (true render)", "model: do(...)", "truth: do(...)")
-        panels = [widgets.VBox([widgets.HTML(f"<b>{c}</b>"), im]) for c, im in zip(captions, self.images)]
+        self.captions = [widgets.HTML() for _ in range(3)]
+        panels = [widgets.VBox([c, im], layout=widgets.Layout(margin="0 24px 0 0"))
+                  for c, im in zip(self.captions, self.images)]
         self.table = widgets.HTML()
         super().__init__([widgets.HBox([self.target_picker, self.value_slider, self.unit_slider]),
                           widgets.HBox(panels), self.table])
@@ -129,6 +131,9 @@ class InterventionExplorer(widgets.VBox):
         self.result = self._compare_unit(self.model, self.reader, self.unit, self.target, self.value)
         for image, key in zip(self.images, ("factual", "generated", "truth")):
             image.value = to_png(self.result[key], scale=self.scale)
+        action = f"do({html.escape(self.target)} = {self.value:.2f})"
+        for caption, text in zip(self.captions, ("before: true render", f"model: {action}", f"truth: {action}")):
+            caption.value = f"<b>{text}</b>"
         self.table.value = _readings_table(self.result, self.target)
 
 
