@@ -29,7 +29,14 @@ __all__ = ["check", "solution", "exercise", "register", "Exercise", "Verdict", "
 
 
 def all_exercises() -> list[Exercise]:
-    """Every exercise of every notebook, in notebook and number order."""
+    """Every exercise of every notebook, in notebook and number order.
+
+    Examples
+    --------
+    >>> exercises = all_exercises()
+    >>> len(exercises) > 10, exercises[0].notebook <= exercises[-1].notebook
+    (True, True)
+    """
     import importlib
 
     for module in sorted(set(NOTEBOOK_MODULES.values())):

@@ -48,12 +48,25 @@ EXERCISES: dict[tuple[str, int], "Exercise"] = {}
 
 
 class Wrong(Exception):
-    """Raised by a checker for a wrong answer; its message is the hint."""
+    """Raised by a checker for a wrong answer; its message is the hint.
+
+    Examples
+    --------
+    >>> str(Wrong("check the sign"))
+    'check the sign'
+    """
 
 
 @dataclass(frozen=True)
 class Exercise:
-    """One exercise: where it is, what it needs, how to check it, a reference solution."""
+    """One exercise: where it is, what it needs, how to check it, a reference solution.
+
+    Examples
+    --------
+    >>> ex = exercise("03", 1)
+    >>> ex.notebook, ex.check_call().startswith("wb.exercises.check(")
+    ('03', True)
+    """
 
     notebook: str
     number: int
@@ -72,7 +85,14 @@ class Exercise:
 
 @dataclass(frozen=True)
 class Verdict:
-    """The outcome of a check: ``correct`` and a one-line ``message``; prints as the message."""
+    """The outcome of a check: ``correct`` and a one-line ``message``; prints as the message.
+
+    Examples
+    --------
+    >>> v = Verdict(False, "No answer yet: set answer_1.")
+    >>> bool(v), v
+    (False, No answer yet: set answer_1.)
+    """
 
     correct: bool
     message: str
@@ -86,7 +106,19 @@ class Verdict:
 
 def register(notebook: str, number: int, *, answers: tuple[str, ...], solution: str,
              blank: str, context: tuple[str, ...] = ()):
-    """Decorator: register ``checker(*answers, **context) -> success text`` (raises Wrong)."""
+    """Decorator: register ``checker(*answers, **context) -> success text`` (raises Wrong).
+
+    Examples
+    --------
+    >>> @register("99", 1, answers=("answer",), solution="answer = 42", blank="set answer.")
+    ... def _check(answer):
+    ...     if answer != 42:
+    ...         raise Wrong("not 42")
+    ...     return "42 it is"
+    >>> check("99", 1, 41), check("99", 1, 42)
+    (Not yet: not 42, Correct: 42 it is)
+    >>> del EXERCISES[("99", 1)]
+    """
     def wrap(checker):
         EXERCISES[(notebook, number)] = Exercise(notebook, number, checker, tuple(answers),
                                                  tuple(context), solution.strip(), blank)
@@ -95,7 +127,13 @@ def register(notebook: str, number: int, *, answers: tuple[str, ...], solution: 
 
 
 def exercise(notebook: str, number: int) -> Exercise:
-    """The registered exercise ``number`` of ``notebook`` (e.g. ``"03"``, 2)."""
+    """The registered exercise ``number`` of ``notebook`` (e.g. ``"03"``, 2).
+
+    Examples
+    --------
+    >>> exercise("03", 1).answers
+    ('answer1',)
+    """
     notebook = str(notebook).zfill(2)
     if notebook in NOTEBOOK_MODULES:
         importlib.import_module(f"workbench.exercises.{NOTEBOOK_MODULES[notebook]}")
@@ -110,7 +148,13 @@ def exercise(notebook: str, number: int) -> Exercise:
 
 
 def check(notebook: str, number: int, *answers, **context) -> Verdict:
-    """Check a learner's answer(s) to an exercise; never raises for a blank or wrong answer."""
+    """Check a learner's answer(s) to an exercise; never raises for a blank or wrong answer.
+
+    Examples
+    --------
+    >>> check("03", 1, None)
+    No answer yet: ...
+    """
     ex = exercise(notebook, number)
     if len(answers) != len(ex.answers):
         raise WorkbenchInputError(
@@ -127,5 +171,11 @@ def check(notebook: str, number: int, *answers, **context) -> Verdict:
 
 
 def solution(notebook: str, number: int) -> None:
-    """Print the reference solution of an exercise (try your own first)."""
+    """Print the reference solution of an exercise (try your own first).
+
+    Examples
+    --------
+    >>> solution("03", 1)               # doctest: +ELLIPSIS
+    answer1 = ...
+    """
     print(exercise(notebook, number).solution)
