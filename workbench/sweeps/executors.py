@@ -38,11 +38,19 @@ WORKER_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OMP_WAIT_POLICY":
 
 
 class SerialExecutor:
-    """Run each item in this process, one after the other."""
+    """Run each item in this process, one after the other.
+
+    Examples
+    --------
+    >>> ex = SerialExecutor()
+    >>> [(item, out) for item, out in ex.map(lambda x: 2 * x, [1, 2])]
+    [(1, 2), (2, 4)]
+    """
 
     name = "serial"
 
     def map(self, fn: Callable, items: Iterable) -> Iterator[tuple]:
+        """``(item, fn(item))`` for each item, in order; an exception is yielded in place of a result."""
         for item in items:
             try:
                 yield item, fn(item)
@@ -50,6 +58,7 @@ class SerialExecutor:
                 yield item, exc
 
     def close(self) -> None:
+        """Nothing to release."""
         pass
 
 
@@ -100,6 +109,7 @@ class DaskExecutor:
         self.name = "dask" if address is None and client is None else f"dask@{address or 'client'}"
 
     def map(self, fn: Callable, items: Iterable) -> Iterator[tuple]:
+        """``(item, fn(item))`` as the workers finish; an exception is yielded in place of a result."""
         from distributed import as_completed
 
         items = list(items)
@@ -114,6 +124,7 @@ class DaskExecutor:
                 future.release()
 
     def close(self) -> None:
+        """Close the client, and the local cluster if this executor started it."""
         for thing in self._owned:
             thing.close()
         self._owned = []
@@ -129,6 +140,12 @@ def make_executor(choice="auto") -> tuple[object, bool]:
     """``(executor, owned)`` for ``choice`` (see the module's text).
 
     ``owned`` says whether the executor was made here, so the caller should close it.
+
+    Examples
+    --------
+    >>> executor, owned = make_executor("serial")
+    >>> executor.name, owned
+    ('serial', True)
     """
     if isinstance(choice, str):
         if choice == "serial" or (choice == "auto" and available_cpus() == 1):

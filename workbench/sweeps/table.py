@@ -39,7 +39,13 @@ def _rows(source) -> list[dict]:
 
 
 def setting_label(model: str, hyper: dict) -> str:
-    """``"beta_vae (beta=8)"``: a model with its hyperparameters, for axes and legends."""
+    """``"beta_vae (beta=8)"``: a model with its hyperparameters, for axes and legends.
+
+    Examples
+    --------
+    >>> setting_label("beta_vae", {"beta": 8.0}), setting_label("vae", {})
+    ('beta_vae (beta=8)', 'vae')
+    """
     if not hyper:
         return str(model)
     return f"{model} (" + ", ".join(f"{k}={v:g}" for k, v in sorted(hyper.items())) + ")"
@@ -84,6 +90,14 @@ def rank_correlation(table: pd.DataFrame) -> pd.DataFrame:
 
     A metric with the same score in every run has no ranks to correlate: it is left
     out, with a warning, rather than shown as NaN.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> tidy = pd.DataFrame({"key": ["a", "b", "c", "a", "b", "c"], "metric": ["mig"] * 3 + ["sap"] * 3,
+    ...                      "score": [0.1, 0.2, 0.3, 0.2, 0.4, 0.6]})
+    >>> float(rank_correlation(tidy).loc["mig", "sap"])
+    1.0
     """
     missing = {"key", "metric", "score"} - set(table.columns)
     if missing:
