@@ -19,6 +19,11 @@ From a data set's factor sampler and an encoder (see :mod:`.protocols`):
 
 * :func:`beta_vae_score`, :func:`factor_vae_score`.
 
+From a counterfactual image generator (see :mod:`.soundness`):
+
+* :func:`composition`, :func:`reversibility`, :func:`commutativity`, :func:`effectiveness`,
+  and :func:`ground_truth_error` against :class:`DigitsGroundTruth`, the exact twin.
+
 Examples
 --------
 >>> from workbench import metrics
@@ -42,6 +47,10 @@ from workbench.metrics.protocols import FactorSampler, mean_encoder, sample_code
 from workbench.metrics.result import MetricResult, library_versions
 from workbench.metrics.sap import sap
 from workbench.metrics.sensitivity import sensitivity, spread
+from workbench.metrics import soundness
+from workbench.metrics.soundness import (CounterfactualGenerator, DigitsGroundTruth, commutativity,
+                                         composition, effectiveness, ground_truth_error,
+                                         reversibility)
 from workbench.metrics.suite import TABLE_METRICS, score_codes
 from workbench.metrics.synthetic import KINDS, SyntheticProcess, constructed_codes
 from workbench.metrics.total_correlation import gaussian_total_correlation
@@ -53,4 +62,6 @@ __all__ = [
     "FactorSampler", "sample_codes", "sample_fixed", "mean_encoder", "SyntheticProcess",
     "constructed_codes", "KINDS", "histogram_discretize", "mutual_information", "entropy",
     "MetricInputError", "ConstantFactorError", "TooFewLatentsError", "SamplerError",
+    "soundness", "CounterfactualGenerator", "DigitsGroundTruth", "composition", "reversibility",
+    "commutativity", "effectiveness", "ground_truth_error",
 ]
