@@ -147,7 +147,7 @@ class TraversalGrid(widgets.VBox):
     Examples
     --------
     >>> from workbench.latents import VAE
-    >>> grid = TraversalGrid(VAE((1, 32, 32), latent_dim=2, device="cpu"), num_values=3)
+    >>> grid = TraversalGrid(VAE((1, 32, 32), latent_dim=1, device="cpu"), num_values=3)
     >>> len(grid.values)
     3
     """
