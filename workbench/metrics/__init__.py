@@ -49,8 +49,8 @@ from workbench.metrics.sap import sap
 from workbench.metrics.sensitivity import sensitivity, spread
 from workbench.metrics import soundness
 from workbench.metrics.soundness import (CounterfactualGenerator, DigitsGroundTruth, commutativity,
-                                         composition, effectiveness, ground_truth_error,
-                                         reversibility)
+                                         composition, digit_morphometrics, effectiveness,
+                                         ground_truth_error, reversibility)
 from workbench.metrics.suite import TABLE_METRICS, score_codes
 from workbench.metrics.synthetic import KINDS, SyntheticProcess, constructed_codes
 from workbench.metrics.total_correlation import gaussian_total_correlation
@@ -63,5 +63,5 @@ __all__ = [
     "constructed_codes", "KINDS", "histogram_discretize", "mutual_information", "entropy",
     "MetricInputError", "ConstantFactorError", "TooFewLatentsError", "SamplerError",
     "soundness", "CounterfactualGenerator", "DigitsGroundTruth", "composition", "reversibility",
-    "commutativity", "effectiveness", "ground_truth_error",
+    "commutativity", "effectiveness", "ground_truth_error", "digit_morphometrics",
 ]

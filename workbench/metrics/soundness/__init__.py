@@ -12,7 +12,9 @@ The axioms' tests follow the published code (Monteiro et al., ICLR 2023,
 * :func:`commutativity`: two interventions in either order;
 
 and, because our data sets know the true counterfactual, :func:`ground_truth_error` against
-:class:`DigitsGroundTruth`, the exact twin of a :class:`workbench.datasets.Digits` digit.
+:class:`DigitsGroundTruth`, the exact twin of a :class:`workbench.datasets.Digits` digit;
+:func:`digit_morphometrics` measures a digit's thickness and intensity from its image, exact
+predictors for :func:`effectiveness`.
 
 Examples
 --------
@@ -29,7 +31,8 @@ from workbench.metrics.soundness.generators import (
     CounterfactualGenerator, PixelRangeError, apply_interventions, pixel_l1,
 )
 from workbench.metrics.soundness.ground_truth import DigitsGroundTruth, ground_truth_error
+from workbench.metrics.soundness.morphometrics import digit_morphometrics, measure_intensity
 
 __all__ = ["CounterfactualGenerator", "PixelRangeError", "apply_interventions", "pixel_l1",
            "composition", "reversibility", "commutativity", "effectiveness", "predictor_scores",
-           "DigitsGroundTruth", "ground_truth_error"]
+           "DigitsGroundTruth", "ground_truth_error", "digit_morphometrics", "measure_intensity"]

@@ -183,6 +183,9 @@ def pixel_l1(x1: torch.Tensor, x2: torch.Tensor) -> torch.Tensor:
     The ``l1`` of Monteiro et al. (2023, ``identifiability_tests.py``: ``mean(|x1 - x2|)``
     over the pixels and channels of each image, in grey levels 0-255) and the image-space
     composition distance of Melistas et al. (2024, ``evaluation/metrics/composition.py``).
+    Monteiro et al. clip decoded images into 0-255 first; here an image outside ``[0, 1]`` is
+    an error (:class:`PixelRangeError`: clamp inside the generator), so in-range images give
+    the same number.
 
     Examples
     --------
