@@ -17,20 +17,12 @@ from typing import Hashable, Iterable
 
 import networkx as nx
 
-from workbench.graphs.core import ADMG, _not_a_graph, check_nodes, node_list, validate
+from workbench.graphs.core import ADMG, _directed_of as _directed, check_nodes, node_list, validate
 
 __all__ = ["mutilate", "parents", "children", "ancestors", "descendants", "topological_order",
            "would_create_cycle"]
 
 Node = Hashable
-
-
-def _directed(graph) -> nx.DiGraph:
-    if isinstance(graph, ADMG):
-        return graph.directed
-    if isinstance(graph, nx.DiGraph):
-        return graph
-    raise _not_a_graph(graph)
 
 
 def mutilate(graph, targets: Iterable[Node]):
