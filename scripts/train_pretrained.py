@@ -4,6 +4,7 @@ Usage (from the repository root; about a few minutes on one CPU core)::
 
     .venv/bin/python scripts/train_pretrained.py            # all models
     .venv/bin/python scripts/train_pretrained.py --only beta_vae_sprites --steps 200
+    .venv/bin/python scripts/train_pretrained.py --family diffusion   # see pretrained_diffusion.py
 
 Each model is trained on freshly rendered sprites (workbench.datasets.Sprites) with
 workbench.latents.train, on the CPU with one thread (so the run is reproducible), then
@@ -16,7 +17,9 @@ from __future__ import annotations
 
 import argparse
 import platform
+import sys
 import time
+from pathlib import Path
 
 import torch
 
@@ -25,6 +28,9 @@ from workbench.datasets import Sprites
 from workbench.latents import (BetaTCVAE, BetaVAE, VAE, latent_activity, reconstruction_report,
                                save_pretrained, train)
 from workbench.latents.pretrained import PRETRAINED_DIR
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))      # the family modules beside this script
+import pretrained_diffusion  # noqa: E402
 
 SPECS = {
     "vae_sprites": (VAE, {"beta": 1.0}),
@@ -127,17 +133,25 @@ def train_domaincf_family(directory, workdir: str, seed: int = 1, restarts: int 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=sorted(SPECS), action="append",
+    parser.add_argument("--only", choices=sorted(SPECS) + sorted(pretrained_diffusion.SPECS), action="append",
                         help="train only this model (repeatable)")
-    parser.add_argument("--steps", type=int, default=1000, help="optimizer steps per model")
+    parser.add_argument("--steps", type=int, default=None,
+                        help="optimizer steps per model (default 1000; the diffusion family has its own)")
     parser.add_argument("--out", default=str(PRETRAINED_DIR), help="output folder")
-    parser.add_argument("--family", choices=["sprites", "crl", "domaincf"], default="sprites",
+    parser.add_argument("--family", choices=["sprites", "crl", "domaincf", "diffusion"], default="sprites",
                         help="crl: the pendulum CausalVAE (5 seeds, --steps each) and its factor reader")
     parser.add_argument("--seeds", type=int, default=5, help="crl family: seeds to train")
     parser.add_argument("--first-seed", type=int, default=0, help="crl family: train only seeds from this one")
     parser.add_argument("--workdir", default="benchmarks/results/crl_training", help="crl checkpoints")
     args = parser.parse_args()
     torch.set_num_threads(1)
+    diffusion = [n for n in args.only or [] if n in pretrained_diffusion.SPECS]
+    if args.family == "diffusion" or diffusion:
+        for name in diffusion or list(pretrained_diffusion.SPECS):
+            entry = pretrained_diffusion.train_one(name, args.steps, args.out)
+            print(f"{name}: sha256 {entry['sha256'][:12]}..., evaluation {entry['evaluation']}")
+        return None
+    args.steps = 1000 if args.steps is None else args.steps
     if args.family == "crl":
         return train_crl_family(args.steps, args.seeds, args.out, args.workdir, args.first_seed)
     if args.family == "domaincf":

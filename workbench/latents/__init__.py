@@ -13,6 +13,8 @@
   active and passive latents, reconstruction quality.
 * Flows (:mod:`~workbench.latents.flows`): zuko flows as Pyro-ready SCM mechanisms with
   exact abduction, causal normalizing flows, the digits' parents as flows.
+* Diffusion (:mod:`~workbench.latents.diffusion`): DDPM, DDIM, DDIM inversion, diffusion
+  autoencoders and semantic directions (``import workbench.latents.diffusion as wd``).
 """
 
 from workbench.latents.analysis import (

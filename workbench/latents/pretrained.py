@@ -24,6 +24,8 @@ from safetensors.torch import save as save_safetensors_bytes
 
 from workbench.errors import CheckpointError, UnknownVariableError
 from workbench.latents.checkpoint import atomic_write, sha256_bytes, verified_bytes
+from workbench.latents.diffusion.model import DIFFUSION_MODELS, build_diffusion
+from workbench.latents.diffusion.regressors import FactorRegressor
 from workbench.latents.vae import build_model
 
 __all__ = ["PRETRAINED_DIR", "list_pretrained", "load_pretrained", "save_pretrained"]
@@ -84,10 +86,13 @@ def load_pretrained(name: str, device=None, directory=PRETRAINED_DIR):
 
 
 def _build(config: dict, device):
-    if str(config.get("kind", "")).startswith("domain_"):     # domain-counterfactual models
+    kind = str(config.get("kind", ""))
+    if kind.startswith("domain_"):     # domain-counterfactual models
         from workbench.latents.domain_counterfactuals.models import build_domain_model
         return build_domain_model(config, device=device)
-    return build_model(config, device=device)
+    if kind == FactorRegressor.kind:
+        return FactorRegressor(**{k: v for k, v in config.items() if k != "kind"}, device=device)
+    return (build_diffusion if kind in DIFFUSION_MODELS else build_model)(config, device=device)
 
 
 def save_pretrained(model, name: str, info: dict, directory=PRETRAINED_DIR) -> dict:

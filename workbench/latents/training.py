@@ -322,7 +322,7 @@ def train(model, data, *, steps: int | None = None, seconds: float | None = None
                 history.append({"step": step, **terms})
                 in_step = False
                 bar.update(1)
-                bar.set_postfix(loss=f"{terms['loss']:.1f}", refresh=False)
+                bar.set_postfix(loss=f"{terms['loss']:.4g}", refresh=False)
                 if checkpoint_dir is not None and step % checkpoint_every == 0:
                     saved = _save(checkpoint_dir, model, optimizer, step, history, settings, data_id)
                 if callback is not None:

@@ -1,0 +1,134 @@
+"""Semantic directions: unsupervised (principal components) and supervised (linear probes).
+
+Two ways to find a direction along which to edit an image's semantic code:
+
+* **Unsupervised** (Haas et al. 2024, "Discovering interpretable directions in h-space"):
+  principal components of codes over many images, either the diffusion autoencoder's
+  ``z_sem`` or the UNet's bottleneck activations (*h-space*, Kwon et al. 2023) at one
+  timestep. Nothing tells a component what it means; :func:`factor_correlations`
+  checks it against the ground-truth factors our data sets know.
+* **Supervised**: a linear probe ``factor ~ w . z + b`` per known factor, fitted by least
+  squares. :func:`edit_direction` returns the smallest move ``delta`` of ``z`` that
+  changes the chosen factor's probe by one unit while leaving every other probe's
+  reading unchanged (``delta = W^+ e_k``, the pseudo-inverse of the probes' weights).
+
+Examples
+--------
+>>> import torch
+>>> g = torch.Generator().manual_seed(0)
+>>> z = torch.randn(500, 3, generator=g)
+>>> factors = torch.stack([2 * z[:, 0] + z[:, 1], z[:, 1] - z[:, 2]], 1)
+>>> probes = fit_probes(z, factors, ["a", "b"])
+>>> [round(p.r2, 3) for p in probes]
+[1.0, 1.0]
+>>> delta = edit_direction(probes, "a")
+>>> [round(float(p.predict(z[:1] + delta) - p.predict(z[:1])), 4) for p in probes]
+[1.0, 0.0]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from workbench.errors import ShapeError, UnknownVariableError, WorkbenchInputError
+from workbench.latents.diffusion.schedule import q_sample
+from workbench.latents.diffusion.samplers import standard_normal
+
+__all__ = ["PrincipalDirections", "principal_directions", "h_space_codes", "LinearProbe",
+           "fit_probes", "edit_direction", "factor_correlations"]
+
+
+def _matrix(codes, name="codes") -> torch.Tensor:
+    codes = torch.as_tensor(codes, dtype=torch.float64).cpu()
+    if codes.dim() != 2 or len(codes) < 3:
+        raise ShapeError(f"{name} must be a matrix (n >= 3, d), got shape {tuple(codes.shape)}.")
+    if not torch.isfinite(codes).all():
+        raise WorkbenchInputError(f"{name} contain NaN or infinite values.")
+    return codes
+
+
+@dataclass
+class PrincipalDirections:
+    """``components`` (k, d), unit rows by decreasing variance; ``explained`` variance fractions."""
+
+    mean: torch.Tensor
+    components: torch.Tensor
+    explained: torch.Tensor
+    scale: torch.Tensor
+
+    def scores(self, codes) -> torch.Tensor:
+        """Coordinates of ``codes`` along the components, in standard deviations."""
+        return (_matrix(codes) - self.mean) @ self.components.T / self.scale
+
+
+def principal_directions(codes, k: int = 5) -> PrincipalDirections:
+    """The top ``k`` principal components of ``codes`` ``(n, d)``."""
+    codes = _matrix(codes)
+    if not 1 <= int(k) <= min(codes.shape):
+        raise WorkbenchInputError(f"k must be between 1 and {min(codes.shape)}, got {k!r}.")
+    mean = codes.mean(0)
+    _, s, vh = torch.linalg.svd(codes - mean, full_matrices=False)
+    var = s ** 2 / (len(codes) - 1)
+    return PrincipalDirections(mean, vh[:k], var[:k] / var.sum(), var[:k].sqrt())
+
+
+@torch.no_grad()
+def h_space_codes(model, images: torch.Tensor, t: int = 500, condition=None, generator=0) -> torch.Tensor:
+    """The UNet's bottleneck activations (h-space) for images noised to step ``t``, flattened."""
+    x0 = model.to_model(model.check_images(images))
+    noise = standard_normal(x0.shape, generator, x0.device)
+    x_t = q_sample(model.schedule, x0, torch.tensor([int(t)]), noise)
+    _, h = model.predict_noise(x_t, int(t), condition, return_h=True)
+    return h.flatten(1).cpu()
+
+
+@dataclass
+class LinearProbe:
+    """``factor ~ weight . z + bias``; ``r2`` is the fit's coefficient of determination."""
+
+    factor: str
+    weight: torch.Tensor
+    bias: float
+    r2: float
+
+    def predict(self, codes) -> torch.Tensor:
+        return torch.as_tensor(codes, dtype=torch.float64).cpu() @ self.weight + self.bias
+
+
+def fit_probes(codes, factors, names, ridge: float = 1e-6) -> list[LinearProbe]:
+    """One least-squares probe per column of ``factors`` ``(n, k)`` (values, not indices)."""
+    codes, factors = _matrix(codes), _matrix(factors, "factors")
+    if len(codes) != len(factors) or factors.shape[1] != len(names):
+        raise ShapeError(f"codes {tuple(codes.shape)}, factors {tuple(factors.shape)} and "
+                         f"{len(names)} names do not match.")
+    design = torch.cat([codes, torch.ones(len(codes), 1, dtype=codes.dtype)], 1)
+    gram = design.T @ design + ridge * len(codes) * torch.eye(design.shape[1], dtype=codes.dtype)
+    coef = torch.linalg.solve(gram, design.T @ factors)
+    residual = factors - design @ coef
+    r2 = 1 - residual.pow(2).sum(0) / (factors - factors.mean(0)).pow(2).sum(0).clamp(min=1e-300)
+    return [LinearProbe(str(n), coef[:-1, j].clone(), float(coef[-1, j]), float(r2[j]))
+            for j, n in enumerate(names)]
+
+
+def edit_direction(probes: list[LinearProbe], factor: str, keep: list[str] | None = None) -> torch.Tensor:
+    """The smallest ``delta`` that moves ``factor``'s probe by +1 and every probe in ``keep`` by 0.
+
+    ``keep`` defaults to all the other probes.
+    """
+    names = [p.factor for p in probes]
+    if factor not in names:
+        raise UnknownVariableError(factor, names, what="probed factor")
+    keep = [n for n in names if n != factor] if keep is None else list(keep)
+    rows = [probes[names.index(factor)].weight] + [probes[names.index(n)].weight for n in keep]
+    target = torch.zeros(len(rows), dtype=torch.float64)
+    target[0] = 1.0
+    return torch.linalg.pinv(torch.stack(rows)) @ target
+
+
+def factor_correlations(scores, factors) -> torch.Tensor:
+    """``|corr|`` between each score column and each factor column: ``(k, f)``."""
+    a, b = _matrix(scores, "scores"), _matrix(factors, "factors")
+    a, b = (a - a.mean(0)) / a.std(0).clamp(min=1e-12), (b - b.mean(0)) / b.std(0).clamp(min=1e-12)
+    return (a.T @ b / (len(a) - 1)).abs()
