@@ -7,7 +7,8 @@ their factor regressors; held-out images drawn with seed 12345, never seen in tr
   S steps each way, conditioned on z_sem, at S = 10 / 20 / 50 / 100. The anchor is the
   DDIM paper's Table 2 on CIFAR-10 (0.014 / 0.0065 / 0.0023 / 0.0009); ``agree`` is
   "at or below the anchor and below the previous S". ``ours_s`` is the round trip's time.
-- ``quality``: unconditional DDIM samples (eta = 0) at S = 10 / 20 / 50 / 100 / 1000,
+- ``quality``: unconditional DDIM samples (eta = 0, predicted x_0 clipped to the data
+  range, as diffusers' default ``clip_sample``) at S = 10 / 20 / 50 / 100 / 1000,
   scored by the factor-distribution distance (mean over factors of W_1 / range between
   what the regressor reads off samples and off held-out images; 0 = same distribution).
   The notes give the floor (two real samples of the same size against each other);
@@ -16,9 +17,11 @@ their factor regressors; held-out images drawn with seed 12345, never seen in tr
 - ``sampler``: DDIM, S = 50, 64 digits: our sampler against the floor of its own 50 UNet
   forward passes on the same inputs (overhead goal: at most 5 %), and against diffusers'
   ``DDIMScheduler`` loop around the same UNet (the peer; ``agree``: same images to 1e-4).
-- ``edit``: the supervised thickness edit (+1 px along the probe direction that holds the
-  other probes fixed) on 48 held-out thin digits: measured change vs intended within
-  10 %, every other factor moving less than a tenth of its range.
+- ``edit``: the supervised thickness edit (+1 px along the direction that holds the other
+  probes fixed) on 48 held-out thin digits (thickness <= 2.5 px): measured change vs
+  intended within 10 %, every other factor moving less than a tenth of its range. Two
+  directions: the encoder's linear probes on z_sem (fitted on 600 other images), and
+  probes of the decoder's measured response to random moves of z_sem (16 other images).
 
     python benchmarks/bench_diffusion.py [--quick]
 """
@@ -77,7 +80,8 @@ def quality_rows(name: str, quick: bool) -> list[dict]:
     step_counts = (10, 50) if quick else (10, 20, 50, 100, 1000)
     scores, times = {}, {}
     for s in step_counts:
-        times[s], samples = best_of(lambda: wd.sample_ddim(model, n, steps=s, generator=2024), repeats=1)
+        times[s], samples = best_of(lambda: wd.sample_ddim(model, n, steps=s, generator=2024, clip=True),
+                                    repeats=1)
         scores[s] = factor_distance(regressor, samples, reference)
     rows = []
     for i, s in enumerate(step_counts):
@@ -135,17 +139,25 @@ def edit_rows(quick: bool) -> list[dict]:
     values = torch.stack([data.factor_values(k)[train_factors[:, k]] for k in range(4)], 1)
     with torch.no_grad():
         codes = model.encode(train_images)
-    probes = wd.fit_probes(codes, values, data.factor_names)
-    delta = wd.edit_direction(probes, "thickness").float()
+    thin_train = train_images[values[:, 1] <= 2.5]
+    directions = {
+        "encoder probe": (wd.fit_probes(codes, values, data.factor_names), "probe R^2"),
+        "decoder-response probe": (wd.response_probes(model, regressor, thin_train[:16], steps=10,
+                                                      moves=16 if quick else 32), "response R^2"),
+    }
     _, images, factors = _held_out("digits", 400)
     thin = images[data.factor_values("thickness")[factors[:, 1]] <= 2.5][: 16 if quick else 48]
-    seconds, effect = best_of(lambda: edit_effect(model, regressor, thin, delta, 1.0, "thickness"), 1)
-    others = effect["others_over_range"]
-    ok = effect["relative_error"] <= 0.10 and max(others.values()) < 0.10
-    moved = ", ".join(f"{k} {v:.3f}" for k, v in others.items())
-    return [_row("edit", f"digits thickness +1 px ({len(thin)} images)", seconds, None, None, ok,
-                 f"measured {effect['achieved']:+.3f} px (error {100 * effect['relative_error']:.0f} %); "
-                 f"others / range: {moved}; probe R^2 {probes[1].r2:.3f}")]
+    rows = []
+    for label, (probes, r2_name) in directions.items():
+        delta = wd.edit_direction(probes, "thickness").float()
+        seconds, effect = best_of(lambda: edit_effect(model, regressor, thin, delta, 1.0, "thickness"), 1)
+        others = effect["others_over_range"]
+        ok = effect["relative_error"] <= 0.10 and max(others.values()) < 0.10
+        moved = ", ".join(f"{k} {v:.3f}" for k, v in others.items())
+        rows.append(_row("edit", f"digits thickness +1 px, {label} ({len(thin)} images)", seconds, None, None,
+                         ok, f"measured {effect['achieved']:+.3f} px (error {100 * effect['relative_error']:.0f} %); "
+                             f"others / range: {moved}; {r2_name} {probes[1].r2:.3f}"))
+    return rows
 
 
 def run(quick: bool = False) -> list[dict]:

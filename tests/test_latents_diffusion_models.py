@@ -133,3 +133,26 @@ def test_bad_settings_and_conditions_raise():
     loss, _ = conditional.loss(torch.rand(2, 1, 16, 16), condition=torch.ones(2, 2),
                                generator=torch.Generator().manual_seed(0))
     assert torch.isfinite(loss)
+
+
+class _Brightness:
+    """A stand-in regressor: each image's mean and its top half's mean."""
+
+    factor_names = ["mean", "top"]
+
+    def predict(self, x):
+        return torch.stack([x.mean(dim=(1, 2, 3)), x[:, :, : x.shape[2] // 2].mean(dim=(1, 2, 3))], 1).cpu()
+
+
+def test_response_probes_predict_the_decoders_change_to_first_order():
+    from workbench.latents.diffusion.directions import response_probes
+    model = DiffusionAutoencoder((1, 16, 16), channels=4, semantic_dim=3, num_steps=50, device="cpu").eval()
+    images = torch.rand(4, 1, 16, 16, generator=torch.Generator().manual_seed(0))
+    probes = response_probes(model, _Brightness(), images, steps=5, moves=12, size=0.05)
+    assert all(p.r2 > 0.9 for p in probes)
+    z, x_T = encode(model, images, steps=5)
+    move = 0.05 * z.std(0) * torch.tensor([1.0, -0.5, 0.7])
+    base = _Brightness().predict(decode(model, z, x_T, steps=5)).mean(0)
+    actual = _Brightness().predict(decode(model, z + move, x_T, steps=5)).mean(0) - base
+    predicted = torch.stack([p.predict(move[None].double())[0] for p in probes]).float()
+    assert torch.allclose(predicted, actual, rtol=0.2, atol=1e-4)

@@ -11,6 +11,12 @@ Two ways to find a direction along which to edit an image's semantic code:
   squares. :func:`edit_direction` returns the smallest move ``delta`` of ``z`` that
   changes the chosen factor's probe by one unit while leaving every other probe's
   reading unchanged (``delta = W^+ e_k``, the pseudo-inverse of the probes' weights).
+  Probes of the *encoder* (:func:`fit_probes`) say where a factor is written in
+  ``z_sem``; that need not be the direction the *decoder* reads it from. Probes of the
+  decoder's response (:func:`response_probes`) fit, over random small moves of ``z_sem``,
+  how the factors a regressor measures on the decoded images change: a first-order
+  model of the decoder, supervised by the regressor, on which :func:`edit_direction`
+  works the same way.
 
 Examples
 --------
@@ -33,11 +39,12 @@ from dataclasses import dataclass
 import torch
 
 from workbench.errors import ShapeError, UnknownVariableError, WorkbenchInputError
+from workbench.latents.diffusion.autoencoder import decode, encode
 from workbench.latents.diffusion.schedule import q_sample
 from workbench.latents.diffusion.samplers import standard_normal
 
 __all__ = ["PrincipalDirections", "principal_directions", "h_space_codes", "LinearProbe",
-           "fit_probes", "edit_direction", "factor_correlations"]
+           "fit_probes", "response_probes", "edit_direction", "factor_correlations"]
 
 
 def _matrix(codes, name="codes") -> torch.Tensor:
@@ -110,6 +117,32 @@ def fit_probes(codes, factors, names, ridge: float = 1e-6) -> list[LinearProbe]:
     r2 = 1 - residual.pow(2).sum(0) / (factors - factors.mean(0)).pow(2).sum(0).clamp(min=1e-300)
     return [LinearProbe(str(n), coef[:-1, j].clone(), float(coef[-1, j]), float(r2[j]))
             for j, n in enumerate(names)]
+
+
+@torch.no_grad()
+def response_probes(model, regressor, images, steps: int = 10, moves: int = 32, size: float = 0.5,
+                    generator=0) -> list[LinearProbe]:
+    """Probes of the decoder: how each measured factor responds to moves of ``z_sem``.
+
+    Each of ``moves`` random moves ``dz`` (per dimension ``size`` times the codes' spread)
+    is added to every image's ``z_sem``; the images are decoded from their own ``x_T`` and
+    the regressor's mean change of each factor is regressed on ``dz`` (least squares, no
+    intercept: no move, no change). ``r2`` says how linear the response is.
+    """
+    if moves < 2:
+        raise WorkbenchInputError(f"moves must be at least 2, got {moves!r}.")
+    z, x_T = encode(model, images, steps=steps)
+    base = regressor.predict(decode(model, z, x_T, steps=steps))
+    spread = z.std(0).cpu().double() * float(size)
+    gen = torch.Generator().manual_seed(int(generator))
+    dz = torch.randn(int(moves), z.shape[1], generator=gen, dtype=torch.float64) * spread
+    change = torch.stack([(regressor.predict(decode(model, z + d.float().to(z.device), x_T, steps=steps))
+                           - base).mean(0).double() for d in dz])
+    coef = torch.linalg.lstsq(dz, change).solution                       # (d, k)
+    residual = change - dz @ coef
+    r2 = 1 - residual.pow(2).sum(0) / change.pow(2).sum(0).clamp(min=1e-300)
+    return [LinearProbe(str(n), coef[:, j].clone(), 0.0, float(r2[j]))
+            for j, n in enumerate(regressor.factor_names)]
 
 
 def edit_direction(probes: list[LinearProbe], factor: str, keep: list[str] | None = None) -> torch.Tensor:
