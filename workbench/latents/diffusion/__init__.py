@@ -27,7 +27,7 @@ from workbench.latents.diffusion import autoencoder, directions, evaluation, exe
 from workbench.latents.diffusion.autoencoder import (abduct, counterfactual, decode, edit, encode,
                                                      inversion_mse, reconstruct)
 from workbench.latents.diffusion.directions import (edit_direction, factor_correlations, fit_probes,
-                                                    h_space_codes, principal_directions)
+                                                    h_space_codes, principal_directions, response_probes)
 from workbench.latents.diffusion.model import (DIFFUSION_MODELS, DiffusionAutoencoder, DiffusionModel,
                                                build_diffusion)
 from workbench.latents.diffusion.regressors import FactorRegressor
@@ -43,6 +43,6 @@ __all__ = [
     "DIFFUSION_MODELS", "build_diffusion", "predict_x0", "ddim_step", "ddim_inverse_step", "ddpm_step",
     "ddim_timesteps", "sample_ddim", "sample_ddpm", "invert_ddim", "decode_ddim", "DenoisingTrajectory",
     "encode", "decode", "abduct", "counterfactual", "reconstruct", "inversion_mse", "edit",
-    "principal_directions", "h_space_codes", "fit_probes", "edit_direction", "factor_correlations",
+    "principal_directions", "h_space_codes", "fit_probes", "response_probes", "edit_direction", "factor_correlations",
     "FactorRegressor", "GaussianToyModel", "autoencoder", "directions", "evaluation", "exercises",
 ]
