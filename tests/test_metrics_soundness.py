@@ -220,3 +220,14 @@ def test_the_morphometrics_measure_rendered_digits_exactly(digits):
     # Monteiro et al.'s targets keep the factual intensity: the exact twin then misses it
     published = snd.effectiveness(truth, images, parents, do, measure)
     assert published.scores["intensity_absolute_error"] > 1.0
+
+
+def test_thin_strokes_need_the_joint_measurement(digits):
+    truth = digits[0]
+    pa = {"digit": torch.arange(10.0), "thickness": torch.full((10,), 0.6), "slant": torch.linspace(-0.3, 0.3, 10),
+          "intensity": torch.full((10,), 200.0)}
+    images = truth(None, pa, {})
+    assert bool((snd.measure_intensity(images) < 199.0).any())      # no pixel has full ink
+    measure = snd.digit_morphometrics(truth.dataset)
+    assert torch.allclose(measure["intensity"](images, pa), pa["intensity"], atol=1e-2)
+    assert torch.allclose(measure["thickness"](images, pa), pa["thickness"], atol=1e-3)

@@ -3,13 +3,13 @@
 :class:`workbench.datasets.Digits` paints a pixel ``intensity/255 * clamp(t/2 - d + 1/2, 0, 1)``
 at distance ``d`` from the stroke, so
 
-* **intensity** is the brightest pixel times 255: exact once a pixel centre lies within
-  ``t/2 - 1/2`` of the stroke, which held for all of 1,000 draws of the SCM (error under
-  1e-5 grey levels);
-* **thickness** is the ``t`` whose render of the same digit and slant holds the same ink as
-  the image (after dividing by the measured intensity): ink grows strictly with ``t``, so a
-  bisection finds it. Like Morpho-MNIST's thickness (stroke area over stroke length), it is a
-  measurement of the image, and for an image the renderer drew it is exact.
+* **thickness** is the ``t`` whose render of the same digit and slant has the image's ratio
+  of total ink to brightest pixel (the intensity cancels); the ratio grows strictly with
+  ``t``, so a bisection finds it. Like Morpho-MNIST's thickness (stroke area over stroke
+  length), it is a measurement of the image, and for an image the renderer drew it is exact;
+* **intensity** is then the brightest pixel over that render's brightest, times 255. The
+  brightest pixel alone, :func:`measure_intensity`, is exact only once a pixel centre lies
+  within ``t/2 - 1/2`` of the stroke, and reads low on thin strokes.
 
 Both follow the predictor signature of :func:`.effectiveness`, ``predictor(images, parents)``;
 thickness reads the intended ``digit`` and ``slant`` from ``parents`` (as Melistas et al.'s
@@ -39,7 +39,7 @@ _BISECTIONS = 32
 
 
 def measure_intensity(images, parents=None) -> torch.Tensor:
-    """The stroke's grey level (0-255): the brightest pixel of each image.
+    """The brightest pixel of each image, times 255: the stroke's grey level if it has full ink.
 
     Examples
     --------
@@ -53,6 +53,11 @@ def measure_intensity(images, parents=None) -> torch.Tensor:
 def digit_morphometrics(dataset: Digits | None = None) -> dict:
     """``{"intensity": ..., "thickness": ...}`` predictors measuring a digits image exactly.
 
+    Both bisect on the thickness ``t`` whose render of the intended digit and slant has the
+    image's ratio of total ink to brightest pixel (it grows strictly with ``t``); the intensity
+    is then the brightest pixel over that render's brightest, times 255 (exact also for strokes
+    so thin that no pixel has full ink, where :func:`measure_intensity` reads low).
+
     Examples
     --------
     >>> sorted(digit_morphometrics())
@@ -60,21 +65,30 @@ def digit_morphometrics(dataset: Digits | None = None) -> dict:
     """
     dataset = dataset if dataset is not None else Digits()
 
-    def measure_thickness(images, parents) -> torch.Tensor:
-        """The thickness (pixels) whose render of the intended digit and slant has the image's ink."""
-        images = check_images(images)
+    def measure(images, parents) -> tuple[torch.Tensor, torch.Tensor]:
+        images = check_images(images).flatten(1)
         n = len(images)
-        brightest = images.flatten(1).amax(1).clamp_min(1e-12)
-        ink = images.flatten(1).sum(1) / brightest
+        brightest = images.amax(1)
+        ratio = images.sum(1) / brightest.clamp_min(1e-12)
         low, high = (torch.full((n,), bound) for bound in _THICKNESS_RANGE)
         values = {"digit": torch.as_tensor(parents["digit"], dtype=torch.float32),
                   "slant": torch.as_tensor(parents["slant"], dtype=torch.float32),
                   "intensity": torch.full((n,), 255.0)}
         for _ in range(_BISECTIONS):
             middle = (low + high) / 2
-            drawn = dataset.scm.render({**values, "thickness": middle}).flatten(1).sum(1)
-            thicker = drawn < ink
+            ink = dataset.scm.render({**values, "thickness": middle}).flatten(1)
+            thicker = ink.sum(1) / ink.amax(1).clamp_min(1e-12) < ratio
             low, high = torch.where(thicker, middle, low), torch.where(thicker, high, middle)
-        return (low + high) / 2
+        thickness = (low + high) / 2
+        ink = dataset.scm.render({**values, "thickness": thickness}).flatten(1)
+        return thickness, 255.0 * brightest / ink.amax(1).clamp_min(1e-12)
 
-    return {"intensity": measure_intensity, "thickness": measure_thickness}
+    def thickness(images, parents) -> torch.Tensor:
+        """Stroke thickness in pixels."""
+        return measure(images, parents)[0]
+
+    def intensity(images, parents) -> torch.Tensor:
+        """Stroke grey level, 0-255."""
+        return measure(images, parents)[1]
+
+    return {"intensity": intensity, "thickness": thickness}
