@@ -231,3 +231,15 @@ def test_thin_strokes_need_the_joint_measurement(digits):
     measure = snd.digit_morphometrics(truth.dataset)
     assert torch.allclose(measure["intensity"](images, pa), pa["intensity"], atol=1e-2)
     assert torch.allclose(measure["thickness"](images, pa), pa["thickness"], atol=1e-3)
+
+
+def test_inputs_on_the_workbench_device_work(digits):
+    """On a CUDA machine this moves everything to the GPU; the renderer stays on the CPU."""
+    from workbench.runtime import device
+    truth, images, parents = digits
+    images, parents = images.to(device()), {k: v.to(device()) for k, v in parents.items()}
+    do = {"thickness": torch.full((len(images),), 3.0, device=device())}
+    measure = snd.digit_morphometrics(truth.dataset)
+    r = snd.ground_truth_error(truth, images, parents, do, truth, measure)
+    assert r.score == 0.0 and r.scores["thickness_absolute_error"] == pytest.approx(0.0, abs=1e-3)
+    assert float(snd.composition(truth, images, parents)) == 0.0

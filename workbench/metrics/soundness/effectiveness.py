@@ -73,7 +73,7 @@ def predictor_scores(images, targets: Mapping[str, torch.Tensor], predictors: Ma
     out = {}
     for name, predictor in predictors.items():
         is_categorical = name in categorical
-        prediction = _prediction(predictor, images, targets, name, is_categorical)
+        prediction = _prediction(predictor, images, targets, name, is_categorical).to(targets[name].device)
         if is_categorical:
             out[f"{name}_accuracy"] = (prediction.round() == targets[name].round()).float()
         else:

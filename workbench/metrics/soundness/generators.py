@@ -193,7 +193,7 @@ def pixel_l1(x1: torch.Tensor, x2: torch.Tensor) -> torch.Tensor:
     >>> pixel_l1(torch.zeros(1, 1, 1, 2), torch.tensor([[[[1.0, 0.0]]]]))
     tensor([127.5000])
     """
-    return (255.0 * (x1 - x2)).abs().flatten(1).mean(1)
+    return (255.0 * (x1 - x2.to(x1.device))).abs().flatten(1).mean(1)
 
 
 def run_generator(generator, images: torch.Tensor, parents: Mapping, interventions: Mapping) -> torch.Tensor:

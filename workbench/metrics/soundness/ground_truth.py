@@ -65,7 +65,7 @@ class DigitsGroundTruth:
         if missing:
             raise UnknownVariableError(missing[0], list(parents), what="parent")
         n = len(torch.as_tensor(parents["digit"]).reshape(-1))
-        pa = check_parents({v: parents[v] for v in self.scm.variables}, n)
+        pa = check_parents({v: torch.as_tensor(parents[v]).cpu() for v in self.scm.variables}, n)
         s = (pa["intensity"].double() - 64.0) / 191.0
         if bool(((s < 0) | (s > 1)).any()):
             raise MetricInputError("intensity must lie in [64, 255] grey levels, the range of the "
@@ -75,12 +75,18 @@ class DigitsGroundTruth:
                 "intensity": u_i.float()}
 
     def parents_after(self, parents, interventions) -> dict[str, torch.Tensor]:
-        """The counterfactual's factors: same noise, ``do(interventions)``, mechanisms solved."""
-        return self.scm.solve(self.abduct(parents), dict(interventions))
+        """The counterfactual's factors: same noise, ``do(interventions)``, mechanisms solved
+        (on the device of ``parents``)."""
+        device = torch.as_tensor(next(iter(parents.values()))).device
+        done = {k: torch.as_tensor(v).cpu() for k, v in dict(interventions).items()}
+        return {k: v.to(device) for k, v in self.scm.solve(self.abduct(parents), done).items()}
 
     def __call__(self, images, parents, interventions) -> torch.Tensor:
-        """The exact counterfactual images (``images`` is not needed: the factors determine it)."""
-        return self.scm.render(self.parents_after(parents, interventions))
+        """The exact counterfactual images (``images`` is not needed: the factors determine it;
+        if given, the result is on its device)."""
+        after = {k: v.cpu() for k, v in self.parents_after(parents, interventions).items()}
+        out = self.scm.render(after)
+        return out.to(images.device) if isinstance(images, torch.Tensor) else out
 
     def sample(self, n: int, generator=None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """``n`` observational digits (images in [0, 1]) and their factors."""

@@ -66,13 +66,14 @@ def digit_morphometrics(dataset: Digits | None = None) -> dict:
     dataset = dataset if dataset is not None else Digits()
 
     def measure(images, parents) -> tuple[torch.Tensor, torch.Tensor]:
-        images = check_images(images).flatten(1)
+        device = torch.as_tensor(images).device
+        images = check_images(images).flatten(1).cpu()
         n = len(images)
         brightest = images.amax(1)
         ratio = images.sum(1) / brightest.clamp_min(1e-12)
         low, high = (torch.full((n,), bound) for bound in _THICKNESS_RANGE)
-        values = {"digit": torch.as_tensor(parents["digit"], dtype=torch.float32),
-                  "slant": torch.as_tensor(parents["slant"], dtype=torch.float32),
+        values = {"digit": torch.as_tensor(parents["digit"], dtype=torch.float32).cpu(),
+                  "slant": torch.as_tensor(parents["slant"], dtype=torch.float32).cpu(),
                   "intensity": torch.full((n,), 255.0)}
         for _ in range(_BISECTIONS):
             middle = (low + high) / 2
@@ -81,7 +82,8 @@ def digit_morphometrics(dataset: Digits | None = None) -> dict:
             low, high = torch.where(thicker, middle, low), torch.where(thicker, high, middle)
         thickness = (low + high) / 2
         ink = dataset.scm.render({**values, "thickness": thickness}).flatten(1)
-        return thickness, 255.0 * brightest / ink.amax(1).clamp_min(1e-12)
+        intensity = 255.0 * brightest / ink.amax(1).clamp_min(1e-12)
+        return thickness.to(device), intensity.to(device)
 
     def thickness(images, parents) -> torch.Tensor:
         """Stroke thickness in pixels."""
