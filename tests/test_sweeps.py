@@ -79,7 +79,8 @@ def test_sweep_writes_rows_artefacts_and_a_rerun_skips_them(tmp_path):
     second = sweep.run(tmp_path, executor="serial", progress=False)
     assert (second.ran, second.skipped) == (0, 2)
     assert (tmp_path / "results.jsonl").read_text().splitlines() == lines
-    assert not any((tmp_path / "in_flight").iterdir())
+    in_flight = tmp_path / "in_flight"
+    assert not in_flight.exists() or not any(in_flight.iterdir())
 
 
 def test_a_failing_run_is_recorded_and_the_others_finish(tmp_path):
@@ -127,6 +128,35 @@ def test_artefacts_without_a_row_are_recovered_not_retrained(tmp_path):
     report = sweep.run(tmp_path, executor="serial", progress=False)
     assert (report.recovered, report.ran) == (2, 0)
     pd.testing.assert_frame_equal(comparable(sweeps.wide_table(tmp_path)), before)
+
+
+def test_a_run_stopped_mid_training_resumes_from_its_checkpoint(tmp_path, monkeypatch):
+    from workbench.sweeps import task
+
+    monkeypatch.setattr(task, "CHECKPOINT_FROM_STEPS", 2)
+    sweep = tiny_sweep(seeds=(0,), beta_vae={"beta": [8]})
+    reference = tmp_path / "reference"
+    sweep.run(reference, executor="serial", progress=False)
+    config = sweep.runs()[0]
+    stopped = tmp_path / "stopped"
+    key = run_key(config)
+    half = {**config, "training": {**config["training"], "steps": 2}}
+    task.train_and_score(half, stopped / "in_flight" / key)     # as if killed after step 2
+    assert (stopped / "in_flight" / key / "manifest.json").exists()
+    row = task.run_one(config, stopped)
+    assert row["status"] == "ok" and not (stopped / "in_flight" / key).exists()
+    assert row["weights_sha256"] == ResultStore(reference).rows()[0]["weights_sha256"]
+
+
+def test_artefacts_that_fail_their_hash_are_run_again(tmp_path):
+    sweep = tiny_sweep(seeds=(0,), vae={})
+    sweep.run(tmp_path, executor="serial", progress=False)
+    key = sweep.keys()[0]
+    weights = tmp_path / "runs" / key / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-8])                 # truncated on disk
+    (tmp_path / "results.jsonl").unlink()
+    report = sweep.run(tmp_path, executor="serial", progress=False)
+    assert (report.recovered, report.ran) == (0, 1)
 
 
 KILLED_SWEEP = textwrap.dedent("""

@@ -106,6 +106,7 @@ class DaskExecutor:
             cluster = LocalCluster(**options)
             self.client = Client(cluster)
             self._owned += [self.client, cluster]
+            self.client.run(_import_the_workbench)     # every worker at once, not in its first run
         self.name = "dask" if address is None and client is None else f"dask@{address or 'client'}"
 
     def map(self, fn: Callable, items: Iterable) -> Iterator[tuple]:
@@ -134,6 +135,13 @@ class DaskExecutor:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def _import_the_workbench() -> None:
+    import workbench.datasets  # noqa: F401
+    import workbench.latents  # noqa: F401
+    import workbench.metrics  # noqa: F401
+    import workbench.sweeps.task  # noqa: F401
 
 
 def make_executor(choice="auto") -> tuple[object, bool]:

@@ -13,11 +13,14 @@ Artefacts go to ``<root>/runs/<key>/``: ``model.safetensors`` and ``manifest.jso
 ``run.json`` (the row). They are written in a temporary folder that is renamed into
 place as the last step, so the folder is either complete or absent. Training keeps
 its checkpoint in ``<root>/in_flight/<key>/`` meanwhile, so a run killed mid-way
-resumes from its last checkpoint, to the same weights, when the sweep is run again.
+resumes from its last checkpoint, to the same weights, when the sweep is run again
+(runs shorter than ``CHECKPOINT_FROM_STEPS`` steps keep none: they simply run again).
+A finished run is recognised by its ``run.json`` *and* weights whose SHA-256 matches it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -37,6 +40,7 @@ from workbench.sweeps.config import run_key
 __all__ = ["run_one", "load_images", "train_and_score", "RUN_FILE"]
 
 RUN_FILE = "run.json"
+CHECKPOINT_FROM_STEPS = 100   # runs this long keep a training checkpoint while they run
 _RUN_LOCK = threading.Lock()
 
 
@@ -70,9 +74,12 @@ def train_and_score(config: dict, checkpoint_dir=None, device=None):
                          "latent_dim": int(config["latent_dim"]), **config["hyper"]},
                         device=device)
     t = config["training"]
-    result = train(model, train_images, steps=int(t["steps"]), batch_size=int(t["batch_size"]),
+    steps = int(t["steps"])
+    if steps < CHECKPOINT_FROM_STEPS:          # rerunning a short run costs less than saving it
+        checkpoint_dir = None
+    result = train(model, train_images, steps=steps, batch_size=int(t["batch_size"]),
                    lr=float(t["lr"]), seed=int(config["seed"]), kl_warmup=int(t["kl_warmup"]),
-                   checkpoint_dir=checkpoint_dir, checkpoint_every=max(1, int(t["steps"]) // 4),
+                   checkpoint_dir=checkpoint_dir, checkpoint_every=max(1, steps // 4),
                    progress=False)
     with torch.no_grad():
         codes, _ = encode_batched(model, eval_images)
@@ -106,13 +113,16 @@ def _save_artefacts(final: Path, model, row: dict) -> None:
 
 
 def finished_row(root, key: str) -> dict | None:
-    """The row saved with a finished run's artefacts, or ``None`` if there is none."""
-    path = Path(root) / "runs" / key / RUN_FILE
+    """The row saved with a finished run's artefacts, or ``None`` if they are not complete."""
+    folder = Path(root) / "runs" / key
     try:
-        row = json.loads(path.read_text())
+        row = json.loads((folder / RUN_FILE).read_text())
+        weights = (folder / "model.safetensors").read_bytes()
     except (OSError, ValueError):
         return None
-    return row if isinstance(row, dict) and row.get("key") == key and row.get("status") == "ok" else None
+    if not (isinstance(row, dict) and row.get("key") == key and row.get("status") == "ok"):
+        return None
+    return row if hashlib.sha256(weights).hexdigest() == row.get("weights_sha256") else None
 
 
 def run_one(config: dict, root) -> dict:
@@ -137,7 +147,8 @@ def run_one(config: dict, root) -> dict:
                         **{f"score.{name}": float(r.score) for name, r in scores.items()},
                         "seconds": round(time.perf_counter() - started, 4)})
             _save_artefacts(root / "runs" / key, model, row)
-            shutil.rmtree(root / "in_flight" / key, ignore_errors=True)
+            if (root / "in_flight" / key).exists():
+                shutil.rmtree(root / "in_flight" / key, ignore_errors=True)
     except Exception as exc:  # noqa: BLE001 - a failed run is a row, not a stopped sweep
         row.update({"status": "error", "error": f"{type(exc).__name__}: {exc}",
                     "traceback": traceback.format_exc(limit=4)[-2000:],
