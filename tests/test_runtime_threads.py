@@ -67,7 +67,10 @@ def test_thread_count_prefers_our_variable_then_openmps(monkeypatch):
     monkeypatch.delenv("WORKBENCH_THREADS")
     assert runtime.thread_count() == 1
     monkeypatch.delenv("OMP_NUM_THREADS")
+    monkeypatch.setattr(runtime, "_TORCH_DEFAULT_THREADS", 64)
     assert runtime.thread_count() == runtime.available_cpus()
+    monkeypatch.setattr(runtime, "_TORCH_DEFAULT_THREADS", 1)      # one physical core
+    assert runtime.thread_count() == 1
 
 
 @pytest.mark.parametrize("bad", ["0", "-2", "two", "1.5"])
@@ -88,7 +91,8 @@ def test_using_threads_restores_the_count():
 
 def _fresh_import(env: dict, preexec=None) -> list[str]:
     code = ("import os, torch, workbench; "
-            "print(torch.get_num_threads(), os.environ.get('OMP_WAIT_POLICY'))")
+            "print(torch.get_num_threads(), os.environ.get('OMP_WAIT_POLICY'), "
+            "workbench.runtime._default_threads())")
     base = {k: v for k, v in os.environ.items()
             if k not in ("WORKBENCH_THREADS", "OMP_NUM_THREADS", "OMP_WAIT_POLICY")}
     out = subprocess.run([sys.executable, "-W", "always", "-c", code], cwd=ROOT,
@@ -99,11 +103,11 @@ def _fresh_import(env: dict, preexec=None) -> list[str]:
 
 @pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="needs Linux affinity")
 def test_a_kernel_pinned_to_one_cpu_uses_one_thread_and_passive_waits():
-    threads, policy, _ = _fresh_import({}, preexec=lambda: os.sched_setaffinity(0, {0}))
+    threads, policy, _, _ = _fresh_import({}, preexec=lambda: os.sched_setaffinity(0, {0}))
     assert (threads, policy) == ("1", "PASSIVE")
 
 
 def test_an_explicit_openmp_policy_is_kept_and_a_bad_variable_only_warns():
     assert _fresh_import({"OMP_WAIT_POLICY": "ACTIVE"})[1] == "ACTIVE"
-    threads, _, stderr = _fresh_import({"WORKBENCH_THREADS": "lots"})
-    assert int(threads) == runtime.available_cpus() and "WORKBENCH_THREADS" in stderr
+    threads, _, default, stderr = _fresh_import({"WORKBENCH_THREADS": "lots"})
+    assert threads == default and "WORKBENCH_THREADS" in stderr

@@ -245,13 +245,18 @@ def thread_count() -> int:
 
     1. ``WORKBENCH_THREADS`` (our own override);
     2. ``OMP_NUM_THREADS`` (as Dask workers set it: 1 each);
-    3. :func:`available_cpus`.
+    3. :func:`available_cpus`, but no more than torch's own default (its count of
+       physical cores: hyperthreads do not speed up its kernels).
     """
     for name in ("WORKBENCH_THREADS", "OMP_NUM_THREADS"):
         value = os.environ.get(name, "").strip()
         if value:
             return _positive_int(value, f"The environment variable {name}")
-    return available_cpus()
+    return _default_threads()
+
+
+def _default_threads() -> int:
+    return max(1, min(available_cpus(), _TORCH_DEFAULT_THREADS))
 
 
 def configure_threads(n: int | None = None) -> int:
@@ -288,8 +293,9 @@ def using_threads(n: int):
         torch.set_num_threads(previous)
 
 
+_TORCH_DEFAULT_THREADS = torch.get_num_threads()     # before we change it
 try:
     configure_threads()
 except WorkbenchInputError as _exc:             # a bad variable must not break the import
-    warnings.warn(f"{_exc} Using {available_cpus()} thread(s).", stacklevel=2)
-    torch.set_num_threads(available_cpus())
+    warnings.warn(f"{_exc} Using {_default_threads()} thread(s).", stacklevel=2)
+    torch.set_num_threads(_default_threads())
