@@ -58,8 +58,12 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def atomic_write(path, data: bytes) -> None:
+def atomic_write(path, data: bytes, *, durable: bool = True) -> None:
     """Write ``data`` to ``path`` so that readers see the old file or the whole new one.
+
+    ``durable=False`` skips the ``fsync``: still atomic for a process that is killed,
+    but a power cut may leave the file empty (for files inside a folder that is itself
+    renamed into place and verified by hash later, as a sweep's run folders are).
 
     Examples
     --------
@@ -74,7 +78,8 @@ def atomic_write(path, data: bytes) -> None:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
-            os.fsync(f.fileno())
+            if durable:
+                os.fsync(f.fileno())
         os.chmod(tmp, 0o644)                  # mkstemp makes 0600; weights are not secrets
         os.replace(tmp, path)
     except BaseException:

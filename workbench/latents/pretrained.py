@@ -95,8 +95,11 @@ def _build(config: dict, device):
     return (build_diffusion if kind in DIFFUSION_MODELS else build_model)(config, device=device)
 
 
-def save_pretrained(model, name: str, info: dict, directory=PRETRAINED_DIR) -> dict:
+def save_pretrained(model, name: str, info: dict, directory=PRETRAINED_DIR, *,
+                    durable: bool = True) -> dict:
     """Write ``model``'s weights as ``<name>.safetensors`` and record it in the manifest.
+
+    ``durable=False`` skips the ``fsync`` of each file (see :func:`atomic_write`).
 
     Examples
     --------
@@ -110,9 +113,10 @@ def save_pretrained(model, name: str, info: dict, directory=PRETRAINED_DIR) -> d
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     data = save_safetensors_bytes({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()})
-    atomic_write(directory / f"{name}.safetensors", data)
+    atomic_write(directory / f"{name}.safetensors", data, durable=durable)
     manifest = _manifest(directory)
     manifest["models"][name] = {"file": f"{name}.safetensors", "sha256": sha256_bytes(data),
                                 "bytes": len(data), "config": model.config, **info}
-    atomic_write(directory / "manifest.json", json.dumps(manifest, indent=1, sort_keys=True).encode())
+    atomic_write(directory / "manifest.json", json.dumps(manifest, indent=1, sort_keys=True).encode(),
+                 durable=durable)
     return manifest["models"][name]

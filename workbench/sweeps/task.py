@@ -101,9 +101,10 @@ def _save_artefacts(final: Path, model, row: dict) -> None:
         shutil.rmtree(leftover, ignore_errors=True)
     tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}."))
     try:
-        entry = save_pretrained(model, "model", {"run": row["key"]}, directory=tmp)
+        # no fsync: the folder's rename is the commit point, and finished_row checks the hash
+        entry = save_pretrained(model, "model", {"run": row["key"]}, directory=tmp, durable=False)
         row["weights_sha256"] = entry["sha256"]
-        atomic_write(tmp / RUN_FILE, json.dumps(row, indent=1, sort_keys=True).encode())
+        atomic_write(tmp / RUN_FILE, json.dumps(row, indent=1, sort_keys=True).encode(), durable=False)
         if final.exists():                     # an incomplete leftover cannot exist; a stale one may
             shutil.rmtree(final)
         os.replace(tmp, final)
