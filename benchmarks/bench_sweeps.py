@@ -63,43 +63,51 @@ def _comparable(root):
     return wide[cols].sort_values("key").reset_index(drop=True)
 
 
+def _fresh_run(sweep, executor) -> tuple[float, str]:
+    root = tempfile.mkdtemp(prefix="bench_sweeps_")
+    begin = time.perf_counter()
+    sweep.run(root, executor=executor, progress=False)
+    return time.perf_counter() - begin, root
+
+
 def dask_rows(quick: bool) -> list[dict]:
+    import shutil
+
     from distributed import Client, LocalCluster
 
     from workbench.sweeps import ResultStore
-    from workbench.sweeps.executors import WORKER_ENV
+    from workbench.sweeps.executors import WORKER_ENV, _import_the_workbench
 
     sweep = _short_sweep(4 if quick else 8, 40)
     n = len(sweep.runs())
-    with tempfile.TemporaryDirectory() as serial_root, tempfile.TemporaryDirectory() as dask_root:
-        sweep.run(serial_root, executor="serial", progress=False)       # warm: imports, caches
-        for f in Path(serial_root).iterdir():
-            subprocess.run(["rm", "-rf", str(f)], check=True)
-        start = time.perf_counter()
-        sweep.run(serial_root, executor="serial", progress=False)
-        serial_s = time.perf_counter() - start
-        start = time.perf_counter()
-        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                               dashboard_address=None, env=dict(WORKER_ENV))
-        client = Client(cluster)
-        startup_s = time.perf_counter() - start
-        try:
-            begin = time.perf_counter()
-            sweep.run(dask_root, executor=client, progress=False)
-            run_s = time.perf_counter() - begin
-        finally:
-            client.close()
-            cluster.close()
-        own = sum(r["seconds"] for r in ResultStore(dask_root).rows())
-        agree = _comparable(serial_root).equals(_comparable(dask_root))
+    shutil.rmtree(_fresh_run(sweep, "serial")[1])          # warm: imports and caches
+    start = time.perf_counter()
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                           dashboard_address=None, env=dict(WORKER_ENV))
+    client = Client(cluster)
+    client.run(_import_the_workbench)                    # as DaskExecutor does
+    startup_s = time.perf_counter() - start
+    serial, dask, roots = [], [], []
+    try:
+        for _ in range(1 if quick else 2):               # interleaved, best of each: the machine is shared
+            serial.append(_fresh_run(sweep, "serial"))
+            dask.append(_fresh_run(sweep, client))
+    finally:
+        client.close()
+        cluster.close()
+    (serial_s, serial_root), (run_s, dask_root) = min(serial), min(dask)
+    own = sum(r["seconds"] for r in ResultStore(dask_root).rows())
+    agree = _comparable(serial_root).equals(_comparable(dask_root))
+    for _, root in serial + dask:
+        shutil.rmtree(root, ignore_errors=True)
     dask_s = startup_s + run_s
     overhead = (run_s * 2 - own) / n
     return [
         _row("dask vs serial", f"{n} short runs, 2 workers x 1 thread", dask_s, "serial executor",
              serial_s, agree, f"throughput ratio, start-up included; without start-up "
-             f"{serial_s / run_s:.2f}x; goal >= 1.7x"),
+             f"{serial_s / run_s:.2f}x; best of {len(serial)} interleaved; goal >= 1.7x"),
         _row("dask vs serial", "LocalCluster start-up", startup_s, None, None, True,
-             "2 worker processes, goal <= 2 s"),
+             "2 worker processes, each importing the workbench; goal <= 2 s"),
         _row("dask vs serial", "overhead per task", overhead, None, None, True,
              f"(wall without start-up x 2 workers - runs' own {own:.1f} s) / {n}; goal <= 0.5 s"),
     ]
