@@ -63,7 +63,8 @@ class SweepExplorer(widgets.VBox):
         self.controls = {
             "metric": widgets.Dropdown(options=self.metrics, description="metric"),
             "by": widgets.Dropdown(options=self.groupings, description="group by"),
-            "kind": widgets.ToggleButtons(options=["box", "violin"], description="plot"),
+            "kind": widgets.ToggleButtons(options=["box", "violin"], description="plot",
+                                          style={"button_width": "64px"}),
         }
         self.image = widgets.Image(format="png")
         super().__init__([widgets.HBox(list(self.controls.values())), self.image])
