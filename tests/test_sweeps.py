@@ -51,6 +51,7 @@ def test_keys_differ_by_setting_and_ints_equal_floats():
 
 @pytest.mark.parametrize("bad, match", [
     ({"models": {"vea": {}}}, "Unknown model kind 'vea'"),
+    ({"models": {"causal_vae": {}}}, "need labels"),
     ({"metrics": ["migg"]}, "Unknown metric 'migg'"),
     ({"seeds": [-1]}, "non-negative"),
     ({"seeds": []}, "seeds is empty"),

@@ -28,7 +28,8 @@ def test_the_dry_run_checks_every_model_sampler_and_metric():
     assert out.returncode == 0, out.stdout + out.stderr
     lines = out.stdout.splitlines()
     for kind in MODELS:
-        assert any(re.match(rf"model\s+{kind} encode\+decode", line) for line in lines), kind
+        assert any(re.match(rf"model\s+{kind} (encode\+decode|forward)", line) for line in lines), kind
+    for kind in ("vae", "beta_vae", "beta_tcvae"):
         assert any(re.match(rf"model\s+{kind} \d+ training steps", line) for line in lines), kind
     for name in [*TABLE_METRICS, "beta_vae_score", "factor_vae_score"]:
         assert any(re.match(rf"metric\s+{name}\b", line) for line in lines), name

@@ -26,6 +26,7 @@ True
 from __future__ import annotations
 
 import hashlib
+import inspect
 import itertools
 import json
 import math
@@ -39,6 +40,12 @@ __all__ = ["Sweep", "run_key", "canonical_json", "DEFAULT_TRAINING", "DEFAULT_DA
 
 DEFAULT_TRAINING = {"steps": 60, "batch_size": 32, "lr": 1e-3, "kl_warmup": 20}
 DEFAULT_DATA = {"image_size": 16, "n_train": 512, "n_eval": 512, "seed": 0}
+
+
+def sweepable_models() -> list[str]:
+    """Model kinds a sweep can train: those of :data:`MODELS` built from a ``latent_dim``."""
+    return sorted(kind for kind, cls in MODELS.items()
+                  if "latent_dim" in inspect.signature(cls).parameters)
 
 
 def canonical_json(value) -> str:
@@ -81,7 +88,7 @@ class Sweep:
     ----------
     models : dict
         ``{model kind: {hyperparameter: list of values}}``, kinds from
-        :data:`workbench.latents.MODELS` (``{"vae": {}}`` trains the defaults).
+        :func:`sweepable_models` (``{"vae": {}}`` trains the defaults).
     seeds : list of int
         One run per seed: it seeds the weights, the minibatches and the noise.
     datasets : list of str
@@ -112,8 +119,10 @@ class Sweep:
         from workbench.datasets import DATASETS
 
         for kind, grid in self.models.items():
-            if kind not in MODELS:
-                raise SweepConfigError(f"Unknown model kind {kind!r}: use one of {sorted(MODELS)}.")
+            if kind not in sweepable_models():
+                raise SweepConfigError(
+                    f"Unknown model kind {kind!r} for a sweep: use one of {sorted(sweepable_models())} "
+                    "(models built from a latent_dim; others, such as causal_vae, need labels).")
             if not isinstance(grid, dict):
                 raise SweepConfigError(f"models[{kind!r}] must be a dict of hyperparameter lists.")
         for name in _as_list(self.datasets, "datasets"):
