@@ -25,7 +25,19 @@ __all__ = ["as_numpy_rng"]
 
 
 def as_numpy_rng(generator=None) -> np.random.Generator:
-    """Return a :class:`numpy.random.Generator` for ``generator`` (see module doc)."""
+    """Return a :class:`numpy.random.Generator` for ``generator`` (see module doc).
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> as_numpy_rng(0).integers(0, 10, 3)
+    array([8, 6, 5])
+    >>> rng = np.random.default_rng(1)
+    >>> as_numpy_rng(rng) is rng
+    True
+    >>> isinstance(as_numpy_rng(torch.Generator().manual_seed(0)), np.random.Generator)
+    True
+    """
     if generator is None:
         return np.random.default_rng(int(torch.randint(0, 2**62, (1,)).item()))
     if isinstance(generator, np.random.Generator):
@@ -44,7 +56,17 @@ def as_numpy_rng(generator=None) -> np.random.Generator:
 
 
 def check_count(n, what: str = "n") -> int:
-    """Validate a positive count of images."""
+    """Validate a positive count of images.
+
+    Examples
+    --------
+    >>> check_count(4)
+    4
+    >>> check_count(0, "n_images")
+    Traceback (most recent call last):
+    ...
+    workbench.errors.WorkbenchInputError: n_images must be a positive integer, got 0.
+    """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise WorkbenchInputError(f"{what} must be a positive integer, got {n!r}.")
     return int(n)

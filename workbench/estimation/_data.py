@@ -27,11 +27,28 @@ __all__ = ["PositivityError", "column", "binary", "strata", "features", "resampl
 
 
 class PositivityError(WorkbenchInputError):
-    """A stratum of the data has no treated or no untreated unit (or a propensity of 0 or 1)."""
+    """A stratum of the data has no treated or no untreated unit (or a propensity of 0 or 1).
+
+    Examples
+    --------
+    >>> from workbench.errors import WorkbenchInputError
+    >>> issubclass(PositivityError, WorkbenchInputError)
+    True
+    """
 
 
 def column(data: Mapping, name: str) -> torch.Tensor:
-    """``data[name]`` as a float64 vector, checked to be finite."""
+    """``data[name]`` as a float64 vector, checked to be finite.
+
+    Examples
+    --------
+    >>> column({"x": [1, 2, 3]}, "x")
+    tensor([1., 2., 3.], dtype=torch.float64)
+    >>> column({"x": [1, 2, 3]}, "y")
+    Traceback (most recent call last):
+    ...
+    workbench.errors.UnknownVariableError: Unknown column 'y'. Known columns: x.
+    """
     if name not in data:
         raise UnknownVariableError(name, list(data), what="column")
     x = torch.as_tensor(data[name]).reshape(-1).to(torch.float64).cpu()
@@ -41,7 +58,17 @@ def column(data: Mapping, name: str) -> torch.Tensor:
 
 
 def binary(data: Mapping, name: str) -> torch.Tensor:
-    """A treatment column, which must hold only 0 and 1."""
+    """A treatment column, which must hold only 0 and 1.
+
+    Examples
+    --------
+    >>> binary({"x": [0, 1, 1]}, "x")
+    tensor([0., 1., 1.], dtype=torch.float64)
+    >>> binary({"x": [0, 2]}, "x")
+    Traceback (most recent call last):
+    ...
+    workbench.errors.WorkbenchInputError: The treatment 'x' must be binary (0 or 1); ...
+    """
     x = column(data, name)
     if not bool(((x == 0) | (x == 1)).all()):
         raise WorkbenchInputError(
@@ -51,7 +78,16 @@ def binary(data: Mapping, name: str) -> torch.Tensor:
 
 
 def strata(data: Mapping, names: Sequence[str]) -> tuple[torch.Tensor, int]:
-    """One integer per unit naming its combination of the discrete columns ``names``."""
+    """One integer per unit naming its combination of the discrete columns ``names``.
+
+    Examples
+    --------
+    >>> index, n_strata = strata({"z": [0, 1, 0, 1], "w": [0, 0, 1, 1]}, ["z", "w"])
+    >>> index.tolist(), n_strata
+    ([0, 2, 1, 3], 4)
+    >>> strata({"z": [0, 1]}, [])  # no adjustment: one stratum
+    (tensor([0, 0]), 1)
+    """
     n = len(column(data, next(iter(data))))
     if not names:
         return torch.zeros(n, dtype=torch.long), 1
@@ -68,13 +104,27 @@ def strata(data: Mapping, names: Sequence[str]) -> tuple[torch.Tensor, int]:
 
 
 def features(data: Mapping, names: Sequence[str]) -> torch.Tensor:
-    """The design matrix ``[1, names...]`` of shape ``(n, 1 + len(names))``."""
+    """The design matrix ``[1, names...]`` of shape ``(n, 1 + len(names))``.
+
+    Examples
+    --------
+    >>> features({"z": [2.0, 3.0], "w": [5.0, 7.0]}, ["z", "w"])
+    tensor([[1., 2., 5.],
+            [1., 3., 7.]], dtype=torch.float64)
+    """
     n = len(column(data, next(iter(data))))
     return torch.stack([torch.ones(n, dtype=torch.float64)] + [column(data, v) for v in names], 1)
 
 
 def resample_weights(n: int, n_boot: int, *, seed: int = 0) -> torch.Tensor:
-    """``(n_boot, n)`` bootstrap counts: each row draws ``n`` units with replacement."""
+    """``(n_boot, n)`` bootstrap counts: each row draws ``n`` units with replacement.
+
+    Examples
+    --------
+    >>> w = resample_weights(5, 3, seed=0)
+    >>> w.shape, w.sum(1).tolist()  # each row is one bootstrap data set of 5 units
+    (torch.Size([3, 5]), [5.0, 5.0, 5.0])
+    """
     if n_boot < 1:
         raise WorkbenchInputError(f"n_boot must be at least 1, got {n_boot}.")
     g = torch.Generator().manual_seed(int(seed))

@@ -25,7 +25,18 @@ __all__ = ["number", "close", "choose", "names"]
 
 
 def number(value, what: str) -> float:
-    """``value`` as a finite float, or ``Wrong`` saying what was expected."""
+    """``value`` as a finite float, or ``Wrong`` saying what was expected.
+
+    Examples
+    --------
+    >>> import torch
+    >>> number(torch.tensor(2.5), "the effect")
+    2.5
+    >>> number(float("nan"), "the effect")
+    Traceback (most recent call last):
+    ...
+    workbench.exercises.registry.Wrong: the effect should be a finite number, not nan.
+    """
     if isinstance(value, torch.Tensor) and value.numel() == 1:
         value = value.item()
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
@@ -37,7 +48,17 @@ def number(value, what: str) -> float:
 
 
 def close(value, target: float, tol: float, what: str, hint: str) -> float:
-    """Check ``|value - target| <= tol``; the hint is shown otherwise."""
+    """Check ``|value - target| <= tol``; the hint is shown otherwise.
+
+    Examples
+    --------
+    >>> close(0.51, 0.5, 0.02, "the slope", "Regress y on x.")
+    0.51
+    >>> close(0.9, 0.5, 0.02, "the slope", "Regress y on x.")
+    Traceback (most recent call last):
+    ...
+    workbench.exercises.registry.Wrong: Regress y on x.
+    """
     value = number(value, what)
     if abs(value - target) > tol:
         raise Wrong(hint)
@@ -46,7 +67,18 @@ def close(value, target: float, tol: float, what: str, hint: str) -> float:
 
 def choose(answer, options: dict[str, str], *, right: str,
            hints: dict[str, str] | None = None) -> str:
-    """A multiple-choice question: ``answer`` is one of the option letters."""
+    """A multiple-choice question: ``answer`` is one of the option letters.
+
+    Examples
+    --------
+    >>> options = {"a": "confounding", "b": "selection"}
+    >>> choose("(A)", options, right="a")
+    '(a) confounding'
+    >>> choose("b", options, right="a", hints={"b": "Nobody was filtered out."})
+    Traceback (most recent call last):
+    ...
+    workbench.exercises.registry.Wrong: Nobody was filtered out.
+    """
     key = str(answer).strip().strip("()").lower()
     if key not in options:
         raise Wrong(f"answer with one of the letters {', '.join(sorted(options))} "
@@ -57,7 +89,17 @@ def choose(answer, options: dict[str, str], *, right: str,
 
 
 def names(answer, what: str) -> set[str]:
-    """A set of variable names from a set, list or tuple of strings."""
+    """A set of variable names from a set, list or tuple of strings.
+
+    Examples
+    --------
+    >>> sorted(names(["z", "w"], "the adjustment set"))
+    ['w', 'z']
+    >>> names("z", "the adjustment set")
+    Traceback (most recent call last):
+    ...
+    workbench.exercises.registry.Wrong: the adjustment set should be a set of names such as {'x', 'y'}, not str 'z'.
+    """
     if isinstance(answer, str) or not isinstance(answer, (set, frozenset, list, tuple)):
         raise Wrong(f"{what} should be a set of names such as {{'x', 'y'}}, "
                     f"not {type(answer).__name__} {answer!r}.")

@@ -13,11 +13,26 @@ __all__ = ["OverlappingVariablesError", "as_set", "check_query"]
 
 
 class OverlappingVariablesError(WorkbenchInputError):
-    """The same variable was given in two roles that must be disjoint (treatment and outcome)."""
+    """The same variable was given in two roles that must be disjoint (treatment and outcome).
+
+    Examples
+    --------
+    >>> from workbench.graphs import dag
+    >>> check_query(dag([("x", "y")]), "x", {"x", "y"})
+    Traceback (most recent call last):
+    ...
+    workbench.identification._inputs.OverlappingVariablesError: ['x'] cannot be both treatment and outcome: ...
+    """
 
 
 def as_set(nodes) -> set:
-    """A single node name or an iterable of names, as a set."""
+    """A single node name or an iterable of names, as a set.
+
+    Examples
+    --------
+    >>> as_set("x"), as_set(["x", "y"]) == {"x", "y"}, as_set(None)
+    ({'x'}, True, set())
+    """
     if nodes is None:
         return set()
     if isinstance(nodes, (str, bytes)) or not isinstance(nodes, Iterable):
@@ -33,6 +48,17 @@ def check_query(graph, treatments, outcomes, *, need_treatment: bool = False) ->
     did-you-mean) for a name not in the graph, :class:`OverlappingVariablesError`
     when a variable is both treatment and outcome, and ``WorkbenchInputError`` for
     an empty outcome set.
+
+    Examples
+    --------
+    >>> from workbench.graphs import dag
+    >>> g, x, y = check_query(dag([("x", "y")]), "x", "y")
+    >>> type(g).__name__, x, y
+    ('ADMG', {'x'}, {'y'})
+    >>> check_query(dag([("x", "y")]), "x", "yy")
+    Traceback (most recent call last):
+    ...
+    workbench.errors.UnknownVariableError: Unknown outcome 'yy'. Did you mean 'y'? Known outcomes: x, y.
     """
     validate(graph)  # CycleError / GraphError; no copy: nothing here mutates the graph
     g = graph if isinstance(graph, ADMG) else ADMG(graph, nx.Graph())

@@ -37,7 +37,17 @@ def _scalar_settings(data) -> list:
 
 
 def data_fingerprint(data) -> str:
-    """Hex SHA-256 identifying ``data`` (an image tensor, a tuple of tensors or a data set)."""
+    """Hex SHA-256 identifying ``data`` (an image tensor, a tuple of tensors or a data set).
+
+    Examples
+    --------
+    >>> import torch
+    >>> x = torch.zeros(2, 3)
+    >>> len(data_fingerprint(x)), data_fingerprint(x) == data_fingerprint(x.double())
+    (64, False)
+    >>> data_fingerprint((x, x)) == data_fingerprint((x, x.clone()))
+    True
+    """
     digest = hashlib.sha256()
     if isinstance(data, tuple):
         digest.update(" ".join(data_fingerprint(part) for part in data).encode())
@@ -55,7 +65,14 @@ def data_fingerprint(data) -> str:
 
 
 def describe_data(data) -> str:
-    """A short human description of ``data`` for messages."""
+    """A short human description of ``data`` for messages.
+
+    Examples
+    --------
+    >>> import torch
+    >>> describe_data((torch.zeros(2, 3), torch.ones(2, dtype=torch.long)))
+    'a tuple of a float32 tensor of shape (2, 3), a int64 tensor of shape (2,)'
+    """
     if isinstance(data, tuple):
         return "a tuple of " + ", ".join(describe_data(part) for part in data)
     if isinstance(data, torch.Tensor):
