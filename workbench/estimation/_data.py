@@ -31,9 +31,12 @@ class PositivityError(WorkbenchInputError):
 
     Examples
     --------
-    >>> from workbench.errors import WorkbenchInputError
-    >>> issubclass(PositivityError, WorkbenchInputError)
-    True
+    >>> from workbench.estimation.backdoor import plug_in_backdoor
+    >>> data = {"z": [0, 0, 1, 1], "x": [0, 1, 1, 1], "y": [0.0, 1.0, 1.0, 2.0]}
+    >>> plug_in_backdoor(data, "x", "y", ["z"])  # nobody with z = 1 is untreated
+    Traceback (most recent call last):
+    ...
+    workbench.estimation._data.PositivityError: Some stratum of the adjustment set has no treated or no untreated unit, ...
     """
 
 
