@@ -51,7 +51,18 @@ def _positive_int(name: str, value, minimum: int = 1) -> int:
 
 
 def check_finite_data(name: str, t: torch.Tensor) -> None:
-    """Raise :class:`NonFiniteValueError` if ``t`` holds a NaN or an infinity."""
+    """Raise :class:`NonFiniteValueError` if ``t`` holds a NaN or an infinity.
+
+    Examples
+    --------
+    >>> import torch
+    >>> check_finite_data("x", torch.ones(3, 2)) is None
+    True
+    >>> check_finite_data("x", torch.tensor([1.0, float("inf")]))
+    Traceback (most recent call last):
+    ...
+    workbench.errors.NonFiniteValueError: x has 1 row(s) with NaN or infinite values; drop or fix them.
+    """
     if not torch.isfinite(t).all():
         bad = int((~torch.isfinite(t)).any(dim=-1).sum()) if t.dim() > 1 else int((~torch.isfinite(t)).sum())
         raise NonFiniteValueError(f"{name} has {bad} row(s) with NaN or infinite values; drop or fix them.")
@@ -79,6 +90,14 @@ class ConditionalFlow(nn.Module):
         mask of a causal normalizing flow (see :class:`~workbench.latents.flows.CausalFlow`).
     device : optional
         Where the weights live; :func:`workbench.device` by default.
+
+    Examples
+    --------
+    >>> import torch
+    >>> flow = ConditionalFlow(features=2, context=1, flow="nsf", transforms=1, hidden=(8,))
+    >>> c = torch.tensor([[0.5], [-0.5]])
+    >>> flow.sample(c).shape, flow.log_prob(torch.zeros(2, 2), c).shape   # one draw per context row
+    (torch.Size([2, 2]), torch.Size([2]))
     """
 
     kind = "conditional_flow"
@@ -214,7 +233,18 @@ class ConditionalFlow(nn.Module):
 
 
 def build_flow(config: dict, device=None) -> ConditionalFlow:
-    """A fresh (untrained) flow from its ``config``; the weights come from a state dict."""
+    """A fresh (untrained) flow from its ``config``; the weights come from a state dict.
+
+    Examples
+    --------
+    >>> import torch
+    >>> flow = ConditionalFlow(features=1, context=0, flow="maf", transforms=1, hidden=(8,))
+    >>> copy = build_flow(flow.config)
+    >>> _ = copy.load_state_dict(flow.state_dict())
+    >>> x = torch.randn(3, 1)
+    >>> bool(torch.equal(copy.log_prob(x), flow.log_prob(x)))
+    True
+    """
     config = dict(config)
     if config.pop("kind", None) != ConditionalFlow.kind:
         raise WorkbenchInputError(f"Not a {ConditionalFlow.kind} config: {config}.")

@@ -35,7 +35,16 @@ __all__ = ["two_moons", "two_moons_flow", "FlowStages", "flow_stages"]
 
 
 def two_moons(n: int, noise: float = 0.08, seed: int = 0) -> torch.Tensor:
-    """``n`` points of the two-moons toy density, ``(n, 2)``."""
+    """``n`` points of the two-moons toy density, ``(n, 2)``.
+
+    Examples
+    --------
+    >>> x = two_moons(500, seed=0)
+    >>> x.shape, bool(x[:, 0].min() < 0 < 1 < x[:, 0].max())   # two arcs spanning about x in [-1, 2]
+    (torch.Size([500, 2]), True)
+    >>> bool((two_moons(3, seed=1) == two_moons(3, seed=1)).all())
+    True
+    """
     rng = as_numpy_rng(seed)
     angle = rng.uniform(0, math.pi, n)
     upper = rng.integers(0, 2, n).astype(bool)
@@ -46,7 +55,14 @@ def two_moons(n: int, noise: float = 0.08, seed: int = 0) -> torch.Tensor:
 
 def two_moons_flow(*, steps: int = 400, transforms: int = 3, flow: str = "nsf", seed: int = 0,
                    progress: bool = False) -> ConditionalFlow:
-    """A small 2-D flow fitted to 2,000 two-moons points (a few seconds on one core)."""
+    """A small 2-D flow fitted to 2,000 two-moons points (a few seconds on one core).
+
+    Examples
+    --------
+    >>> flow = two_moons_flow(steps=10, transforms=1)
+    >>> flow.features, flow.context, flow.sample(n=4).shape
+    (2, 0, torch.Size([4, 2]))
+    """
     with torch.random.fork_rng(devices=[]):   # initial weights from the seed, global state untouched
         torch.manual_seed(seed)
         net = ConditionalFlow(2, 0, flow=flow, transforms=transforms, hidden=(32, 32), device="cpu")
@@ -64,6 +80,14 @@ class FlowStages:
 
     ``points[k]`` and ``grids[k]`` (``(lines, points_per_line, 2)``) are positions at
     stage ``k``; ``log_det[k]`` is each point's cumulative ``log |det dz_k / dz_0|``.
+
+    Examples
+    --------
+    >>> stages = flow_stages(two_moons_flow(steps=0, transforms=1), n_points=8, grid_lines=3, points_per_line=4)
+    >>> len(stages), stages.names[0], stages.names[-1]
+    (3, 'base N(0, I)', 'data units (standardisation undone)')
+    >>> float(stages.log_det[0].abs().max())   # the base stage has moved nothing yet
+    0.0
     """
 
     names: list
@@ -84,7 +108,16 @@ def _grid(lines: int, per_line: int, limit: float) -> torch.Tensor:
 @torch.no_grad()
 def flow_stages(flow: ConditionalFlow, *, n_points: int = 1000, grid_lines: int = 11,
                 points_per_line: int = 60, limit: float = 3.0, seed: int = 0) -> FlowStages:
-    """Push base samples and a grid through an unconditional 2-D flow, layer by layer."""
+    """Push base samples and a grid through an unconditional 2-D flow, layer by layer.
+
+    Examples
+    --------
+    >>> stages = flow_stages(two_moons_flow(steps=0, transforms=2), n_points=8, grid_lines=3, points_per_line=4)
+    >>> stages.names
+    ['base N(0, I)', 'layer 2 inverted', 'layer 1 inverted', 'data units (standardisation undone)']
+    >>> stages.points[-1].shape, stages.grids[-1].shape   # 3 horizontal + 3 vertical lines of 4 points
+    (torch.Size([8, 2]), torch.Size([6, 4, 2]))
+    """
     if flow.features != 2 or flow.context != 0:
         from workbench.errors import ShapeError
         raise ShapeError("flow_stages draws unconditional 2-D flows (features=2, context=0).")
