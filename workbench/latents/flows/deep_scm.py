@@ -42,7 +42,16 @@ PARENTS = {"thickness": [], "intensity": ["thickness"]}
 
 
 def digit_parent_data(n: int, seed: int = 0) -> dict[str, torch.Tensor]:
-    """``n`` exact draws of ``(thickness, intensity)`` from the digits' SCM (no images drawn)."""
+    """``n`` exact draws of ``(thickness, intensity)`` from the digits' SCM (no images drawn).
+
+    Examples
+    --------
+    >>> data = digit_parent_data(1000, seed=0)
+    >>> sorted(data), data["thickness"].shape
+    (['intensity', 'thickness'], torch.Size([1000]))
+    >>> bool((data["thickness"] > 0.5).all()), bool(((64 < data["intensity"]) & (data["intensity"] < 255)).all())
+    (True, True)
+    """
     scm = Digits().scm
     values = scm.solve(scm.sample_noise(n, generator=seed))
     return {v: values[v].float() for v in PARENTS}
@@ -53,6 +62,13 @@ def true_parent_log_density(values) -> dict[str, torch.Tensor]:
 
     ``t - 0.5 ~ Gamma(10, rate 5)``; ``u = logit((i - 64) / 191) - 2(t - 2.5) ~ N(0, 0.5^2)``
     and ``di/du = 191 s (1 - s)`` with ``s = (i - 64) / 191``.
+
+    Examples
+    --------
+    >>> data = digit_parent_data(2000, seed=0)
+    >>> lp = true_parent_log_density(data)
+    >>> round(float(lp["thickness"].mean()), 1), round(float(lp["intensity"].mean()), 1)   # the ceiling a flow can reach
+    (-0.9, -4.2)
     """
     t, i = (torch.as_tensor(values[v], dtype=torch.float64) for v in ("thickness", "intensity"))
     s = ((i - 64.0) / 191.0).clamp(1e-12, 1 - 1e-12)
@@ -68,6 +84,14 @@ class DigitParentsFit:
     ``scm`` is the learned SCM over thickness and intensity (flow mechanisms);
     ``log_likelihood[v]`` holds the flow's and the true mean test log-likelihood, their
     ``gap`` (true minus flow, >= 0 up to sampling noise) and the ``published`` number.
+
+    Examples
+    --------
+    >>> fit = fit_digit_parents(n_train=200, n_test=200, steps=3, progress=False)
+    >>> type(fit).__name__, fit.scm.variables
+    ('DigitParentsFit', ['thickness', 'intensity'])
+    >>> fit.training["thickness"]["steps"], fit.log_likelihood["intensity"]["published"]
+    (3, -4.3)
     """
 
     scm: SCM
@@ -78,7 +102,16 @@ class DigitParentsFit:
 def fit_digit_parents(n_train: int = 5000, n_test: int = 5000, *, flow: str = "nsf", steps: int = 1000,
                       batch_size: int = 256, lr: float = 1e-2, seed: int = 0, progress: bool = True,
                       **flow_options) -> DigitParentsFit:
-    """Fit thickness and intensity | thickness as flows by maximum likelihood and score them."""
+    """Fit thickness and intensity | thickness as flows by maximum likelihood and score them.
+
+    Examples
+    --------
+    >>> fit = fit_digit_parents(n_train=300, n_test=300, steps=20, flow="maf", transforms=1, progress=False)
+    >>> {v: round(s["gap"], 1) for v, s in fit.log_likelihood.items()}   # true minus flow log-likelihood
+    {'thickness': 1.0, 'intensity': 0.2}
+    >>> sorted(fit.scm.do(thickness=3.0).sample(2, seed=0)["thickness"].tolist())
+    [3.0, 3.0]
+    """
     train, test = digit_parent_data(n_train, seed), digit_parent_data(n_test, seed + 1)
     mechanisms, training = {}, {}
     for k, (v, parents) in enumerate(PARENTS.items()):
