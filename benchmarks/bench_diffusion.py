@@ -74,7 +74,7 @@ def inversion_rows(name: str, quick: bool) -> list[dict]:
 def quality_rows(name: str, quick: bool) -> list[dict]:
     model = load_pretrained(f"diffae_{name}", device="cpu")
     regressor = load_pretrained(f"regressor_{name}", device="cpu")
-    n = 32 if quick else 128
+    n = 32 if quick else 64
     data, reference, _ = _held_out(name, 4 * n)
     floor = factor_distance(regressor, data.sample(n, generator=777)[0], reference)["mean"]
     step_counts = (10, 50) if quick else (10, 20, 50, 100, 1000)

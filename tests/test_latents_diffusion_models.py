@@ -65,7 +65,8 @@ def test_pretrained_round_trip_and_tampered_weights_refused(tmp_path):
         load_pretrained("tiny", directory=tmp_path)
 
 
-@pytest.mark.parametrize("name", ["diffae_digits", "regressor_digits"])
+@pytest.mark.parametrize("name", ["diffae_digits", "diffae_pendulum", "regressor_digits",
+                                  "regressor_pendulum"])
 def test_shipped_weights_load_and_are_small(name):
     entry = list_pretrained()[name]
     assert entry["bytes"] < 2_000_000
