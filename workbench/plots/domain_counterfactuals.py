@@ -19,7 +19,19 @@ _COLOURS = {"sparse": "tab:blue", "dense": "tab:orange"}
 
 
 def plot_counterfactual_comparison(result: dict, width: float = 7.0):
-    """One panel per model: ``x``, the true ``x'`` and the model's ``x'``, coordinate by coordinate."""
+    """One panel per model: ``x``, the true ``x'`` and the model's ``x'``, coordinate by coordinate.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from workbench.latents.domain_counterfactuals import load_demo
+    >>> from workbench.latents.domain_counterfactuals.evaluation import compare_counterfactuals
+    >>> demo = load_demo()
+    >>> result = compare_counterfactuals(demo.scm, demo.models, demo.x[0], int(demo.domains[0]), 1)
+    >>> fig = plot_counterfactual_comparison(result, width=6.0)
+    >>> [ax.get_title().split(":")[0] for ax in fig.axes], fig.get_size_inches().tolist()
+    (['sparse', 'dense'], [6.0, 2.6])
+    """
     import matplotlib.pyplot as plt
 
     names = list(result["estimates"])

@@ -57,7 +57,17 @@ def check_matrix(x, width: int, name: str = "x") -> torch.Tensor:
 
 
 def check_domains(domains, n: int, n_domains: int) -> torch.Tensor:
-    """One domain index per row as an int64 tensor of length ``n``, each in range."""
+    """One domain index per row as an int64 tensor of length ``n``, each in range.
+
+    Examples
+    --------
+    >>> check_domains(torch.tensor([0, 1, 1]), 3, n_domains=2)
+    tensor([0, 1, 1])
+    >>> check_domains([0, 1], 3, n_domains=2)
+    Traceback (most recent call last):
+    ...
+    workbench.errors.ShapeError: domains must be one integer or 3 of them (one per row), got shape (2,).
+    """
     if isinstance(domains, int) and not isinstance(domains, bool):
         return torch.full((n,), check_domain_index(domains, n_domains), dtype=torch.int64)
     d = torch.as_tensor(domains)

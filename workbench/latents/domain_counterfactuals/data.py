@@ -29,6 +29,14 @@ class DomainData:
     ``train`` is ``(n, S, D, m)`` (the loop draws minibatches along the first axis, so a
     batch holds the same number of samples of every domain); ``validation``, ``test_x``
     and ``test_noise`` are ``(S, D, n, m)``.
+
+    Examples
+    --------
+    >>> data = simulate(2, seeds=[0], latent_dim=3, n_train=8, n_val=4, n_test=5)
+    >>> data.n_domains, data.train.shape      # (n, seeds, domains, m): a batch holds every domain
+    (2, torch.Size([8, 1, 2, 3]))
+    >>> data.test_x.shape == data.test_noise.shape   # each test sample with the noise that made it
+    True
     """
 
     scms: list

@@ -27,7 +27,15 @@ DEMO_MODELS = {"sparse": "domain_sparse_2domains", "dense": "domain_dense_2domai
 
 @dataclass
 class DomainDemo:
-    """The generator, the models by name, and the test set (``x`` and ``domains`` flat)."""
+    """The generator, the models by name, and the test set (``x`` and ``domains`` flat).
+
+    Examples
+    --------
+    >>> demo = load_demo()
+    >>> x, d = demo.x[:1], demo.domains[:1]
+    >>> {name: model.counterfactual(x, d, 1).shape for name, model in demo.models.items()}
+    {'sparse': torch.Size([1, 6]), 'dense': torch.Size([1, 6])}
+    """
 
     scm: object
     models: dict

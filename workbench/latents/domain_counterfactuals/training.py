@@ -174,6 +174,16 @@ def fit_domain_model(data, *, kind: str = "sparse", k: int = 2, restarts: int = 
     after. Minibatches hold ``batch_size // D`` samples of every domain.
     ``checkpoint_dir`` (optional) holds one checkpoint per phase; a stopped fit
     resumes where it was.
+
+    Examples
+    --------
+    >>> from workbench.latents.domain_counterfactuals import simulate
+    >>> data = simulate(2, seeds=[0], latent_dim=3, n_train=40, n_val=10, n_test=2)
+    >>> model = fit_domain_model(data, restarts=2, explore_steps=3, steps=3, batch_size=20, progress=False)
+    >>> model.config["replicas"], model.validation_nll.shape   # the best start of each seed
+    (1, torch.Size([1]))
+    >>> model.counterfactual(data.test_x[0, 0], 0, 1).shape   # domain 0 -> domain 1
+    torch.Size([2, 3])
     """
     seeds, n_domains, latent_dim = len(data.scms), data.n_domains, data.scms[0].latent_dim
     common = {"kind": kind, "k": k, "latent_dim": latent_dim, "seeds": seeds, "device": device,
