@@ -35,7 +35,17 @@ __all__ = ["InterventionResponse", "intervention_response"]
 
 @dataclass(frozen=True)
 class InterventionResponse:
-    """``matrix[i, j]``: how much latent ``j`` moves when ``variables[i]`` is intervened on."""
+    """``matrix[i, j]``: how much latent ``j`` moves when ``variables[i]`` is intervened on.
+
+    Examples
+    --------
+    >>> import torch
+    >>> r = InterventionResponse(("cause", "effect"), torch.tensor([[2.0, 1.0], [0.0, 0.5]]),
+    ...                          torch.tensor([[True, True], [False, True]]), {})
+    >>> r.normalised()                    # rows scaled so the strongest response is 1
+    tensor([[1.0000, 0.5000],
+            [0.0000, 1.0000]])
+    """
 
     variables: tuple[str, ...]
     matrix: torch.Tensor
@@ -50,7 +60,16 @@ class InterventionResponse:
 @torch.no_grad()
 def intervention_response(encode: Callable[[torch.Tensor], torch.Tensor], scm, *, n: int = 256,
                           generator: int = 0, quantiles=(0.25, 0.75)) -> InterventionResponse:
-    """The latent response to interventions on every variable of a data set's ``scm``."""
+    """The latent response to interventions on every variable of a data set's ``scm``.
+
+    Examples
+    --------
+    >>> from workbench.datasets import Pendulum
+    >>> pendulum = Pendulum(size=32)
+    >>> r = intervention_response(lambda x: x.mean((1, 2, 3))[:, None], pendulum.scm, n=16)  # brightness
+    >>> r.variables[0], r.matrix.shape, [round(v, 1) for v in r.values["theta"]]
+    ('theta', torch.Size([4, 1]), [-0.3, 0.4])
+    """
     noise = scm.sample_noise(n, generator=generator)
     images, factors = scm.counterfactual(noise, {})
     base = encode(images)

@@ -21,7 +21,18 @@ __all__ = ["code_heatmap", "plot_code_heatmaps", "plot_intervention_response"]
 
 
 def code_heatmap(z, v, *, bins: int = 20):
-    """``I(z_j; v_k) / H(v_k)``, shape ``(latents, factors)``, from MIG's histogram estimator."""
+    """``I(z_j; v_k) / H(v_k)``, shape ``(latents, factors)``, from MIG's histogram estimator.
+
+    Examples
+    --------
+    >>> from workbench import metrics
+    >>> z, v = metrics.constructed_codes("disentangled", n_points=500, seed=0)
+    >>> heat = code_heatmap(z, v)
+    >>> heat.shape
+    torch.Size([5, 5])
+    >>> heat.diagonal().round(decimals=2)   # each latent tells most about its own factor
+    tensor([1.0000, 0.9400, 0.7600, 0.8300, 0.8100], dtype=torch.float64)
+    """
     from workbench.metrics import mig
 
     details = mig(z, v, bins=bins).details
@@ -30,7 +41,16 @@ def code_heatmap(z, v, *, bins: int = 20):
 
 def plot_code_heatmaps(codes: Mapping[str, tuple], *, factor_names: Sequence[str] | None = None,
                        bins: int = 20):
-    """One heatmap per named code ``(z, v)``: rows latents, columns factors, 0 (dark) to 1."""
+    """One heatmap per named code ``(z, v)``: rows latents, columns factors, 0 (dark) to 1.
+
+    Examples
+    --------
+    >>> from workbench import metrics
+    >>> codes = {"disentangled": metrics.constructed_codes("disentangled", n_points=300, seed=0)}
+    >>> fig = plot_code_heatmaps(codes, factor_names=list("abcde"))
+    >>> [t.get_text() for t in fig.axes[0].get_xticklabels()], fig.axes[-1].get_ylabel()
+    (['a', 'b', 'c', 'd', 'e'], 'I(z; v) / H(v)')
+    """
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, len(codes), figsize=(2.3 * len(codes) + 0.8, 2.9), squeeze=False)
@@ -49,6 +69,16 @@ def plot_intervention_response(response, *, title: str = "latent response to do(
     """Two heatmaps: how each latent moves under each intervention, and the graph's reachability.
 
     ``response`` is a :class:`workbench.metrics.interventional.InterventionResponse`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from workbench.metrics.interventional import InterventionResponse
+    >>> r = InterventionResponse(("cause", "effect"), torch.tensor([[2.0, 1.0], [0.0, 0.5]]),
+    ...                          torch.tensor([[True, True], [False, True]]), {})
+    >>> fig = plot_intervention_response(r)
+    >>> [ax.get_title() for ax in fig.axes[:2]]
+    ['latent response to do(variable)', 'truth: what each do() changes']
     """
     import matplotlib.pyplot as plt
 

@@ -17,7 +17,17 @@ __all__ = ["plot_flow_stage"]
 def plot_flow_stage(stages, k: int, *, size: float = 4.2):
     """Stage ``k`` of :class:`~workbench.latents.flows.FlowStages`: the base samples where
     the layers so far have moved them, coloured by their cumulative log|det|, over the
-    grid warped the same way. Equal axis scales, so shapes are not distorted."""
+    grid warped the same way. Equal axis scales, so shapes are not distorted.
+
+    Examples
+    --------
+    >>> from workbench.latents.flows.layers import flow_stages, two_moons_flow
+    >>> flow = two_moons_flow(steps=0, transforms=1)
+    >>> stages = flow_stages(flow, n_points=50, grid_lines=3, points_per_line=5)
+    >>> fig = plot_flow_stage(stages, len(stages) - 1, size=3.0)
+    >>> fig.axes[0].get_title(), fig.get_size_inches().tolist()
+    ('stage 2: data units (standardisation undone)', [3.0, 3.0])
+    """
     import matplotlib.pyplot as plt
     import torch
 
