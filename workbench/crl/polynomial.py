@@ -51,8 +51,12 @@ def monomials(z: torch.Tensor, degree: int) -> torch.Tensor:
     """Every monomial of degree 1..``degree`` of the columns of ``z`` (``(n, M)``), in graded order."""
     if isinstance(degree, bool) or not isinstance(degree, int) or degree < 1:
         raise WorkbenchInputError(f"degree must be a positive integer, got {degree!r}.")
-    columns = [z[:, list(c)].prod(dim=1) for c in _monomial_indices(z.shape[1], degree)]
-    return torch.stack(columns, dim=1)
+    dim = z.shape[1]
+    # one gather: pad each monomial's index tuple with a column of ones, then multiply along it
+    index = torch.tensor([list(c) + [dim] * (degree - len(c)) for c in _monomial_indices(dim, degree)],
+                         device=z.device)
+    padded = torch.cat([z, torch.ones(len(z), 1, dtype=z.dtype, device=z.device)], dim=1)
+    return padded[:, index].prod(dim=2)
 
 
 @dataclass(frozen=True)

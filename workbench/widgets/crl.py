@@ -77,7 +77,7 @@ class InterventionExplorer(widgets.VBox):
         self.model, self.reader, self.ranges, self.scale = model, reader, dict(ranges), int(scale)
         self._compare_unit = compare_unit
         names = list(model.factor_names)
-        self.target_picker = widgets.Dropdown(options=names, description="do(")
+        self.target_picker = widgets.Dropdown(options=names, description="intervene on")
         self.value_slider = FiniteFloatSlider(description="value", step=0.01, readout_format=".2f",
                                               continuous_update=False)
         self.unit_slider = widgets.IntSlider(value=0, min=0, max=49, description="unit", continuous_update=False)
