@@ -27,7 +27,17 @@ FACTUAL, COUNTERFACTUAL = "#9fc5e8", "#f9cb9c"
 
 
 def twin_network(scm, target: str) -> tuple[nx.DiGraph, dict]:
-    """The twin graph (``v`` factual, ``v*`` counterfactual, ``U_v`` shared) and positions."""
+    """The twin graph (``v`` factual, ``v*`` counterfactual, ``U_v`` shared) and positions.
+
+    Examples
+    --------
+    >>> from workbench.scm import backdoor_example
+    >>> g, pos = twin_network(backdoor_example(), "x")
+    >>> sorted(g.successors("U_z")), sorted(g.successors("U_x"))   # x* is set, so U_x feeds only x
+    (['z', 'z*'], ['x'])
+    >>> pos["x"][1] > pos["U_x"][1] > pos["x*"][1]   # factual on top, noises between, twin below
+    True
+    """
     base = scm.graph
     pos0 = layout(base)
     ys = [p[1] for p in pos0.values()]
@@ -55,6 +65,15 @@ def plot_counterfactual(scm, target: str, outcome: str, values, outcomes, *,
 
     ``values``/``outcomes`` trace the unit's counterfactual outcome over a grid of do-values;
     ``current`` marks the chosen ``(value, outcome)``, ``factual`` the unit's own ``(target, outcome)``.
+
+    Examples
+    --------
+    >>> from workbench.scm import backdoor_example
+    >>> scm = backdoor_example()
+    >>> fig = plot_counterfactual(scm, "x", "y", [0.0, 1.0], [0.2, 0.7],
+    ...                           current=(1.0, 0.7), factual=(0.0, 0.2))
+    >>> len(fig.axes), fig.axes[1].get_xlabel(), fig.axes[1].get_ylabel()
+    (2, 'do(x = value)', 'y of this unit')
     """
     import matplotlib.pyplot as plt
 

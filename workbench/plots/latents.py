@@ -103,7 +103,18 @@ def plot_traversal_grid(grid: torch.Tensor, values=None, dims=None, labels=None)
 
 
 def plot_activity(activity):
-    """Bar chart of each latent's mean variance (log scale), active ones coloured."""
+    """Bar chart of each latent's mean variance (log scale), active ones coloured.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from workbench.latents.analysis import LatentActivity
+    >>> activity = LatentActivity(torch.tensor([0.9, 1e-4, 0.3]), torch.ones(3), torch.zeros(3), 0.01)
+    >>> fig = plot_activity(activity)
+    >>> from matplotlib.colors import to_hex
+    >>> [to_hex(bar.get_facecolor()) for bar in fig.axes[0].patches]   # the passive z1 is grey
+    ['#1f77b4', '#d3d3d3', '#1f77b4']
+    """
     import matplotlib.pyplot as plt
 
     values = activity.mean_variance.clamp_min(1e-6).numpy()
@@ -118,7 +129,19 @@ def plot_activity(activity):
 
 
 def plot_mean_vs_sampled(means: torch.Tensor, samples: torch.Tensor, activity, dim: int):
-    """Histograms of one latent's mean and sampled values over the data."""
+    """Histograms of one latent's mean and sampled values over the data.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from workbench.latents.analysis import LatentActivity
+    >>> activity = LatentActivity(torch.tensor([0.9, 1e-4]), torch.ones(2), torch.zeros(2), 0.01)
+    >>> g = torch.Generator().manual_seed(0)
+    >>> means, samples = torch.zeros(100, 2), torch.randn(100, 2, generator=g)
+    >>> fig = plot_mean_vs_sampled(means, samples, activity, dim=1)
+    >>> fig.axes[0].get_title()   # a passive latent: every mean is 0, the samples are N(0, 1)
+    'z1: passive'
+    """
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(5, 2.6))
