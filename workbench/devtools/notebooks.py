@@ -102,6 +102,19 @@ def run_notebook(path: str | Path, *, timeout: int = 900, one_thread: bool = Tru
     -------
     NotebookRun
         ``ok`` is False and ``error`` holds the traceback's last lines if a cell raised.
+
+    Examples
+    --------
+    A kernel takes seconds to start, so the doctest skips the run itself (the suite's
+    notebook tests run every notebook this way); the output shown is a real run's.
+
+    >>> import pathlib, tempfile, nbformat
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1 + 1")])
+    >>> nbformat.write(nb, folder / "tiny.ipynb")
+    >>> run = run_notebook(folder / "tiny.ipynb", timeout=60)  # doctest: +SKIP
+    >>> run.ok, run.error, run.wall_s > 0, run.peak_mb > 0  # doctest: +SKIP
+    (True, '', True, True)
     """
     import nbformat
     from nbclient import NotebookClient

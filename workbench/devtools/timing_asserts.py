@@ -40,7 +40,15 @@ ORDERING = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
 
 @dataclass(frozen=True)
 class Finding:
-    """One offending comparison: its line and source text."""
+    """One offending comparison: its line and source text.
+
+    Examples
+    --------
+    >>> [f.line for f in timing_assertions("assert a\\nassert result.seconds < 1.0\\n")]
+    [2]
+    >>> Finding(2, "result.seconds < 1.0").code
+    'result.seconds < 1.0'
+    """
 
     line: int
     code: str
@@ -98,7 +106,23 @@ def _is_zero(expr: ast.AST) -> bool:
 
 
 def timing_assertions(source: str) -> list[Finding]:
-    """Every assertion in ``source`` that bounds a measured duration (see the module doc)."""
+    """Every assertion in ``source`` that bounds a measured duration (see the module doc).
+
+    Examples
+    --------
+    >>> source = '''
+    ... def test_fast():
+    ...     times = []
+    ...     for _ in range(3):
+    ...         start = time.perf_counter()
+    ...         times.append(time.perf_counter() - start)
+    ...     assert max(times) < 0.1        # flaky on a busy machine: reported
+    ...     assert len(times) == 3         # not a duration: fine
+    ...     assert result.elapsed >= 0     # positivity cannot fail for load: fine
+    ... '''
+    >>> timing_assertions(source)
+    [Finding(line=7, code='max(times) < 0.1')]
+    """
     tree = ast.parse(source)
     tainted = _tainted_names(tree)
     found = []
