@@ -309,3 +309,30 @@ def test_estimands_on_arbitrary_tables(values, fixture, normalise, zero):
         if result.identifiable:
             outcome(result.evaluate, table)
     outcome(wi.frontdoor_effect, values)
+
+
+METRIC_OPTIONS = {
+    "mig": ["bins", "num_points", "factor_bins"], "sap": ["num_train", "num_test", "svm_C", "seed"],
+    "dci": ["num_train", "num_test", "max_iter", "max_depth", "learning_rate", "seed"],
+    "modularity": ["bins", "num_points"], "explicitness": ["num_train", "num_test", "C", "max_iter"],
+    "irs": ["num_points", "diff_quantile", "factor_bins"],
+    "infomec": ["num_points", "n_neighbors", "bins", "active_fraction", "max_iter", "seed"],
+    "mcc": ["correlation"],
+}
+
+
+@settings(FUZZ, max_examples=60)
+@given(metric=st.sampled_from(sorted(METRIC_OPTIONS)), data=st.data(),
+       value=st.one_of(JUNK, st.integers(-2, 50), st.sampled_from(["exact", "fast", "spearman", "pearson"])))
+def test_metric_options(metric, data, value):
+    """An estimator setting of the wrong type or range is refused, never passed to sklearn raw."""
+    option = data.draw(st.sampled_from(METRIC_OPTIONS[metric]))
+    g = torch.Generator().manual_seed(0)
+    codes, factors = torch.randn(40, 3, generator=g), torch.randint(0, 3, (40, 2), generator=g)
+    kwargs = {option: value}
+    if metric in ("dci", "infomec"):
+        kwargs["mode"] = "fast"
+    result = outcome(wm.TABLE_METRICS[metric], codes, factors, **kwargs)
+    if ok(result):
+        assert -1e-9 <= result.score <= 1 + 1e-9
+    outcome(wm.gaussian_total_correlation, codes if value != 0 else codes[:, :1] * 0)

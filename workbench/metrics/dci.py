@@ -39,7 +39,7 @@ import torch
 
 from workbench.metrics.boosting import boosted_importance
 from workbench.metrics.errors import ConstantFactorError, MetricInputError
-from workbench.metrics.inputs import check_codes_factors, check_positive_int, split_train_test
+from workbench.metrics.inputs import check_codes_factors, check_positive_int, check_real, split_train_test
 from workbench.metrics.result import MetricResult
 
 __all__ = ["dci", "disentanglement_completeness", "importance_exact", "compile_fast_mode", "PUBLISHED"]
@@ -148,6 +148,8 @@ def dci(codes, factors, *, mode: str = "exact", num_train: int = 10_000,
     for name, value in (("num_train", num_train), ("num_test", num_test),
                         ("max_iter", max_iter), ("max_depth", max_depth)):
         check_positive_int(value, name, 1)
+    check_real(learning_rate, "learning_rate")
+    check_positive_int(seed, "seed", 0)
     codes, labels = check_codes_factors(codes, factors)
     n_train, n_test = split_train_test(codes.shape[0], num_train, num_test)
     z, y = codes.cpu().numpy(), labels.cpu().numpy()

@@ -44,7 +44,7 @@ import torch
 
 from workbench.metrics.errors import MetricInputError, TooFewPointsError
 from workbench.metrics.information import entropy, histogram_discretize, mutual_information
-from workbench.metrics.inputs import check_codes_factors, check_positive_int, first_points
+from workbench.metrics.inputs import MAX_BINS, check_codes_factors, check_positive_int, check_real, first_points
 from workbench.metrics.result import MetricResult
 
 __all__ = ["infomec", "normalised_mi", "chance_corrected_concentration", "PUBLISHED"]
@@ -153,7 +153,12 @@ def infomec(codes, factors, *, mode: str = "exact", num_points: int | None = 10_
     if mode not in ("exact", "fast"):
         raise MetricInputError(f"mode must be 'exact' or 'fast', got {mode!r}.")
     check_positive_int(n_neighbors, "n_neighbors")
-    check_positive_int(bins, "bins", 2)
+    check_positive_int(bins, "bins", 2, MAX_BINS)
+    if num_points is not None:
+        check_positive_int(num_points, "num_points", 2)
+    check_real(active_fraction, "active_fraction", 0.0, 1.0, low_open=False)
+    check_positive_int(max_iter, "max_iter")
+    check_positive_int(seed, "seed", 0)
     codes, labels = check_codes_factors(codes, factors)
     codes, labels = first_points(num_points, codes, labels)
     ranges = codes.max(0).values - codes.min(0).values

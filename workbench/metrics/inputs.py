@@ -116,7 +116,7 @@ def check_codes_factors(codes, factors, factor_bins: int | None = None,
     if factor_bins is not None:
         from workbench.metrics.information import histogram_discretize
 
-        check_positive_int(factor_bins, "factor_bins", 2)
+        check_positive_int(factor_bins, "factor_bins", 2, MAX_BINS)
         labels, _ = encode_labels(values)  # a constant factor raises before binning
         labels, _ = encode_labels(histogram_discretize(values, factor_bins))
     else:
@@ -160,8 +160,11 @@ def first_points(n: int | None, *tensors: torch.Tensor):
     return tuple(t[:n] for t in tensors)
 
 
-def check_positive_int(value, name: str, minimum: int = 1) -> int:
-    """Return ``value`` as an int, raising if it is not an integer >= ``minimum``.
+MAX_BINS = 100_000   # more histogram bins than this are empty at any realistic sample size
+
+
+def check_positive_int(value, name: str, minimum: int = 1, maximum: int | None = None) -> int:
+    """Return ``value`` as an int, raising if it is not an integer in ``[minimum, maximum]``.
 
     Examples
     --------
@@ -174,7 +177,33 @@ def check_positive_int(value, name: str, minimum: int = 1) -> int:
     """
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise MetricInputError(f"{name} must be an integer >= {minimum}, got {value!r}.")
+    if maximum is not None and value > maximum:
+        raise MetricInputError(f"{name} must be at most {maximum:,}, got {value!r}.")
     return int(value)
+
+
+def check_real(value, name: str, low: float = 0.0, high: float = float("inf"), *,
+               low_open: bool = True) -> float:
+    """Return ``value`` as a float, raising unless it is a finite number in its range.
+
+    The range is ``(low, high]`` (``[low, high]`` with ``low_open=False``); ``high`` may be
+    infinite, the value never.
+
+    Examples
+    --------
+    >>> check_real(0.5, "C"), check_real(0.0, "q", low_open=False)
+    (0.5, 0.0)
+    >>> check_real(float("nan"), "C")
+    Traceback (most recent call last):
+    ...
+    workbench.metrics.errors.MetricInputError: C must be a finite number in (0, inf], got nan.
+    """
+    ok = (not isinstance(value, bool) and isinstance(value, (int, float, np.integer, np.floating))
+          and np.isfinite(value) and (value > low if low_open else value >= low) and value <= high)
+    if not ok:
+        interval = f"{'(' if low_open else '['}{low:g}, {high:g}]"
+        raise MetricInputError(f"{name} must be a finite number in {interval}, got {value!r}.")
+    return float(value)
 
 
 def split_train_test(n_points: int, num_train: int, num_test: int) -> tuple[int, int]:

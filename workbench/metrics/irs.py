@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import torch
 
-from workbench.metrics.inputs import check_codes_factors, check_positive_int, first_points
+from workbench.metrics.inputs import check_codes_factors, check_positive_int, check_real, first_points
 from workbench.metrics.result import MetricResult
 
 __all__ = ["irs", "group_quantile", "PUBLISHED"]
@@ -95,10 +95,7 @@ def irs(codes, factors, *, num_points: int | None = 10_000, diff_quantile: float
     >>> irs(codes, factors, num_points=600).name
     'irs'
     """
-    if not 0.0 <= diff_quantile <= 1.0:
-        from workbench.metrics.errors import MetricInputError
-
-        raise MetricInputError(f"diff_quantile must lie in [0, 1], got {diff_quantile!r}.")
+    check_real(diff_quantile, "diff_quantile", 0.0, 1.0, low_open=False)
     if num_points is not None:
         check_positive_int(num_points, "num_points", 2)
     codes, labels = check_codes_factors(codes, factors, factor_bins)

@@ -34,7 +34,7 @@ import torch
 
 from workbench.metrics.errors import TooFewLatentsError
 from workbench.metrics.information import entropy, histogram_discretize, mutual_information
-from workbench.metrics.inputs import check_codes_factors, check_positive_int, first_points
+from workbench.metrics.inputs import MAX_BINS, check_codes_factors, check_positive_int, first_points
 from workbench.metrics.result import MetricResult
 
 __all__ = ["mig", "PUBLISHED"]
@@ -74,7 +74,7 @@ def mig(codes, factors, *, bins: int = 20, num_points: int | None = 10_000,
     >>> r.name, r.score > 0.9
     ('mig', True)
     """
-    bins = check_positive_int(bins, "bins", 2)
+    bins = check_positive_int(bins, "bins", 2, MAX_BINS)
     if num_points is not None:
         num_points = check_positive_int(num_points, "num_points", 2)
     codes, labels = check_codes_factors(codes, factors, factor_bins)

@@ -31,8 +31,8 @@ import torch
 
 from workbench.metrics.information import histogram_discretize, mutual_information
 from workbench.metrics.errors import TooFewPointsError
-from workbench.metrics.inputs import (check_classes, check_codes_factors, check_positive_int,
-                                      first_points, split_train_test)
+from workbench.metrics.inputs import (MAX_BINS, check_classes, check_codes_factors,
+                                      check_positive_int, check_real, first_points, split_train_test)
 from workbench.metrics.result import MetricResult
 
 __all__ = ["modularity", "explicitness", "modularity_from_mi", "PUBLISHED"]
@@ -76,7 +76,9 @@ def modularity(codes, factors, *, bins: int = 20, num_points: int | None = 10_00
     >>> modularity(codes, factors).score > 0.9
     True
     """
-    bins = check_positive_int(bins, "bins", 2)
+    bins = check_positive_int(bins, "bins", 2, MAX_BINS)
+    if num_points is not None:
+        check_positive_int(num_points, "num_points", 2)
     codes, labels = check_codes_factors(codes, factors)
     codes, labels = first_points(num_points, codes, labels)
     mi = mutual_information(histogram_discretize(codes, bins), labels)
@@ -121,6 +123,10 @@ def explicitness(codes, factors, *, num_train: int = 10_000, num_test: int = 5_0
     """
     from sklearn.linear_model import LogisticRegression
 
+    check_positive_int(num_train, "num_train", 2)
+    check_positive_int(num_test, "num_test", 2)
+    check_real(C, "C")
+    check_positive_int(max_iter, "max_iter")
     codes, labels = check_codes_factors(codes, factors)
     n_train, n_test = split_train_test(codes.shape[0], num_train, num_test)
     z = codes.cpu().numpy()

@@ -27,7 +27,9 @@ import numpy as np
 import torch
 
 from workbench.metrics.errors import TooFewLatentsError
-from workbench.metrics.inputs import check_classes, check_codes_factors, check_positive_int, split_train_test
+from workbench.metrics.errors import MetricInputError
+from workbench.metrics.inputs import (check_classes, check_codes_factors, check_positive_int, check_real,
+                                      split_train_test)
 from workbench.metrics.result import MetricResult
 
 __all__ = ["sap", "PUBLISHED"]
@@ -85,6 +87,10 @@ def sap(codes, factors, *, num_train: int = 10_000, num_test: int = 5_000,
     """
     check_positive_int(num_train, "num_train", 2)
     check_positive_int(num_test, "num_test", 2)
+    check_real(svm_C, "svm_C")
+    check_positive_int(seed, "seed", 0)
+    if not isinstance(continuous_factors, (bool, np.bool_)):
+        raise MetricInputError(f"continuous_factors must be True or False, got {continuous_factors!r}.")
     codes, labels, values = check_codes_factors(codes, factors, return_values=True)
     if codes.shape[1] < 2:
         raise TooFewLatentsError(f"SAP is a gap between the two best latents and needs at "
