@@ -67,6 +67,21 @@ def best_splits(order, x_sorted, resid, node, active, priority, tie_tol):  # pra
     feature, threshold, gain : (n_trees, n_nodes)
         ``feature`` is -1 where the node does not split; ``gain`` is the decrease of
         the node's sum of squared residuals (its importance contribution).
+
+    Examples
+    --------
+    One tree, one feature, a root node: the best threshold splits the residuals into
+    their two groups.
+
+    >>> x = np.array([[0.0], [1.0], [2.0], [3.0]])
+    >>> order = np.argsort(x.T, axis=1)
+    >>> x_sorted = np.take_along_axis(x.T, order, axis=1)
+    >>> resid = np.array([[-1.0, -1.0, 1.0, 1.0]])
+    >>> node = np.zeros((1, 4), dtype=np.int64)
+    >>> active, priority = np.ones((1, 1), dtype=bool), np.zeros((1, 1, 1))
+    >>> feature, threshold, gain = best_splits(order, x_sorted, resid, node, active, priority, 1e-12)
+    >>> feature, threshold, gain       # split feature 0 at 1.5; the squared residuals drop by 4
+    (array([[0]]), array([[1.5]]), array([[4.]]))
     """
     n_feat, n = order.shape
     n_trees, n_nodes = active.shape
@@ -131,6 +146,14 @@ def route(x, node, feature, threshold):  # pragma: no cover
 
     ``x`` is (n, n_features), ``node`` (n_trees, n); nodes with ``feature == -1`` send
     every sample to ``2j``.
+
+    Examples
+    --------
+    >>> x = np.array([[0.0], [1.0], [2.0], [3.0]])
+    >>> node = np.zeros((1, 4), dtype=np.int64)
+    >>> route(x, node, np.array([[0]]), np.array([[1.5]]))
+    >>> node                           # node 0's children: 0 (x <= 1.5) and 1
+    array([[0, 0, 1, 1]])
     """
     n_trees, n = node.shape
     for t in range(n_trees):
@@ -142,7 +165,15 @@ def route(x, node, feature, threshold):  # pragma: no cover
 
 @njit(cache=True)
 def leaf_sums(node, resid, hessian, n_leaves):  # pragma: no cover
-    """Per tree and leaf: the sums of residuals and of ``p (1 - p)`` (all (n_trees, n))."""
+    """Per tree and leaf: the sums of residuals and of ``p (1 - p)`` (all (n_trees, n)).
+
+    Examples
+    --------
+    >>> node = np.array([[0, 0, 1, 1]])
+    >>> resid, hessian = np.array([[-1.0, -1.0, 1.0, 1.0]]), np.full((1, 4), 0.25)
+    >>> leaf_sums(node, resid, hessian, 2)   # the Newton step of leaf k is num[k] / den[k]
+    (array([[-2.,  2.]]), array([[0.5, 0.5]]))
+    """
     n_trees, n = node.shape
     num = np.zeros((n_trees, n_leaves))
     den = np.zeros((n_trees, n_leaves))
