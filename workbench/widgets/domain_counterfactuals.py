@@ -58,10 +58,11 @@ class DomainCounterfactualExplorer(widgets.VBox):
     --------
     >>> from workbench.latents.domain_counterfactuals import load_demo
     >>> demo = load_demo()
-    >>> view = DomainCounterfactualExplorer(demo.scm, demo.models, demo.x[:10], demo.domains[:10])
+    >>> sparse = {"sparse": demo.models["sparse"]}
+    >>> view = DomainCounterfactualExplorer(demo.scm, sparse, demo.x[:10], demo.domains[:10], width=4.0)
     >>> view.sample = 3                  # as if the slider moved
-    >>> view.result["domain"], view.result["target"], sorted(view.result["errors"])
-    (0, 1, ['dense', 'sparse'])
+    >>> view.result["domain"], view.result["target"], list(view.result["errors"])
+    (0, 1, ['sparse'])
     >>> bool(view.result["errors"]["sparse"] < view.result["identity_error"])
     True
     """
