@@ -63,8 +63,14 @@ def load_images(config: dict):
 def train_and_score(config: dict, checkpoint_dir=None, device=None):
     """Train the run's model through :func:`workbench.latents.train`; score its codes.
 
-    Returns ``(model, result of train, {metric: MetricResult})``.
+    Returns ``(model, result of train, {metric: MetricResult})``. Computes on one
+    thread whoever calls it, so its numbers are the same in a sweep and by hand.
     """
+    with using_threads(1):
+        return _train_and_score(config, checkpoint_dir, device)
+
+
+def _train_and_score(config: dict, checkpoint_dir, device):
     from workbench.latents import build_model, encode_batched, train
     from workbench.metrics import score_codes
 
