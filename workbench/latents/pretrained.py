@@ -16,6 +16,7 @@ Examples
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 
@@ -28,7 +29,7 @@ from workbench.latents.diffusion.model import DIFFUSION_MODELS, build_diffusion
 from workbench.latents.diffusion.regressors import FactorRegressor
 from workbench.latents.vae import build_model
 
-__all__ = ["PRETRAINED_DIR", "list_pretrained", "load_pretrained", "save_pretrained"]
+__all__ = ["PRETRAINED_DIR", "list_pretrained", "load_pretrained", "save_pretrained", "register_builder"]
 
 PRETRAINED_DIR = Path(__file__).resolve().parent.parent / "pretrained"
 FORMAT = "workbench-pretrained/1"
@@ -85,8 +86,35 @@ def load_pretrained(name: str, device=None, directory=PRETRAINED_DIR):
     return model.eval()
 
 
+#: ``kind -> builder(config, device)`` for models defined in areas above ``latents``
+BUILDERS: dict = {}
+#: kind prefix -> the module whose import registers those kinds' builders
+REGISTERING_MODULES = {"deepscm_": "workbench.deepscm"}
+
+
+def register_builder(kind: str, builder) -> None:
+    """Let :func:`load_pretrained` build models of ``kind`` with ``builder(config, device)``.
+
+    For model kinds defined in an area above ``latents`` (e.g. :mod:`workbench.deepscm`),
+    which this module must not import at its top.
+
+    Examples
+    --------
+    >>> register_builder("example_kind", lambda config, device: None)
+    >>> "example_kind" in BUILDERS
+    True
+    >>> _ = BUILDERS.pop("example_kind")
+    """
+    BUILDERS[str(kind)] = builder
+
+
 def _build(config: dict, device):
     kind = str(config.get("kind", ""))
+    for prefix, module in REGISTERING_MODULES.items():
+        if kind.startswith(prefix) and kind not in BUILDERS:
+            importlib.import_module(module)
+    if kind in BUILDERS:
+        return BUILDERS[kind](config, device)
     if kind.startswith("domain_"):     # domain-counterfactual models
         from workbench.latents.domain_counterfactuals.models import build_domain_model
         return build_domain_model(config, device=device)
