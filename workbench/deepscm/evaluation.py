@@ -1,0 +1,293 @@
+"""The soundness table: every counterfactual image generator scored on the same test digits.
+
+One row per generator, the published tests (Monteiro et al., ICLR 2023, code
+``biomedia-mira/counterfactual_axiomatic_soundness``; Melistas et al., NeurIPS 2024, code
+``gulnazaki/counterfactual-benchmark``) through :mod:`workbench.metrics.soundness`, which
+follows their definitions:
+
+* **composition**: L1 (grey levels 0-255) after 1 and 10 null interventions ``do(pa = pa)``;
+* **reversibility**: ``do(thickness = t*)`` then back, cycles of 2, 5 repeats;
+* **commutativity**: ``do(digit = d*)`` and ``do(thickness = t*)`` in either order;
+* **effectiveness** of ``do(thickness = t*)``: the fraction of counterfactuals whose thickness
+  is within 10% of ``t*`` (by our exact morphometrics, and by the anti-causal predictor as
+  the published code does), and the fraction that keep their digit (the classifier);
+
+plus what no anchor can measure: the pixel L1 to the exact counterfactual
+(:class:`~workbench.metrics.soundness.DigitsGroundTruth`), beside the factual image's L1 to
+it (the cost of doing nothing), and counterfactuals a second. ``t*`` is drawn from the
+digits' own thickness mechanism, ``d*`` is another digit, both from ``seed``.
+
+Examples
+--------
+>>> import torch
+>>> from workbench.deepscm import IntensityScaling
+>>> predictors = {"digit": lambda images, parents: parents["digit"],          # oracles, for the example
+...               "thickness": lambda images, parents: parents["thickness"],
+...               "intensity": lambda images, parents: parents["intensity"]}
+>>> table = soundness_table({"toy": IntensityScaling()}, n=8, seed=0, predictors=predictors)
+>>> list(table["mechanism"])
+['ground truth', 'unchanged image', 'toy']
+>>> float(table.set_index("mechanism").loc["ground truth", "truth_l1"])
+0.0
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Mapping
+
+import pandas as pd
+import torch
+
+from workbench.deepscm.mechanism import ImageMechanism
+from workbench.errors import UnknownVariableError
+from workbench.metrics.errors import MetricInputError
+from workbench.metrics.soundness import (
+    DigitsGroundTruth, commutativity, composition, digit_morphometrics, pixel_l1, predictor_scores,
+    reversibility,
+)
+
+__all__ = ["MECHANISMS", "load_mechanisms", "as_generator", "evaluation_digits", "draw_targets",
+           "axiom_scores", "effectiveness_scores", "truth_scores", "soundness_row", "soundness_table"]
+
+#: the learned image mechanisms of issue 17, by pretrained name
+MECHANISMS = ("cvae_digits", "ddim_digits", "flow_digits")
+
+
+def load_mechanisms(names=MECHANISMS, device=None) -> tuple[dict, list]:
+    """``({name: mechanism}, missing)``: the pretrained mechanisms that exist, and those that do not.
+
+    Examples
+    --------
+    >>> found, missing = load_mechanisms(["no_such_mechanism"])
+    >>> found, missing
+    ({}, ['no_such_mechanism'])
+    """
+    from workbench.latents.pretrained import list_pretrained, load_pretrained
+
+    shipped = list_pretrained()
+    found = {name: load_pretrained(name, device=device) for name in names if name in shipped}
+    return found, [name for name in names if name not in shipped]
+
+
+class _TruthParents:
+    """A mechanism as a generator, the counterfactual parents from the exact digits' parent SCM."""
+
+    def __init__(self, mechanism: ImageMechanism, truth: DigitsGroundTruth):
+        self.mechanism, self.parents_after = mechanism, truth.parents_after
+
+    def __call__(self, images, parents, interventions):
+        return self.mechanism.counterfactual(images, parents, self.parents_after(parents, interventions))
+
+
+def as_generator(model, truth: DigitsGroundTruth | None = None):
+    """A soundness generator ``counterfactual(images, parents, interventions)`` for ``model``.
+
+    An :class:`ImageMechanism` is wrapped in :class:`workbench.deepscm.DigitsDeepSCM` (its
+    parents through the exact digits' parent SCM) where that exists; any other callable is
+    returned as it is.
+
+    Examples
+    --------
+    >>> from workbench.deepscm import IntensityScaling
+    >>> callable(as_generator(IntensityScaling()))
+    True
+    >>> as_generator("vae")
+    Traceback (most recent call last):
+    ...
+    workbench.metrics.errors.MetricInputError: a generator must be an ImageMechanism or a callable counterfactual(images, parents, interventions), got str.
+    """
+    if isinstance(model, ImageMechanism):
+        try:
+            from workbench.deepscm import DigitsDeepSCM
+        except ImportError:
+            return _TruthParents(model, truth or DigitsGroundTruth())
+        return DigitsDeepSCM(model)
+    if not callable(model):
+        raise MetricInputError("a generator must be an ImageMechanism or a callable counterfactual(images, "
+                               f"parents, interventions), got {type(model).__name__}.")
+    return model
+
+
+def _batched(generator, batch_size: int):
+    """``generator`` applied ``batch_size`` images at a time, the result on the CPU."""
+    def run(images, parents, interventions):
+        n, parts = len(images), []
+        do = {k: torch.as_tensor(v, dtype=torch.float32).expand(n) for k, v in interventions.items()}
+        for i in range(0, n, batch_size):
+            part = slice(i, i + batch_size)
+            parts.append(generator(images[part], {k: v[part] for k, v in parents.items()},
+                                   {k: v[part] for k, v in do.items()}).detach().cpu())
+        return torch.cat(parts)
+    return run
+
+
+def evaluation_digits(n: int = 1000, seed: int = 2026) -> tuple[torch.Tensor, dict]:
+    """``n`` test digits (images in ``[0, 1]``) and their four factors, drawn from ``seed``.
+
+    Examples
+    --------
+    >>> images, parents = evaluation_digits(4, seed=0)
+    >>> images.shape, sorted(parents)
+    (torch.Size([4, 1, 32, 32]), ['digit', 'intensity', 'slant', 'thickness'])
+    """
+    return DigitsGroundTruth().sample(n, generator=seed)
+
+
+def draw_targets(parents: Mapping[str, torch.Tensor], seed: int) -> dict[str, torch.Tensor]:
+    """The intervened values: ``t*`` from the digits' thickness mechanism and ``d*``, another digit.
+
+    Examples
+    --------
+    >>> import torch
+    >>> t = draw_targets({"digit": torch.tensor([0.0, 9.0])}, seed=0)
+    >>> bool((t["digit"] != torch.tensor([0.0, 9.0])).all()), bool((t["thickness"] > 0.5).all())
+    (True, True)
+    """
+    digit = torch.as_tensor(parents["digit"], dtype=torch.float32)
+    _, drawn = DigitsGroundTruth().sample(len(digit), generator=seed + 1)
+    shift = torch.randint(1, 10, (len(digit),), generator=torch.Generator().manual_seed(seed))
+    return {"thickness": drawn["thickness"], "digit": (digit + shift) % 10}
+
+
+def axiom_scores(generator, images, parents, targets, parents_after) -> dict[str, float]:
+    """Composition (1 and 10 cycles), reversibility of ``do(thickness)`` and commutativity.
+
+    Examples
+    --------
+    >>> import torch
+    >>> identity = lambda images, parents, interventions: images
+    >>> images, parents = evaluation_digits(3, seed=0)
+    >>> axiom_scores(identity, images, parents, draw_targets(parents, 0), DigitsGroundTruth().parents_after)
+    {'composition_1': 0.0, 'composition_10': 0.0, 'reversibility': 0.0, 'commutativity': 0.0}
+    """
+    null = composition(generator, images, parents, cycles=(1, 10)).scores
+    thicker = {"thickness": targets["thickness"]}
+    back = reversibility(generator, images, parents, thicker, repeats=5, parents_after=parents_after)
+    swap = commutativity(generator, images, parents, {"digit": targets["digit"]}, thicker,
+                         parents_after=parents_after)
+    return {"composition_1": null["distance_1"], "composition_10": null["distance_10"],
+            "reversibility": float(back), "commutativity": float(swap)}
+
+
+def effectiveness_scores(counterfactuals, parents, intended, predictors, measure) -> dict[str, float]:
+    """Effectiveness of ``do(thickness = t*)`` from the counterfactual images.
+
+    ``intended``: the counterfactual's parents (``t*``; intensity follows its mechanism);
+    ``measure``: exact morphometrics (:func:`digit_morphometrics`), ``predictors``: the
+    anti-causal predictors. ``thickness_within_10pct`` is the fraction of images whose
+    measured thickness is within 10% of ``t*``; ``digit_kept`` the fraction the classifier
+    still reads as the factual digit.
+
+    Examples
+    --------
+    >>> import torch
+    >>> images, parents = evaluation_digits(4, seed=0)
+    >>> oracle = {"digit": lambda x, p: p["digit"], "thickness": lambda x, p: p["thickness"],
+    ...           "intensity": lambda x, p: p["intensity"]}
+    >>> s = effectiveness_scores(images, parents, parents, oracle, digit_morphometrics())
+    >>> s["thickness_within_10pct"], s["digit_kept"], s["thickness_mae"] < 1e-3
+    (1.0, 1.0, True)
+    """
+    target = intended["thickness"]
+    measured = measure["thickness"](counterfactuals, parents)
+    predicted = predictor_scores(counterfactuals, intended, predictors, categorical=["digit"])
+    ok = lambda err: float((err <= 0.1 * target).float().mean())   # noqa: E731
+    return {"thickness_within_10pct": ok((measured - target).abs()),
+            "thickness_mae": float((measured - target).abs().mean()),
+            "thickness_within_10pct_predictor": ok(predicted["thickness_absolute_error"]),
+            "thickness_mae_predictor": float(predicted["thickness_absolute_error"].mean()),
+            "intensity_mae": float((measure["intensity"](counterfactuals, parents) - intended["intensity"])
+                                   .abs().mean()),
+            "intensity_mae_predictor": float(predicted["intensity_absolute_error"].mean()),
+            "digit_kept": float(predicted["digit_accuracy"].mean())}
+
+
+def truth_scores(counterfactuals, true_images, images) -> dict[str, float]:
+    """Pixel L1 to the exact counterfactual, the factual image's, and their ratio.
+
+    Examples
+    --------
+    >>> import torch
+    >>> truth_scores(torch.zeros(1, 1, 1, 2), torch.tensor([[[[1.0, 0.0]]]]), torch.ones(1, 1, 1, 2))
+    {'truth_l1': 127.5, 'factual_truth_l1': 127.5, 'truth_ratio': 1.0}
+    """
+    ours, factual = float(pixel_l1(counterfactuals, true_images).mean()), float(pixel_l1(images, true_images).mean())
+    if factual == 0.0:
+        raise MetricInputError("the intervention changed no true counterfactual: draw other targets.")
+    return {"truth_l1": ours, "factual_truth_l1": factual, "truth_ratio": ours / factual}
+
+
+def soundness_row(name: str, generator, images, parents, targets, *, predictors, truth=None,
+                  measure=None, batch_size: int = 250) -> dict:
+    """Every score of one generator on the given digits and targets (a row of the table).
+
+    Examples
+    --------
+    >>> import torch
+    >>> images, parents = evaluation_digits(3, seed=0)
+    >>> oracle = {k: (lambda x, p, k=k: p[k]) for k in ("digit", "thickness", "intensity")}
+    >>> row = soundness_row("truth", DigitsGroundTruth(), images, parents, draw_targets(parents, 0),
+    ...                     predictors=oracle)
+    >>> row["mechanism"], row["composition_10"], row["truth_l1"]
+    ('truth', 0.0, 0.0)
+    """
+    truth = truth or DigitsGroundTruth()
+    measure = measure or digit_morphometrics(truth.dataset)
+    started = time.perf_counter()
+    parents_after = getattr(generator, "parents_after", truth.parents_after)
+    run = _batched(generator, batch_size)
+    thicker = {"thickness": targets["thickness"]}
+    tick = time.perf_counter()
+    counterfactuals = run(images, parents, thicker)
+    per_second = len(images) / max(time.perf_counter() - tick, 1e-9)
+    intended = truth.parents_after(parents, thicker)
+    row = {"mechanism": name,
+           **axiom_scores(run, images, parents, targets, parents_after),
+           **effectiveness_scores(counterfactuals, parents, intended, predictors, measure),
+           **truth_scores(counterfactuals, truth(images, parents, thicker), images),
+           "counterfactuals_per_s": per_second}
+    row["seconds"] = time.perf_counter() - started
+    return row
+
+
+def _default_predictors():
+    from workbench.latents.pretrained import list_pretrained, load_pretrained
+
+    if "predictors_digits" not in list_pretrained():
+        raise UnknownVariableError("predictors_digits", list_pretrained(), what="pretrained model")
+    return load_pretrained("predictors_digits", device="cpu").predictors()
+
+
+def soundness_table(generators: Mapping, n: int = 1000, seed: int = 2026, predictors=None,
+                    references: bool = True, batch_size: int = 250) -> pd.DataFrame:
+    """The soundness table: one row per generator on the same ``n`` test digits and targets.
+
+    Parameters
+    ----------
+    generators : dict
+        ``{name: ImageMechanism or generator}`` (mechanisms are wrapped by :func:`as_generator`).
+    n, seed : the test digits (:func:`evaluation_digits`) and the targets (:func:`draw_targets`).
+    predictors : dict, optional
+        Anti-causal predictors; default the pretrained ``predictors_digits``.
+    references : bool
+        Start with the "ground truth" row (the perfect generator) and the "unchanged image"
+        row (the identity: sound by every axiom, and no counterfactual at all).
+
+    Examples
+    --------
+    >>> oracle = {k: (lambda x, p, k=k: p[k]) for k in ("digit", "thickness", "intensity")}
+    >>> table = soundness_table({}, n=4, seed=0, predictors=oracle).set_index("mechanism")
+    >>> float(table.loc["unchanged image", "composition_10"]), float(table.loc["unchanged image", "truth_ratio"])
+    (0.0, 1.0)
+    """
+    if not isinstance(generators, Mapping):
+        raise MetricInputError("generators must be a dict {name: mechanism or generator}.")
+    predictors = predictors if predictors is not None else _default_predictors()
+    truth = DigitsGroundTruth()
+    images, parents = evaluation_digits(n, seed)
+    targets = draw_targets(parents, seed)
+    rows = {"ground truth": truth, "unchanged image": lambda x, pa, do: x} if references else {}
+    rows.update({str(name): as_generator(model, truth) for name, model in generators.items()})
+    return pd.DataFrame([soundness_row(name, gen, images, parents, targets, predictors=predictors,
+                                       truth=truth, batch_size=batch_size) for name, gen in rows.items()])
