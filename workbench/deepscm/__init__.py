@@ -4,11 +4,18 @@
   ``predict``, and the parents' one condition encoding.
 * Anti-causal predictors of the parents (:mod:`~workbench.deepscm.predictors`), the
   published way to score effectiveness.
+* The parents' mechanisms (:mod:`~workbench.deepscm.parents`): thickness -> intensity,
+  exact or as flows (pretrained ``deepscm_parents_digits``).
+* The deep SCM (:mod:`~workbench.deepscm.program`): :class:`DigitsDeepSCM`, a Pyro program,
+  counterfactuals by hand and through ChiRho.
 """
 
 from workbench.deepscm.mechanism import IMAGE_PARENTS, ImageMechanism, IntensityScaling, encode_parents
+from workbench.deepscm.parents import DigitParentFlows, exact_digit_parents, parent_scm
+from workbench.deepscm.program import DigitsDeepSCM, ImageCounterfactual
 
 from workbench.deepscm.predictors import DigitPredictors, evaluate_predictors, train_predictors
 
 __all__ = ["IMAGE_PARENTS", "ImageMechanism", "IntensityScaling", "encode_parents",
-           "DigitPredictors", "evaluate_predictors", "train_predictors"]
+           "DigitPredictors", "evaluate_predictors", "train_predictors",
+           "DigitParentFlows", "exact_digit_parents", "parent_scm", "DigitsDeepSCM", "ImageCounterfactual"]
