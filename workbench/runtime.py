@@ -88,10 +88,30 @@ def device(requested: str | torch.device | None = None) -> torch.device:
         device set by :func:`set_device`, then the ``WORKBENCH_DEVICE`` environment
         variable, then CUDA if available, else the CPU.
 
+    Returns
+    -------
+    torch.device
+        Where new tensors and models should go.
+
     Raises
     ------
     DeviceUnavailableError
         If CUDA is asked for on a machine without it.
+    WorkbenchInputError
+        If ``requested`` is not a device name torch understands.
+
+    See also
+    --------
+    set_device, using_device
+
+    Examples
+    --------
+    >>> device("cpu")
+    device(type='cpu')
+    >>> device("gpu")
+    Traceback (most recent call last):
+    ...
+    workbench.errors.WorkbenchInputError: Cannot understand device 'gpu' (given as an argument): use 'cpu', 'cuda' or 'cuda:N'.
     """
     if requested is not None:
         return _resolve(requested)
@@ -104,7 +124,27 @@ def device(requested: str | torch.device | None = None) -> torch.device:
 
 
 def set_device(requested: str | torch.device | None) -> torch.device:
-    """Set (or with ``None`` clear) the default device for this process."""
+    """Set (or with ``None`` clear) the default device for this process.
+
+    Parameters
+    ----------
+    requested : str, torch.device or None
+        The new default; ``None`` goes back to the automatic choice.
+
+    Returns
+    -------
+    torch.device
+        The default now in force.
+
+    Examples
+    --------
+    >>> set_device("cpu")
+    device(type='cpu')
+    >>> torch.zeros(2, device=device()).device.type
+    'cpu'
+    >>> set_device(None) == device()
+    True
+    """
     global _override
     _override = None if requested is None else _resolve(requested)
     return device()
@@ -130,7 +170,28 @@ def using_device(requested: str | torch.device):
 
 
 def seed_everything(seed: int) -> None:
-    """Seed Python, NumPy, torch (CPU and CUDA) and Pyro, and clear Pyro's param store."""
+    """Seed Python, NumPy, torch (CPU and CUDA) and Pyro, and clear Pyro's param store.
+
+    Parameters
+    ----------
+    seed : int
+        A non-negative integer.
+
+    Raises
+    ------
+    WorkbenchInputError
+        If ``seed`` is negative, a bool or not an integer.
+
+    Examples
+    --------
+    >>> seed_everything(3); first = (random.random(), np.random.rand(), torch.rand(1).item())
+    >>> seed_everything(3); first == (random.random(), np.random.rand(), torch.rand(1).item())
+    True
+    >>> seed_everything(-1)
+    Traceback (most recent call last):
+    ...
+    workbench.errors.WorkbenchInputError: seed must be a non-negative integer, got -1.
+    """
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
         raise WorkbenchInputError(f"seed must be a non-negative integer, got {seed!r}.")
     import pyro
@@ -144,7 +205,22 @@ def seed_everything(seed: int) -> None:
 
 
 def describe() -> dict[str, str]:
-    """Versions of the main libraries and the device in use, for an environment check."""
+    """Versions of the main libraries and the device in use, for an environment check.
+
+    Returns
+    -------
+    dict of str to str
+        ``python``, ``device``, one entry per library (``"not installed"`` when absent),
+        ``cuda`` and ``threads``.
+
+    Examples
+    --------
+    >>> info = describe()
+    >>> info["torch"] == torch.__version__
+    True
+    >>> info["device"] == str(device())
+    True
+    """
     import importlib.metadata as md
     import platform
 
@@ -247,6 +323,31 @@ def thread_count() -> int:
     2. ``OMP_NUM_THREADS`` (as Dask workers set it: 1 each);
     3. :func:`available_cpus`, but no more than torch's own default (its count of
        physical cores: hyperthreads do not speed up its kernels).
+
+    Raises
+    ------
+    WorkbenchInputError
+        If the variable in force is not a positive integer.
+
+    Examples
+    --------
+    >>> saved = {k: os.environ.pop(k, None) for k in ("WORKBENCH_THREADS", "OMP_NUM_THREADS")}
+    >>> os.environ["OMP_NUM_THREADS"] = "3"
+    >>> thread_count()
+    3
+    >>> os.environ["WORKBENCH_THREADS"] = "2"      # our own override wins
+    >>> thread_count()
+    2
+    >>> os.environ["WORKBENCH_THREADS"] = "two"
+    >>> thread_count()
+    Traceback (most recent call last):
+    ...
+    workbench.errors.WorkbenchInputError: The environment variable WORKBENCH_THREADS must be a positive integer, got 'two'.
+    >>> for name, value in saved.items():         # put the environment back
+    ...     if value is None:
+    ...         del os.environ[name]
+    ...     else:
+    ...         os.environ[name] = value
     """
     for name in ("WORKBENCH_THREADS", "OMP_NUM_THREADS"):
         value = os.environ.get(name, "").strip()
