@@ -100,10 +100,6 @@ def device(requested: str | torch.device | None = None) -> torch.device:
     WorkbenchInputError
         If ``requested`` is not a device name torch understands.
 
-    See also
-    --------
-    set_device, using_device
-
     Examples
     --------
     >>> device("cpu")
@@ -207,11 +203,8 @@ def seed_everything(seed: int) -> None:
 def describe() -> dict[str, str]:
     """Versions of the main libraries and the device in use, for an environment check.
 
-    Returns
-    -------
-    dict of str to str
-        ``python``, ``device``, one entry per library (``"not installed"`` when absent),
-        ``cuda`` and ``threads``.
+    One entry per library (``"not installed"`` when absent), plus ``python``, ``device``,
+    ``cuda`` and ``threads``.
 
     Examples
     --------
