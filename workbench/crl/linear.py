@@ -52,7 +52,20 @@ __all__ = ["LinearDisentanglement", "linear_causal_disentanglement", "rank_one_s
 
 @dataclass(frozen=True)
 class LinearDisentanglement:
-    """What :func:`linear_causal_disentanglement` recovers (latents numbered as found)."""
+    """What :func:`linear_causal_disentanglement` recovers (latents numbered as found).
+
+    Examples
+    --------
+    >>> from workbench.crl.linear_model import random_linear_model
+    >>> model = random_linear_model(num_latents=3, num_observed=4, density=1.0, seed=0)
+    >>> fit = linear_causal_disentanglement(model.precision(), [model.precision(k) for k in range(3)])
+    >>> fit.H.shape, fit.B0.shape, len(fit.B_contexts)
+    ((3, 4), (3, 3), 3)
+    >>> fit.ancestors[2]                            # found first: a source, no ancestors
+    set()
+    >>> fit.latent_graph().number_of_edges()
+    3
+    """
 
     H: np.ndarray            # (p, d) unmixing, rows normalised
     B0: np.ndarray           # (p, p) observational precision factor, upper triangular
@@ -66,7 +79,18 @@ class LinearDisentanglement:
 
 
 def rank_one_score(M: np.ndarray) -> float:
-    """Share of the largest squared singular value: 1 exactly when ``M`` has rank one."""
+    """Share of the largest squared singular value: 1 exactly when ``M`` has rank one.
+
+    Examples
+    --------
+    >>> v = np.array([1.0, 2.0])
+    >>> rank_one_score(np.outer(v, v))
+    1.0
+    >>> rank_one_score(np.eye(2))                   # rank two, equal singular values
+    0.5
+    >>> rank_one_score(np.zeros((2, 2)))
+    0.0
+    """
     s2 = np.linalg.svd(M, compute_uv=False) ** 2
     return float(s2[0] / s2.sum()) if s2.sum() > 0 else 0.0
 
@@ -128,6 +152,35 @@ def linear_causal_disentanglement(theta_obs, thetas, *, rank_gamma: float = 0.99
         Precision in each context; each context intervenes on a different latent.
     rank_gamma : float
         Rank-one threshold for pruning ancestors (0.99 is Squires et al.'s setting).
+
+    Returns
+    -------
+    LinearDisentanglement
+        Its latents are numbered in the order they were found; match them to the truth
+        with :func:`compare_to_truth`.
+
+    Raises
+    ------
+    ShapeError
+        If the matrices are not all square of one size, or there are more contexts
+        than observed variables.
+    NonFiniteValueError
+        If a matrix holds NaN or infinity.
+
+    Examples
+    --------
+    From exact precisions the recovery is exact, up to the order of the latents:
+
+    >>> from workbench.crl.linear_model import random_linear_model
+    >>> model = random_linear_model(num_latents=3, num_observed=5, seed=2)
+    >>> fit = linear_causal_disentanglement(model.precision(), [model.precision(k) for k in range(3)])
+    >>> errors = compare_to_truth(fit, model)
+    >>> errors.correct_order, round(errors.H_error, 8), round(errors.B0_error, 8)
+    (True, 0.0, 0.0)
+    >>> linear_causal_disentanglement(np.eye(3), [np.eye(2)])
+    Traceback (most recent call last):
+    ...
+    workbench.errors.ShapeError: theta_obs and every matrix in thetas must be square and of one size (d, d).
     """
     theta_obs, thetas = _check(theta_obs, thetas)
     p = len(thetas)
@@ -152,7 +205,14 @@ def linear_causal_disentanglement(theta_obs, thetas, *, rank_gamma: float = 0.99
 
 @dataclass(frozen=True)
 class RecoveryErrors:
-    """Squires et al.'s metrics, under the latent matching that minimises the ``B0`` error."""
+    """Squires et al.'s metrics, under the latent matching that minimises the ``B0`` error.
+
+    Examples
+    --------
+    >>> errors = RecoveryErrors(H_error=0.0, B0_error=0.1, correct_order=True, matching=(1, 0))
+    >>> errors.matching[0]                          # estimated latent 0 is true latent 1
+    1
+    """
 
     H_error: float            # Frobenius norm of H_true - H_est (matched)
     B0_error: float           # Frobenius norm of B0_true - B0_est (matched)
@@ -161,7 +221,29 @@ class RecoveryErrors:
 
 
 def compare_to_truth(fit: LinearDisentanglement, model: LinearLatentModel) -> RecoveryErrors:
-    """Errors of ``fit`` against ``model``, searching all ``p!`` matchings (fine for p <= 7)."""
+    """Errors of ``fit`` against ``model``, searching all ``p!`` matchings (fine for p <= 7).
+
+    Raises
+    ------
+    ShapeError
+        If the fit and the model differ in the number of latents or observed variables.
+
+    Examples
+    --------
+    A fit from sample precisions (1000 points a context) recovers the order with a
+    small error:
+
+    >>> from workbench.crl.linear_model import random_linear_model
+    >>> model = random_linear_model(num_latents=3, num_observed=5, seed=2)
+    >>> theta_obs, thetas = model.sample_precisions(100_000, rng=0)
+    >>> errors = compare_to_truth(linear_causal_disentanglement(theta_obs, thetas), model)
+    >>> errors.correct_order, errors.B0_error < 0.5
+    (True, True)
+    >>> compare_to_truth(linear_causal_disentanglement(theta_obs[:4, :4], [t[:4, :4] for t in thetas]), model)
+    Traceback (most recent call last):
+    ...
+    workbench.errors.ShapeError: The fit has 3 latents and 4 observed variables; the model 3 and 5.
+    """
     p = model.num_latents
     if fit.B0.shape != model.B0.shape or fit.H.shape != model.H.shape:
         raise ShapeError(f"The fit has {fit.B0.shape[0]} latents and {fit.H.shape[1]} observed "

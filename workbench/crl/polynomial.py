@@ -43,12 +43,53 @@ def _monomial_indices(dim: int, degree: int) -> list[tuple[int, ...]]:
 
 
 def num_monomials(dim: int, degree: int) -> int:
-    """How many monomials of degree 1..``degree`` there are in ``dim`` variables."""
+    """How many monomials of degree 1..``degree`` there are in ``dim`` variables.
+
+    Examples
+    --------
+    Two variables up to degree 2: ``z0, z1, z0^2, z0 z1, z1^2``.
+
+    >>> num_monomials(2, 2)
+    5
+    >>> num_monomials(6, 2)               # 6 linear + 21 quadratic
+    27
+    """
     return len(_monomial_indices(dim, degree))
 
 
 def monomials(z: torch.Tensor, degree: int) -> torch.Tensor:
-    """Every monomial of degree 1..``degree`` of the columns of ``z`` (``(n, M)``), in graded order."""
+    """Every monomial of degree 1..``degree`` of the columns of ``z``, in graded order.
+
+    Parameters
+    ----------
+    z : torch.Tensor
+        ``(n, dim)`` latents.
+    degree : int
+        The highest degree, at least 1.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(n, num_monomials(dim, degree))``: first the columns of ``z``, then the products
+        of two, and so on.
+
+    Raises
+    ------
+    WorkbenchInputError
+        If ``degree`` is not a positive integer.
+
+    Examples
+    --------
+    >>> z = torch.tensor([[2.0, 3.0]])
+    >>> monomials(z, 2).tolist()                      # z0, z1, z0^2, z0 z1, z1^2
+    [[2.0, 3.0, 4.0, 6.0, 9.0]]
+    >>> monomials(z, 3).shape[1] == num_monomials(2, 3)
+    True
+    >>> monomials(z, 0)
+    Traceback (most recent call last):
+    ...
+    workbench.errors.WorkbenchInputError: degree must be a positive integer, got 0.
+    """
     if isinstance(degree, bool) or not isinstance(degree, int) or degree < 1:
         raise WorkbenchInputError(f"degree must be a positive integer, got {degree!r}.")
     dim = z.shape[1]
@@ -61,7 +102,17 @@ def monomials(z: torch.Tensor, degree: int) -> torch.Tensor:
 
 @dataclass(frozen=True)
 class InterventionalData:
-    """Observational and per-latent ``do`` data, with the latents that made them."""
+    """Observational and per-latent ``do`` data, with the latents that made them.
+
+    ``x_int[i]`` and ``z_int[i]`` are drawn under ``do(z_i = c_i)``; ``degree`` is the
+    decoder's polynomial degree.
+
+    Examples
+    --------
+    >>> data = make_interventional_data(latent_dim=2, degree=2, data_dim=5, n_obs=40, n_int=10)
+    >>> data.z_obs.shape, data.x_obs.shape, len(data.z_int), data.degree
+    (torch.Size([40, 2]), torch.Size([40, 5]), 2, 2)
+    """
 
     x_obs: torch.Tensor
     z_obs: torch.Tensor
@@ -88,7 +139,40 @@ def _sample_latents(W: np.ndarray, n: int, rng, do: dict | None = None) -> np.nd
 
 def make_interventional_data(latent_dim: int = 6, degree: int = 2, data_dim: int = 200,
                              n_obs: int = 10_000, n_int: int = 2_000, seed=0) -> InterventionalData:
-    """Draw one synthetic problem (see the module docstring); latents are standardised."""
+    """Draw one synthetic problem (see the module docstring); latents are standardised.
+
+    Parameters
+    ----------
+    latent_dim, degree, data_dim
+        Number of latents, decoder degree, number of observed coordinates
+        (``1 <= latent_dim <= data_dim``).
+    n_obs, n_int
+        Rows of observational data and of each interventional data set.
+    seed
+        Seed of the graph, the weights, the do values, the noise and the decoder.
+
+    Returns
+    -------
+    InterventionalData
+
+    Raises
+    ------
+    WorkbenchInputError
+        If ``latent_dim`` is not between 1 and ``data_dim``.
+
+    Examples
+    --------
+    >>> data = make_interventional_data(latent_dim=3, degree=2, data_dim=20, n_obs=500, n_int=50)
+    >>> [round(v, 2) for v in data.z_obs.mean(0).tolist()]       # standardised latents
+    [0.0, 0.0, 0.0]
+    >>> held = data.z_int[2][:, 2]                                # under do(z_2 = c)
+    >>> bool((held == held[0]).all())
+    True
+    >>> make_interventional_data(latent_dim=5, data_dim=3)
+    Traceback (most recent call last):
+    ...
+    workbench.errors.WorkbenchInputError: Need integers 1 <= latent_dim <= data_dim, got 5, 3.
+    """
     if not (isinstance(latent_dim, int) and latent_dim >= 1 and isinstance(data_dim, int) and data_dim >= latent_dim):
         raise WorkbenchInputError(f"Need integers 1 <= latent_dim <= data_dim, got {latent_dim!r}, {data_dim!r}.")
     rng = np.random.default_rng(seed)

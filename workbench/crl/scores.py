@@ -30,7 +30,43 @@ __all__ = ["affine_r2", "identifiability_scores"]
 
 
 def affine_r2(codes, latents) -> float:
-    """Mean over true latents of the R^2 of an affine least-squares fit from ``codes``."""
+    """Mean over true latents of the R^2 of an affine least-squares fit from ``codes``.
+
+    Parameters
+    ----------
+    codes : array-like
+        ``(n, k)`` learned codes.
+    latents : array-like
+        ``(n, d)`` true latents, none constant.
+
+    Returns
+    -------
+    float
+        1 when every true latent is an affine function of the codes.
+
+    Raises
+    ------
+    ShapeError
+        If the tables differ in rows, are not 2-D, or a latent is constant.
+    NonFiniteValueError
+        If either holds NaN or infinity.
+
+    See also
+    --------
+    workbench.metrics.mcc : the score up to permutation and scaling only.
+
+    Examples
+    --------
+    >>> z = torch.randn(1000, 2, generator=torch.Generator().manual_seed(0))
+    >>> round(affine_r2(3 * z + 1, z), 6)                     # an affine map of the truth
+    1.0
+    >>> round(affine_r2(z[:, :1], z), 2)                      # z_1 is not in the codes
+    0.5
+    >>> affine_r2(z[:10], z)
+    Traceback (most recent call last):
+    ...
+    workbench.errors.ShapeError: codes and latents must be (n, .) tables of the same n >= 2; got (10, 2) and (1000, 2).
+    """
     codes = torch.as_tensor(codes, dtype=torch.float64)
     latents = torch.as_tensor(latents, dtype=torch.float64)
     if codes.dim() != 2 or latents.dim() != 2 or len(codes) != len(latents) or len(codes) < 2:
@@ -48,5 +84,16 @@ def affine_r2(codes, latents) -> float:
 
 
 def identifiability_scores(codes, latents) -> dict:
-    """``{"mcc": ..., "r2": ...}`` of learned ``codes`` against true ``latents``."""
+    """``{"mcc": ..., "r2": ...}`` of learned ``codes`` against true ``latents``.
+
+    Examples
+    --------
+    A rotation is identified up to an affine map (R^2 1) but not up to permutation
+    and scaling (MCC below 1):
+
+    >>> z = torch.randn(2000, 2, generator=torch.Generator().manual_seed(0))
+    >>> scores = identifiability_scores(z @ torch.tensor([[1.0, 1.0], [-1.0, 1.0]]), z)
+    >>> round(scores["r2"], 4), scores["mcc"] < 0.8
+    (1.0, True)
+    """
     return {"mcc": mcc(codes, latents).score, "r2": affine_r2(codes, latents)}
