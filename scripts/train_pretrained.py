@@ -32,6 +32,7 @@ from workbench.latents.pretrained import PRETRAINED_DIR
 sys.path.insert(0, str(Path(__file__).resolve().parent))      # the family modules beside this script
 import pretrained_deepscm  # noqa: E402
 import pretrained_diffusion  # noqa: E402
+import pretrained_flow  # noqa: E402
 import pretrained_predictors  # noqa: E402
 
 SPECS = {
@@ -136,7 +137,8 @@ def train_domaincf_family(directory, workdir: str, seed: int = 1, restarts: int 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=sorted(SPECS) + sorted(pretrained_diffusion.SPECS)
-                        + sorted(pretrained_predictors.SPECS) + sorted(pretrained_deepscm.SPECS), action="append",
+                        + sorted(pretrained_predictors.SPECS) + sorted(pretrained_deepscm.SPECS)
+                        + sorted(pretrained_flow.SPECS), action="append",
                         help="train only this model (repeatable)")
     parser.add_argument("--steps", type=int, default=None,
                         help="optimizer steps per model (default 1000; the diffusion family has its own)")
@@ -148,7 +150,8 @@ def main() -> None:
     parser.add_argument("--workdir", default="benchmarks/results/crl_training", help="crl checkpoints")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    families = {name: family for family in (pretrained_predictors, pretrained_deepscm) for name in family.SPECS}
+    families = {name: family for family in (pretrained_predictors, pretrained_deepscm, pretrained_flow)
+                for name in family.SPECS}
     own = [n for n in args.only or [] if n in families]
     for name in own:
         entry = families[name].train_one(name, args.steps, args.out)

@@ -8,6 +8,8 @@
   exact or as flows (pretrained ``deepscm_parents_digits``).
 * The deep SCM (:mod:`~workbench.deepscm.program`): :class:`DigitsDeepSCM`, a Pyro program,
   counterfactuals by hand and through ChiRho.
+* An exactly invertible mechanism (:mod:`~workbench.deepscm.flow`): a conditional
+  multi-scale normalizing flow on the image, abduction by inversion.
 """
 
 from workbench.deepscm.mechanism import IMAGE_PARENTS, ImageMechanism, IntensityScaling, encode_parents
@@ -15,7 +17,9 @@ from workbench.deepscm.parents import DigitParentFlows, exact_digit_parents, par
 from workbench.deepscm.program import DigitsDeepSCM, ImageCounterfactual
 
 from workbench.deepscm.predictors import DigitPredictors, evaluate_predictors, train_predictors
+from workbench.deepscm.flow import FlowImageMechanism, build_flow_mechanism
 
 __all__ = ["IMAGE_PARENTS", "ImageMechanism", "IntensityScaling", "encode_parents",
            "DigitPredictors", "evaluate_predictors", "train_predictors",
-           "DigitParentFlows", "exact_digit_parents", "parent_scm", "DigitsDeepSCM", "ImageCounterfactual"]
+           "DigitParentFlows", "exact_digit_parents", "parent_scm", "DigitsDeepSCM", "ImageCounterfactual",
+           "FlowImageMechanism", "build_flow_mechanism"]
