@@ -10,11 +10,13 @@
   counterfactuals by hand and through ChiRho.
 * An exactly invertible mechanism (:mod:`~workbench.deepscm.flow`): a conditional
   multi-scale normalizing flow on the image, abduction by inversion.
+* Image mechanisms: a conditional VAE (:mod:`~workbench.deepscm.vae`, pretrained ``cvae_digits``).
 """
 
 from workbench.deepscm.mechanism import IMAGE_PARENTS, ImageMechanism, IntensityScaling, encode_parents
 from workbench.deepscm.parents import DigitParentFlows, exact_digit_parents, parent_scm
 from workbench.deepscm.program import DigitsDeepSCM, ImageCounterfactual
+from workbench.deepscm.vae import ConditionalVAE
 
 from workbench.deepscm.predictors import DigitPredictors, evaluate_predictors, train_predictors
 from workbench.deepscm.flow import FlowImageMechanism, build_flow_mechanism
@@ -22,4 +24,4 @@ from workbench.deepscm.flow import FlowImageMechanism, build_flow_mechanism
 __all__ = ["IMAGE_PARENTS", "ImageMechanism", "IntensityScaling", "encode_parents",
            "DigitPredictors", "evaluate_predictors", "train_predictors",
            "DigitParentFlows", "exact_digit_parents", "parent_scm", "DigitsDeepSCM", "ImageCounterfactual",
-           "FlowImageMechanism", "build_flow_mechanism"]
+           "FlowImageMechanism", "build_flow_mechanism", "ConditionalVAE"]
