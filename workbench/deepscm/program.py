@@ -41,10 +41,12 @@ from typing import Mapping
 import pyro
 import pyro.distributions as dist
 import torch
-from chirho.indexed.ops import IndexSet, gather
 from chirho.interventional.handlers import do as chirho_do
 from torch.distributions import constraints
 
+from workbench.deepscm.image_sites import (
+    IMAGE_EVENT_DIM, IMAGE_NOISE_SITE, noise_sites, predict_in_worlds, rebuild_noise, world,
+)
 from workbench.deepscm.mechanism import IMAGE_PARENTS, ImageMechanism, NUM_DIGITS, encode_parents
 from workbench.deepscm.parents import PARENT_VARIABLES, parent_scm
 from workbench.errors import UnknownVariableError, WorkbenchInputError
@@ -56,12 +58,8 @@ from workbench.scm.counterfactual import _world_handler
 from workbench.scm.model import _parent_tensor
 from workbench.scm.sites import UNITS, noise_site
 
-__all__ = ["DigitsDeepSCM", "ImageCounterfactual", "IMAGE_NOISE_SITE"]
+__all__ = ["DigitsDeepSCM", "ImageCounterfactual"]
 
-#: the Pyro site of the image's noise
-IMAGE_NOISE_SITE = noise_site("image")
-#: an image's event axes (channels, height, width)
-IMAGE_EVENT_DIM = 3
 
 
 @dataclass(frozen=True)
@@ -257,18 +255,21 @@ class DigitsDeepSCM:
     __call__ = counterfactual
 
     # ------------------------------------------------------------------ the Pyro program
-    def _image_noise_distribution(self, like: torch.Tensor | None):
+    def _image_noise(self, like) -> dict[str, torch.Tensor]:
+        """Sample the image noise's sites: from the mechanism's ``noise_prior()`` (one tensor), or,
+        when the noise is to be conditioned on ``like``, improper sites of its shapes."""
         prior = getattr(self.mechanism, "noise_prior", None)
-        if prior is not None:
-            return prior()
-        if like is None:
+        if like is None and prior is None:
             raise WorkbenchInputError(
                 f"{type(self.mechanism).__name__} has no prior over its image noise (no noise_prior()), "
                 "so the program cannot draw new images; run it with the noise conditioned "
                 "(counterfactual_chirho) or give the mechanism a noise_prior().")
-        return dist.ImproperUniform(constraints.real, (), like.shape[1:])
+        if prior is not None and (like is None or isinstance(like, torch.Tensor)):
+            return {IMAGE_NOISE_SITE: pyro.sample(IMAGE_NOISE_SITE, prior())}
+        return {site: pyro.sample(site, dist.ImproperUniform(constraints.real, (), t.shape[1:]))
+                for site, t in noise_sites(like).items()}
 
-    def _program(self, n: int, like: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+    def _program(self, n: int, like=None) -> dict[str, torch.Tensor]:
         values: dict[str, torch.Tensor] = {}
         dev = default_device()
         with pyro.plate(UNITS, n, dim=-1):
@@ -277,11 +278,11 @@ class DigitsDeepSCM:
                 u = pyro.sample(noise_site(v), mech.noise())
                 values[v] = pyro.deterministic(v, mech(_parent_tensor(values, mech, n, dev), u), event_dim=0)
             values["digit"] = pyro.sample("digit", dist.Categorical(logits=torch.zeros(NUM_DIGITS, device=dev)))
-            u = pyro.sample(IMAGE_NOISE_SITE, self._image_noise_distribution(like))
-            image = _predict_in_worlds(self.mechanism, u, {v: values[v] for v in IMAGE_PARENTS})
+            sites = self._image_noise(like)
+            u = rebuild_noise(like if like is not None else sites[IMAGE_NOISE_SITE], list(sites.values()))
+            image = predict_in_worlds(self.mechanism, u, {v: values[v] for v in IMAGE_PARENTS})
             values["image"] = pyro.deterministic("image", image, event_dim=IMAGE_EVENT_DIM)
-        values[IMAGE_NOISE_SITE] = u
-        return values
+        return {**values, **sites}
 
     def model(self, n: int) -> dict[str, torch.Tensor]:
         """The deep SCM as a Pyro program over ``n`` units; returns every site's value.
@@ -326,39 +327,17 @@ class DigitsDeepSCM:
         pa = self._parents(parents, len(images))
         acts = self._interventions(interventions, pa)
         noise = self.abduct(images, pa)
-        if not isinstance(noise[IMAGE_NOISE_SITE], torch.Tensor):
-            raise WorkbenchInputError(f"The ChiRho route needs the image noise as one tensor; "
-                                      f"{type(self.mechanism).__name__} abducts a "
-                                      f"{type(noise[IMAGE_NOISE_SITE]).__name__}. Use counterfactual_by_hand.")
         dev, n = default_device(), len(images)
-        data = {**{k: v.to(dev) for k, v in noise.items()}, "digit": pa["digit"].to(dev).long()}
+        sites = {**{k: v for k, v in noise.items() if k != IMAGE_NOISE_SITE}, **noise_sites(noise[IMAGE_NOISE_SITE])}
+        data = {**{k: v.to(dev) for k, v in sites.items()}, "digit": pa["digit"].to(dev).long()}
         acts = {k: (v.to(dev).long() if k == "digit" else v.to(dev)) for k, v in acts.items()}
         with _world_handler(worlds):
             with pyro.poutine.condition(data=data), chirho_do(actions=acts):
                 values = self._program(n, like=noise[IMAGE_NOISE_SITE])
             names = list(acts) if worlds == "multi" else ["__fresh_split__"]
-            cf = {v: _world(values[v], names, 1, IMAGE_EVENT_DIM if v == "image" else 0)
+            cf = {v: world(values[v], names, 1, IMAGE_EVENT_DIM if v == "image" else 0)
                   for v in (*IMAGE_PARENTS, "image")}
         device = torch.as_tensor(next(iter(parents.values()))).device
         after = {**{k: v.to(device) for k, v in pa.items()},
                  **{v: cf[v].reshape(n).float().to(device) for v in IMAGE_PARENTS}}
         return ImageCounterfactual(cf["image"].reshape(images.shape).to(images.device), after, noise)
-
-
-def _world(x: torch.Tensor, names, index: int, event_dim: int) -> torch.Tensor:
-    """World ``index`` of a value inside a ChiRho world handler (a value with no world axis is shared)."""
-    if x.dim() - event_dim <= 1:
-        return x
-    return gather(x, IndexSet(**{k: {index} for k in names}), event_dim=event_dim)
-
-
-def _predict_in_worlds(mechanism: ImageMechanism, noise: torch.Tensor, parents: Mapping) -> torch.Tensor:
-    """``mechanism.predict`` on parents that may carry ChiRho's world axes in front of the units:
-    the parents are broadcast together, the noise (one per unit) expanded to match, and the
-    images come back with the same leading axes."""
-    columns = torch.broadcast_tensors(*[parents[v].to(torch.float32) for v in IMAGE_PARENTS])
-    batch = columns[0].shape
-    flat = {v: c.reshape(-1) for v, c in zip(IMAGE_PARENTS, columns)}
-    u = noise.expand(*batch, *noise.shape[1:]).reshape(-1, *noise.shape[1:])
-    images = mechanism.predict(u.to(mechanism.device), flat)
-    return images.reshape(*batch, *images.shape[1:])
