@@ -36,6 +36,27 @@ class GaussianToyModel:
     ``mean`` and ``std`` are in image units; inside, as for every model here, pixels
     live on ``[-1, 1]`` (so the model-space mean is ``2 mean - 1`` and std ``2 std``).
     Image helpers are those of :class:`DiffusionModel`, but ``to_images`` does not clamp.
+
+    Raises
+    ------
+    WorkbenchInputError
+        If ``std`` is not positive.
+
+    Examples
+    --------
+    At the noisiest step the noisy image is almost all noise, so the prediction is
+    nearly the image itself; it is exact in the closed form above:
+
+    >>> toy = GaussianToyModel(mean=0.5, std=0.1, image_shape=(1, 1, 1), num_steps=1000)
+    >>> x_t = torch.tensor([[[[0.7]]]])
+    >>> round(toy.predict_noise(x_t, 999).item(), 3)
+    0.7
+    >>> toy.to_images(toy.to_model(torch.tensor([0.25]))).item()   # image <-> model space
+    0.25
+    >>> GaussianToyModel(std=0.0)
+    Traceback (most recent call last):
+    ...
+    workbench.errors.WorkbenchInputError: std must be positive, got 0.0.
     """
 
     def __init__(self, mean: float = 0.5, std: float = 0.1, image_shape=(1, 4, 4), num_steps: int = 1000):
@@ -51,8 +72,10 @@ class GaussianToyModel:
 
     @staticmethod
     def to_images(x):
+        """Model space ``[-1, 1]`` back to image units, unclamped."""
         return (x + 1.0) / 2.0
 
     def predict_noise(self, x_t: torch.Tensor, t, condition=None):
+        """The exact ``E[eps | x_t]`` at timestep ``t`` (``condition`` is ignored)."""
         a = float(self._a[int(torch.as_tensor(t).reshape(-1)[0])])
         return (1 - a) ** 0.5 * (x_t - a ** 0.5 * self.m) / (a * self.s ** 2 + 1 - a)
