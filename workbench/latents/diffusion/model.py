@@ -62,6 +62,30 @@ class DiffusionModel(nn.Module):
     num_steps : int
         ``T``, the number of diffusion steps.
     device : optional
+
+    Raises
+    ------
+    UnknownVariableError
+        If ``schedule`` is not a known schedule.
+    WorkbenchInputError
+        If ``condition_dropout`` is not in ``[0, 1)``.
+
+    Examples
+    --------
+    >>> model = DiffusionModel((1, 8, 8), channels=4, condition_dim=2, num_steps=100, device="cpu")
+    >>> x_t = torch.randn(3, 1, 8, 8)
+    >>> model.predict_noise(x_t, 50, condition=torch.zeros(3, 2)).shape
+    torch.Size([3, 1, 8, 8])
+    >>> model.config["condition_dim"], model.schedule.num_steps
+    (2, 100)
+    >>> loss, terms = model.loss(torch.rand(3, 1, 8, 8), torch.Generator().manual_seed(0),
+    ...                          condition=torch.zeros(3, 2))
+    >>> terms["loss"] == loss.item()
+    True
+    >>> model.check_images(torch.rand(3, 1, 4, 4))
+    Traceback (most recent call last):
+    ...
+    workbench.errors.ShapeError: Expected images of shape (n, 1, 8, 8), got (3, 1, 4, 4).
     """
 
     kind = "ddpm"
@@ -85,12 +109,14 @@ class DiffusionModel(nn.Module):
 
     @property
     def config(self) -> dict:
+        """The constructor arguments (and ``kind``), as saved beside the weights."""
         return {"kind": self.kind, "image_shape": list(self.image_shape), "channels": self.channels,
                 "condition_dim": self.condition_dim, "condition_dropout": self.condition_dropout,
                 "schedule": self.schedule_name, "num_steps": self.schedule.num_steps}
 
     @property
     def device(self) -> torch.device:
+        """The device the weights are on."""
         return next(self.parameters()).device
 
     @staticmethod
@@ -104,6 +130,7 @@ class DiffusionModel(nn.Module):
         return ((x + 1.0) / 2.0).clamp(0.0, 1.0)
 
     def check_images(self, x: torch.Tensor) -> torch.Tensor:
+        """``x`` as float32 on the model's device, or a typed error for a bad shape or NaN."""
         if not torch.is_tensor(x) or x.dim() != 4 or tuple(x.shape[1:]) != self.image_shape:
             got = tuple(x.shape) if torch.is_tensor(x) else type(x).__name__
             raise ShapeError(f"Expected images of shape (n, {', '.join(map(str, self.image_shape))}), got {got}.")
@@ -169,6 +196,19 @@ class DiffusionAutoencoder(DiffusionModel):
     semantic_dim : int
         Length of ``z_sem``.
     (the rest as :class:`DiffusionModel`; ``condition_dim`` is ``semantic_dim``)
+
+    Examples
+    --------
+    >>> model = DiffusionAutoencoder((1, 8, 8), channels=4, semantic_dim=3, num_steps=100, device="cpu")
+    >>> images = torch.rand(2, 1, 8, 8)
+    >>> model.encode(images).shape, model.semantic_dim, model.config["semantic_dim"]
+    (torch.Size([2, 3]), 3, 3)
+    >>> torch.equal(model.semantic_condition(images), model.encode(images))    # its own condition
+    True
+    >>> DiffusionAutoencoder(semantic_dim=0)
+    Traceback (most recent call last):
+    ...
+    workbench.errors.WorkbenchInputError: semantic_dim must be a positive integer, got 0.
     """
 
     kind = "diffusion_autoencoder"
@@ -184,10 +224,12 @@ class DiffusionAutoencoder(DiffusionModel):
 
     @property
     def semantic_dim(self) -> int:
+        """Length of ``z_sem``."""
         return self.condition_dim
 
     @property
     def config(self) -> dict:
+        """As :attr:`DiffusionModel.config`, with ``semantic_dim`` for ``condition_dim``."""
         config = super().config
         config["semantic_dim"] = config.pop("condition_dim")
         return config
@@ -197,6 +239,7 @@ class DiffusionAutoencoder(DiffusionModel):
         return self.encoder(self.to_model(self.check_images(x)))
 
     def semantic_condition(self, x: torch.Tensor) -> torch.Tensor:
+        """The condition in training: the image's own ``z_sem``."""
         return self.encode(x)
 
 
@@ -204,7 +247,26 @@ DIFFUSION_MODELS = {cls.kind: cls for cls in (DiffusionModel, DiffusionAutoencod
 
 
 def build_diffusion(config: dict, device=None) -> DiffusionModel:
-    """A fresh (untrained) diffusion model from its ``config`` dict."""
+    """A fresh (untrained) diffusion model from its ``config`` dict.
+
+    Raises
+    ------
+    UnknownVariableError
+        If ``config["kind"]`` is not ``"ddpm"`` or ``"diffusion_autoencoder"``.
+    WorkbenchInputError
+        If the other settings do not fit that kind.
+
+    Examples
+    --------
+    >>> config = {"kind": "ddpm", "image_shape": [1, 8, 8], "channels": 4, "num_steps": 100}
+    >>> model = build_diffusion(config, device="cpu")
+    >>> type(model).__name__, model.image_shape
+    ('DiffusionModel', (1, 8, 8))
+    >>> build_diffusion({"kind": "ddpm", "width": 4})
+    Traceback (most recent call last):
+    ...
+    workbench.errors.WorkbenchInputError: Bad settings for a 'ddpm' model: ...
+    """
     config = dict(config)
     kind = config.pop("kind", None)
     if kind not in DIFFUSION_MODELS:
