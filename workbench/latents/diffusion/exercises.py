@@ -28,7 +28,14 @@ __all__ = ["Verdict", "check_crossover_step", "check_counterfactual_roles", "che
 
 @dataclass(frozen=True)
 class Verdict:
-    """The outcome of a checker: ``correct`` and a message (shown as the repr)."""
+    """The outcome of a checker: ``correct`` and a message (shown as the repr).
+
+    Examples
+    --------
+    >>> verdict = Verdict(False, "Not yet: try again.")
+    >>> verdict.correct, str(verdict)
+    (False, 'Not yet: try again.')
+    """
 
     correct: bool
     message: str
@@ -44,7 +51,17 @@ def _blank(hint: str) -> Verdict:
 
 
 def check_crossover_step(answer) -> Verdict:
-    """Exercise 1: the first ``t`` (0-based) at which noise outweighs signal, linear schedule, T = 1000."""
+    """Exercise 1: the first ``t`` (0-based) at which noise outweighs signal, linear schedule, T = 1000.
+
+    Examples
+    --------
+    >>> check_crossover_step(None).correct
+    False
+    >>> check_crossover_step(900)
+    Not yet: at t = 900 the signal coefficient sqrt(alpha_bar_t) = 0.016 is already below the noise coefficient 1.000. Hint: find the first t with alpha_bar_t < 0.5.
+    >>> check_crossover_step("soon").correct
+    False
+    """
     hint = "find the first t with alpha_bar_t < 0.5."
     if answer is None:
         return _blank(hint)
@@ -68,7 +85,16 @@ ROLES = {"invert": "abduction", "change z_sem": "action", "decode": "prediction"
 
 
 def check_counterfactual_roles(answer) -> Verdict:
-    """Exercise 2: map the three operations of a diffusion edit onto abduction / action / prediction."""
+    """Exercise 2: map the three operations of a diffusion edit onto abduction / action / prediction.
+
+    Examples
+    --------
+    >>> check_counterfactual_roles({"invert": "action", "change z_sem": "abduction",
+    ...                             "decode": "prediction"}).correct
+    False
+    >>> check_counterfactual_roles(["abduction", "action", "prediction"]).message[:46]
+    "Not yet: give a dict with the keys ['change z_"
+    """
     hint = "which step recovers the exogenous noise of an observation, which changes a cause, which computes the effect?"
     if answer is None:
         return _blank(hint)
@@ -83,7 +109,23 @@ def check_counterfactual_roles(answer) -> Verdict:
 
 
 def check_inversion_mse(answer, model, images: torch.Tensor, steps: int) -> Verdict:
-    """Exercise 3: the per-pixel MSE of invert-then-decode at ``steps`` steps (within 2%)."""
+    """Exercise 3: the per-pixel MSE of invert-then-decode at ``steps`` steps (within 2%).
+
+    Examples
+    --------
+    With the exact Gaussian toy model as the "trained" model:
+
+    >>> from workbench.latents.diffusion.toy import GaussianToyModel
+    >>> toy = GaussianToyModel(image_shape=(1, 4, 4), num_steps=100)
+    >>> images = 0.4 + 0.2 * torch.rand(2, 1, 4, 4, generator=torch.Generator().manual_seed(0))
+    >>> truth = inversion_mse(toy, images, steps=5)
+    >>> check_inversion_mse(truth, toy, images, steps=5).correct
+    True
+    >>> check_inversion_mse(2 * truth, toy, images, steps=5).correct
+    False
+    >>> check_inversion_mse(None, toy, images, steps=5).correct
+    False
+    """
     hint = f"wd.autoencoder.inversion_mse(model, images, steps={steps}), or invert and decode by hand."
     if answer is None:
         return _blank(hint)

@@ -36,6 +36,26 @@ class FactorRegressor(nn.Module):
     factor_values : list of lists
         Each factor's grid values (the targets of training are looked up here).
     channels : int
+
+    Raises
+    ------
+    ShapeError
+        (when called) If the images do not have ``image_shape``.
+
+    Examples
+    --------
+    >>> reg = FactorRegressor((1, 16, 16), ["size", "angle"], [[1.0, 2.0, 3.0], [0.0, 90.0]], channels=4)
+    >>> reg.factor_range.tolist()
+    [2.0, 90.0]
+    >>> reg.predict(torch.zeros(5, 1, 16, 16)).shape
+    torch.Size([5, 2])
+    >>> loss, terms = reg.loss(torch.zeros(2, 1, 16, 16), [[0, 1], [2, 0]])    # grid indices
+    >>> terms["loss"] == loss.item()
+    True
+    >>> reg.predict(torch.zeros(5, 3, 16, 16))
+    Traceback (most recent call last):
+    ...
+    workbench.errors.ShapeError: Expected images (n, 1, 16, 16), got (5, 3, 16, 16).
     """
 
     kind = "factor_regressor"
@@ -65,11 +85,13 @@ class FactorRegressor(nn.Module):
 
     @property
     def config(self) -> dict:
+        """The constructor arguments (and ``kind``), as saved beside the weights."""
         return {"kind": self.kind, "image_shape": list(self.image_shape), "factor_names": self.factor_names,
                 "factor_values": self.factor_values, "channels": self.channels}
 
     @property
     def device(self) -> torch.device:
+        """The device the weights are on."""
         return next(self.parameters()).device
 
     @property

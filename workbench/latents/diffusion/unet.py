@@ -33,7 +33,18 @@ __all__ = ["UNet", "ResBlock", "timestep_embedding", "SemanticEncoder"]
 
 
 def timestep_embedding(t: torch.Tensor, dim: int, max_period: float = 10_000.0) -> torch.Tensor:
-    """Sinusoidal embedding ``[cos(t w_k), sin(t w_k)]`` with ``w_k = max_period^(-k/half)``."""
+    """Sinusoidal embedding ``[cos(t w_k), sin(t w_k)]`` with ``w_k = max_period^(-k/half)``.
+
+    Examples
+    --------
+    At ``t = 0`` every cosine is 1 and every sine 0; the first frequency is 1, so at
+    ``t = pi / 2`` its cosine is 0:
+
+    >>> timestep_embedding(torch.tensor([0]), 4).tolist()
+    [[1.0, 1.0, 0.0, 0.0]]
+    >>> round(timestep_embedding(torch.tensor([math.pi / 2]), 4)[0, 0].item(), 6)
+    0.0
+    """
     half = dim // 2
     freqs = torch.exp(-math.log(max_period) * torch.arange(half, device=t.device) / half)
     angles = t.float()[:, None] * freqs[None, :]
@@ -45,7 +56,19 @@ def _groups(channels: int) -> int:
 
 
 class ResBlock(nn.Module):
-    """GroupNorm -> SiLU -> conv, then GroupNorm scaled and shifted by the embedding -> SiLU -> conv."""
+    """GroupNorm -> SiLU -> conv, then GroupNorm scaled and shifted by the embedding -> SiLU -> conv.
+
+    The input reaches the output through a skip connection (a 1x1 conv when the channel
+    counts differ).
+
+    Examples
+    --------
+    >>> block = ResBlock(in_ch=4, out_ch=8, emb_dim=16)
+    >>> block(torch.randn(2, 4, 6, 6), torch.randn(2, 16)).shape
+    torch.Size([2, 8, 6, 6])
+    >>> type(ResBlock(8, 8, 16).skip).__name__
+    'Identity'
+    """
 
     def __init__(self, in_ch: int, out_ch: int, emb_dim: int):
         super().__init__()
@@ -55,6 +78,7 @@ class ResBlock(nn.Module):
         self.skip = nn.Conv2d(in_ch, out_ch, 1) if in_ch != out_ch else nn.Identity()
 
     def forward(self, x: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
+        """``skip(x) + residual(x, emb)`` for images ``x`` and embeddings ``(n, emb_dim)``."""
         h = self.conv1(F.silu(self.norm1(x)))
         scale, shift = self.emb(emb)[:, :, None, None].chunk(2, dim=1)
         h = self.conv2(F.silu(self.norm2(h) * (1 + scale) + shift))
@@ -72,6 +96,27 @@ class UNet(nn.Module):
         ``c``, the width of the first level.
     condition_dim : int
         Length of the optional condition vector (0: unconditional).
+
+    Raises
+    ------
+    WorkbenchInputError
+        If the side is not a multiple of 4 (at least 8), or ``channels < 2``.
+    ShapeError
+        (when called) If a conditional net gets no condition, or one of the wrong length.
+
+    Examples
+    --------
+    >>> net = UNet((1, 16, 16), channels=4, condition_dim=2)
+    >>> net(torch.zeros(3, 1, 16, 16), torch.tensor(10), torch.zeros(3, 2)).shape
+    torch.Size([3, 1, 16, 16])
+    >>> net(torch.zeros(3, 1, 16, 16), torch.tensor(10))
+    Traceback (most recent call last):
+    ...
+    workbench.errors.ShapeError: This UNet needs a condition of shape (n, 2), got None.
+    >>> UNet((1, 30, 30))
+    Traceback (most recent call last):
+    ...
+    workbench.errors.WorkbenchInputError: UNet needs a side divisible by 4 (got 30), channels >= 2 (got 16) and condition_dim >= 0 (got 0).
     """
 
     def __init__(self, image_shape, channels: int = 16, condition_dim: int = 0):
@@ -106,6 +151,7 @@ class UNet(nn.Module):
 
     def forward(self, x: torch.Tensor, t: torch.Tensor, condition: torch.Tensor | None = None,
                 return_h: bool = False):
+        """``eps`` for model-space ``x`` at timesteps ``t`` (and the h-space code if ``return_h``)."""
         emb = self.embed(t.expand(len(x)) if t.dim() == 0 or len(t) == 1 else t, condition)
         h, skips = self.stem(x), []
         for level, block in enumerate(self.down):
@@ -124,7 +170,15 @@ class UNet(nn.Module):
 
 
 class SemanticEncoder(nn.Module):
-    """Images to a semantic code ``z_sem`` (diffusion autoencoders' encoder, small)."""
+    """Images to a semantic code ``z_sem`` (diffusion autoencoders' encoder, small).
+
+    Three stride-2 convolutions then a linear head.
+
+    Examples
+    --------
+    >>> SemanticEncoder((1, 32, 32), semantic_dim=5)(torch.zeros(2, 1, 32, 32)).shape
+    torch.Size([2, 5])
+    """
 
     def __init__(self, image_shape, semantic_dim: int, channels: int = 32):
         super().__init__()
@@ -137,4 +191,5 @@ class SemanticEncoder(nn.Module):
         self.head = nn.Linear(channels * (side // 8) ** 2, semantic_dim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``z_sem`` of model-space images, ``(n, semantic_dim)``."""
         return self.head(self.features(x))
