@@ -61,6 +61,29 @@ class CausalVAE(VAE):
         Weights of the objective's terms (see the module docstring).
     factor_mean, factor_std : list of float, optional
         The factors' means and standard deviations (concepts are ``(u - mean) / std``).
+
+    Raises
+    ------
+    WorkbenchInputError
+        If the names repeat, or the means and stds do not fit them.
+
+    Examples
+    --------
+    Concepts are standardised factors; ``do(name = value)`` takes the factor's own units:
+
+    >>> model = CausalVAE((3, 32, 32), factor_names=["theta", "phi"], structure="order",
+    ...                   factor_mean=[0.0, 1.5], factor_std=[0.5, 0.25], device="cpu")
+    >>> model.to_concepts(torch.tensor([[0.5, 1.0]])).tolist()
+    [[1.0, -2.0]]
+    >>> model.concept_index("phi"), model.config["structure"]
+    (1, 'order')
+    >>> concepts = model.intervene_concepts(torch.rand(3, 3, 32, 32), {"phi": 2.0})
+    >>> model.to_factors(concepts)[:, 1].tolist()              # phi held at 2.0
+    [2.0, 2.0, 2.0]
+    >>> model.concept_index("psi")
+    Traceback (most recent call last):
+    ...
+    workbench.errors.UnknownVariableError: ...
     """
 
     kind = "causal_vae"
@@ -87,6 +110,7 @@ class CausalVAE(VAE):
 
     @property
     def config(self) -> dict:
+        """The constructor arguments (and ``kind``), as saved beside the weights."""
         return {"kind": self.kind, "image_shape": list(self.image_shape), "factor_names": self.factor_names,
                 "structure": self.structure, "mechanism": self.mechanism, "beta": self.beta,
                 "supervision": self.supervision, "acyclicity": self.acyclicity_weight,
@@ -105,6 +129,7 @@ class CausalVAE(VAE):
             self.factor_mean, device=self.device)
 
     def concept_index(self, name) -> int:
+        """The position of concept ``name``, or an :class:`UnknownVariableError`."""
         if name in self.factor_names:
             return self.factor_names.index(name)
         raise UnknownVariableError(str(name), self.factor_names, what="concept")
