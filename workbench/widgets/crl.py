@@ -65,7 +65,36 @@ def _readings_table(result: dict, target: str) -> str:
 
 
 class InterventionExplorer(widgets.VBox):
-    """do(concept = value) on one unit: the model's image, the true render, the readings."""
+    """do(concept = value) on one unit: the model's image, the true render, the readings.
+
+    Parameters
+    ----------
+    model : CausalVAE
+    reader : FactorReader
+        Reads the factors off both images.
+    ranges : dict
+        ``{factor: (min, max)}``, e.g. :func:`workbench.crl.pendulum.factor_ranges`.
+    target : str, optional
+        The first concept to intervene on (default the second factor).
+    scale : int
+        Display pixels per image pixel.
+
+    Examples
+    --------
+    >>> from workbench.latents import load_pretrained
+    >>> from workbench.crl.pendulum import factor_ranges
+    >>> explorer = InterventionExplorer(load_pretrained("causal_vae_pendulum"),
+    ...                                 load_pretrained("factor_reader_pendulum"), factor_ranges())
+    >>> explorer.target, explorer.value                  # phi, at the middle of its range
+    ('phi', 1.62)
+    >>> explorer.value = 2.0
+    >>> explorer.result["true_values"]["phi"], abs(explorer.result["read_generated"]["phi"] - 2.0) < 0.1
+    (2.0, True)
+    >>> explorer.value = 5.0
+    Traceback (most recent call last):
+    ...
+    workbench.errors.WidgetValueError: phi = 5.0 is outside [0.95, 2.3]; choose a value in that range.
+    """
 
     target = traitlets.Unicode()
     value = traitlets.Float()
@@ -138,7 +167,21 @@ class InterventionExplorer(widgets.VBox):
 
 
 class GraphView(widgets.VBox):
-    """A learned :class:`LatentSCM` graph at a threshold, against the true graph."""
+    """A learned :class:`LatentSCM` graph at a threshold, against the true graph.
+
+    Examples
+    --------
+    The committed pendulum CausalVAE learned the true graph:
+
+    >>> from workbench.latents import load_pretrained
+    >>> from workbench.crl.pendulum import FACTORS, TRUE_GRAPH
+    >>> view = GraphView(load_pretrained("causal_vae_pendulum").prior, TRUE_GRAPH, names=list(FACTORS))
+    >>> view.learned.number_of_edges(), view.summary.value.startswith("<b>equal to")
+    (4, True)
+    >>> view.threshold = 2.0                             # too high: every edge is cut
+    >>> view.learned.number_of_edges()
+    0
+    """
 
     threshold = traitlets.Float(0.1)
 
@@ -172,7 +215,33 @@ class GraphView(widgets.VBox):
 
 
 class IdentifiabilityExplorer(widgets.VBox):
-    """MCC and R^2 after unmixing with ``num_intervened`` do-data sets of ``num_samples`` points."""
+    """MCC and R^2 after unmixing with ``num_intervened`` do-data sets of ``num_samples`` points.
+
+    Parameters
+    ----------
+    model : PolynomialAutoencoder
+    data : InterventionalData
+
+    Examples
+    --------
+    >>> import torch
+    >>> from workbench.crl.interventional import PolynomialAutoencoder
+    >>> from workbench.crl.polynomial import make_interventional_data
+    >>> data = make_interventional_data(latent_dim=2, degree=2, data_dim=10, n_obs=500, n_int=300)
+    >>> _ = torch.manual_seed(0)
+    >>> model = PolynomialAutoencoder(10, 2, 2)
+    >>> explorer = IdentifiabilityExplorer(model, data)
+    >>> explorer.num_intervened, explorer.num_samples, list(explorer.n_slider.options)
+    (1, 100, [10, 30, 100, 300])
+    >>> from workbench.crl.interventional import interventional_scores
+    >>> before = interventional_scores(model, data)["observational"]["r2"]
+    >>> abs(explorer.scores["r2"] - before) < 1e-6       # unmixing never changes R^2
+    True
+    >>> explorer.num_samples = 50
+    Traceback (most recent call last):
+    ...
+    workbench.errors.WidgetValueError: num_samples must be one of [10, 30, 100, 300], got 50.
+    """
 
     num_intervened = traitlets.Int()
     num_samples = traitlets.Int()

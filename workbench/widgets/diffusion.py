@@ -51,6 +51,19 @@ class DenoisingScrubber(widgets.VBox):
     """Scrub through a sampler's steps: ``x_t`` (left) and the model's predicted ``x_0`` (right).
 
     ``step`` counts visited steps from the noisiest (0) to the last (``len - 1``).
+
+    Examples
+    --------
+    >>> from workbench.latents.diffusion.toy import GaussianToyModel
+    >>> from workbench.latents.diffusion.samplers import sample_ddim
+    >>> toy = GaussianToyModel(image_shape=(1, 8, 8), num_steps=1000)
+    >>> _, path = sample_ddim(toy, 2, steps=10, generator=0, trajectory=True)
+    >>> view = DenoisingScrubber(path, index=1)
+    >>> view.timestep, view.label.value.startswith("<b>t = 900</b>")
+    (900, True)
+    >>> view.slider.value = 5                            # the slider drives the state
+    >>> view.step, view.timestep
+    (5, 400)
     """
 
     step = traitlets.Int(0)
@@ -80,6 +93,7 @@ class DenoisingScrubber(widgets.VBox):
 
     @property
     def timestep(self) -> int:
+        """The sampler's timestep ``t`` at the current ``step``."""
         return int(self.trajectory.timesteps[self.step])
 
     def _draw(self):
@@ -94,6 +108,23 @@ class InversionViewer(widgets.VBox):
     """DDIM inversion round trip at ``steps`` steps each way, for a few images.
 
     Rows: original, ``x_T`` (grey = 0, black/white = -/+3), reconstruction, 5 x |error|.
+
+    Examples
+    --------
+    With the exact Gaussian toy model, more steps give a smaller round-trip error:
+
+    >>> from workbench.latents.diffusion.toy import GaussianToyModel
+    >>> toy = GaussianToyModel(image_shape=(1, 8, 8), num_steps=1000)
+    >>> images = 0.4 + 0.2 * torch.rand(3, 1, 8, 8, generator=torch.Generator().manual_seed(0))
+    >>> viewer = InversionViewer(toy, images, steps=5)
+    >>> coarse = viewer.mse
+    >>> viewer.steps = 50
+    >>> viewer.mse < coarse, viewer.label.value.startswith("<b>S = 50</b>")
+    (True, True)
+    >>> viewer.steps = 7
+    Traceback (most recent call last):
+    ...
+    workbench.errors.WidgetValueError: steps = 7 is not one of [2, 5, 10, 20, 50, 100].
     """
 
     steps = traitlets.Int(20)
@@ -132,6 +163,7 @@ class InversionViewer(widgets.VBox):
 
     @property
     def mse(self) -> float:
+        """The per-pixel MSE of the round trip at the current ``steps``."""
         return self.round_trip(self.steps)[2]
 
     def _draw(self):
@@ -157,6 +189,28 @@ class SemanticEditSlider(widgets.VBox):
         What the direction is called (shown, escaped).
     limit : float
         The slider runs over ``[-limit, limit]``.
+
+    Examples
+    --------
+    At strength 0 the edit is the plain reconstruction, so the readings agree:
+
+    >>> from workbench.latents.diffusion.model import DiffusionAutoencoder
+    >>> from workbench.latents.diffusion.regressors import FactorRegressor
+    >>> _ = torch.manual_seed(0)
+    >>> model = DiffusionAutoencoder((1, 8, 8), channels=4, semantic_dim=2, num_steps=50, device="cpu").eval()
+    >>> regressor = FactorRegressor((1, 8, 8), ["size"], [[0.0, 1.0]], channels=4)
+    >>> slider = SemanticEditSlider(model, regressor, torch.rand(1, 8, 8), torch.tensor([1.0, 0.0]),
+    ...                             name="size", steps=5)
+    >>> torch.allclose(slider.measured, slider.before)
+    True
+    >>> unedited = slider.edited
+    >>> slider.strength = 1.0                            # same x_T, moved z_sem: a new image
+    >>> slider.edited.shape, torch.equal(slider.edited, unedited)
+    (torch.Size([1, 8, 8]), False)
+    >>> slider.strength = 2.0
+    Traceback (most recent call last):
+    ...
+    workbench.errors.WidgetValueError: strength = 2.0 is outside [-1.5, 1.5].
     """
 
     strength = traitlets.Float(0.0)
