@@ -47,6 +47,7 @@ class DomainData:
 
     @property
     def n_domains(self) -> int:
+        """How many domains the data come from."""
         return self.scms[0].n_domains
 
 

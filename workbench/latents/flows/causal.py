@@ -95,15 +95,18 @@ class CausalFlow(nn.Module):
 
     @property
     def device(self) -> torch.device:
+        """The device the weights are on."""
         return self.net.device
 
     @property
     def config(self) -> dict:
+        """Everything needed to rebuild this flow: its graph and its network's settings."""
         n = self.net
         return {"kind": self.kind, "variables": list(self.variables), "edges": [list(e) for e in self.edges],
                 "flow": n.flow_kind, "transforms": n.transforms, "hidden": list(n.hidden), "bins": n.bins}
 
     def parents(self, variable: str) -> list[str]:
+        """The parents of ``variable`` in the flow's graph, in edge order."""
         return [p for p, c in self.edges if c == self._name(variable)]
 
     def descendants(self, variable: str) -> list[str]:

@@ -135,6 +135,7 @@ class ConditionalFlow(nn.Module):
     # ------------------------------------------------------------------ set-up
     @property
     def device(self) -> torch.device:
+        """The device the flow's parameters are on."""
         return self.x_loc.device
 
     @property

@@ -119,6 +119,7 @@ class FlowMechanism(Mechanism):
 
     # ------------------------------------------------------------ the contract
     def noise(self) -> dist.Distribution:
+        """The exogenous noise: a standard normal, the flow's base distribution."""
         return dist.Normal(torch.zeros((), device=self.net.device), 1.0)
 
     def _context(self, pa: torch.Tensor):
@@ -139,6 +140,7 @@ class FlowMechanism(Mechanism):
         return self.net.transform(self._context(pa))(value.unsqueeze(-1)).squeeze(-1)
 
     def distribution(self, pa: torch.Tensor) -> dist.TransformedDistribution:
+        """``p(x | pa)``: the base normal pushed through the flow conditioned on ``pa``."""
         self._context(pa)
         return flow_distribution(self.net, torch.as_tensor(pa, dtype=torch.get_default_dtype(),
                                                            device=self.net.device))
