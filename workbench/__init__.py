@@ -2,7 +2,7 @@
 
 Import it as ``import workbench as wb``. The areas, in the order data flows:
 ``errors``, ``runtime``, ``graphs``, ``scm``, ``identification``, ``estimation``,
-``diagrams``, ``datasets``, ``latents``, ``metrics``, ``crl``, ``sweeps``, then ``plots`` and
+``diagrams``, ``datasets``, ``latents``, ``metrics``, ``crl``, ``deepscm``, ``sweeps``, then ``plots`` and
 ``widgets`` on top, and ``exercises`` (the curriculum's checkers).
 Areas are imported on first use, so ``import workbench`` stays quick.
 
@@ -23,7 +23,7 @@ from workbench.runtime import device, seed_everything
 __version__ = "0.1.0"
 
 AREAS = ("graphs", "scm", "identification", "estimation", "diagrams", "datasets", "latents",
-         "metrics", "crl", "sweeps", "plots", "widgets", "devtools", "exercises")
+         "metrics", "crl", "deepscm", "sweeps", "plots", "widgets", "devtools", "exercises")
 
 __all__ = ["errors", "runtime", "device", "seed_everything", "__version__", *AREAS]
 
