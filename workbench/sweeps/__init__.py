@@ -27,7 +27,8 @@ Examples
 (['beta_vae (beta=8)', 'vae'], ['mig', 'sap'])
 """
 
-from workbench.sweeps.config import DEFAULT_DATA, DEFAULT_TRAINING, Sweep, canonical_json, run_key
+from workbench.sweeps.config import DEFAULT_DATA, DEFAULT_TRAINING, Sweep
+from workbench.sweeps.keys import canonical_json, run_key
 from workbench.sweeps.errors import ExecutorError, ResultsFileError, SweepConfigError
 from workbench.sweeps.executors import DaskExecutor, SerialExecutor, make_executor
 from workbench.sweeps.runner import SweepReport, run_sweep

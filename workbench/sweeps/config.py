@@ -1,13 +1,13 @@
-"""A sweep's grid, and the stable key that names each of its runs.
+"""A sweep's grid: data sets x models x hyperparameters x seeds, one configuration per run.
 
 A :class:`Sweep` is a grid: data sets x models (each with lists of hyperparameters)
 x seeds, plus the training settings and the metrics to score. :meth:`Sweep.runs`
 expands it into one plain, JSON-able configuration per run, in a fixed order.
 
-Each run is named by :func:`run_key`: the SHA-256 of its *canonical* JSON (sorted
-keys, no spaces, floats as Python writes them) together with the workbench version.
-The key is the same in every process and on every machine; Python's ``hash()`` of a
-string is not (it changes with ``PYTHONHASHSEED``), so it is never used.
+Each run is named by :func:`~workbench.sweeps.keys.run_key` (:mod:`.keys`): the
+SHA-256 of its canonical JSON and the workbench version, the same in every process.
+Running a sweep is :mod:`.runner`'s job; :meth:`Sweep.run` reaches it only when
+called, and the runner never imports this module, so the two do not import each other.
 
 Examples
 --------
@@ -25,18 +25,17 @@ True
 
 from __future__ import annotations
 
-import hashlib
 import inspect
 import itertools
-import json
 import math
 from dataclasses import dataclass, field
 
 from workbench.latents.vae import MODELS
 from workbench.metrics.suite import TABLE_METRICS
 from workbench.sweeps.errors import SweepConfigError
+from workbench.sweeps.keys import run_key
 
-__all__ = ["Sweep", "run_key", "canonical_json", "DEFAULT_TRAINING", "DEFAULT_DATA"]
+__all__ = ["Sweep", "sweepable_models", "DEFAULT_TRAINING", "DEFAULT_DATA"]
 
 DEFAULT_TRAINING = {"steps": 60, "batch_size": 32, "lr": 1e-3, "kl_warmup": 20}
 DEFAULT_DATA = {"image_size": 16, "n_train": 512, "n_eval": 512, "seed": 0}
@@ -46,25 +45,6 @@ def sweepable_models() -> list[str]:
     """Model kinds a sweep can train: those of :data:`MODELS` built from a ``latent_dim``."""
     return sorted(kind for kind, cls in MODELS.items()
                   if "latent_dim" in inspect.signature(cls).parameters)
-
-
-def canonical_json(value) -> str:
-    """``value`` as JSON with sorted keys and no spaces; NaN and infinity refused."""
-    try:
-        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True,
-                          allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise SweepConfigError(
-            f"A run configuration must hold only strings, finite numbers, lists and dicts: "
-            f"{exc}.") from exc
-
-
-def run_key(config: dict, version: str | None = None) -> str:
-    """The run's name: 16 hex digits of SHA-256 over its canonical JSON and the version."""
-    if version is None:
-        from workbench import __version__ as version
-    text = canonical_json({"config": config, "workbench": version})
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _as_list(value, what: str) -> list:

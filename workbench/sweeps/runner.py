@@ -29,7 +29,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from workbench.sweeps.config import run_key
+from workbench.sweeps.keys import run_key
 from workbench.sweeps.executors import make_executor
 from workbench.sweeps.store import ResultStore
 from workbench.sweeps.task import _row, finished_row, run_one

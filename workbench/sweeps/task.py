@@ -24,7 +24,6 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 import threading
 import time
 import traceback
@@ -32,10 +31,9 @@ from pathlib import Path
 
 import torch
 
-from workbench.latents.checkpoint import atomic_write
 from workbench.runtime import device as runtime_device
 from workbench.runtime import seed_everything, using_threads
-from workbench.sweeps.config import run_key
+from workbench.sweeps.keys import run_key
 
 __all__ = ["run_one", "load_images", "train_and_score", "RUN_FILE"]
 
@@ -102,20 +100,22 @@ def _row(config: dict, key: str) -> dict:
 def _save_artefacts(final: Path, model, row: dict) -> None:
     from workbench.latents.pretrained import save_pretrained
 
-    final.parent.mkdir(parents=True, exist_ok=True)
-    for leftover in final.parent.glob(f".{final.name}.*"):   # from a run killed mid-write
-        shutil.rmtree(leftover, ignore_errors=True)
-    tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}."))
+    # One partial folder per key (a key runs in one place at a time): a leftover from a
+    # run killed mid-write is found by one stat, not by listing the runs folder.
+    partial = final.parent / f".{final.name}.partial"
+    if partial.exists():
+        shutil.rmtree(partial)
+    partial.mkdir(parents=True)
     try:
         # no fsync: the folder's rename is the commit point, and finished_row checks the hash
-        entry = save_pretrained(model, "model", {"run": row["key"]}, directory=tmp, durable=False)
+        entry = save_pretrained(model, "model", {"run": row["key"]}, directory=partial, durable=False)
         row["weights_sha256"] = entry["sha256"]
-        atomic_write(tmp / RUN_FILE, json.dumps(row, indent=1, sort_keys=True).encode(), durable=False)
+        (partial / RUN_FILE).write_bytes(json.dumps(row, indent=1, sort_keys=True).encode())
         if final.exists():                     # an incomplete leftover cannot exist; a stale one may
             shutil.rmtree(final)
-        os.replace(tmp, final)
+        os.replace(partial, final)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(partial, ignore_errors=True)
         raise
 
 
