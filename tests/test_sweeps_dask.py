@@ -25,9 +25,9 @@ GRID = dict(seeds=(0, 1, 2))
 
 @pytest.fixture(scope="module")
 def client():
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, env=dict(sweeps.executors.WORKER_ENV),
-                                       death_timeout=120)
+    cluster = sweeps.executors.start_local_cluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+        env=dict(sweeps.executors.WORKER_ENV), death_timeout=120)
     client = distributed.Client(cluster, timeout="120s")
     try:
         yield client
@@ -41,6 +41,14 @@ def reference(tmp_path_factory):
     root = tmp_path_factory.mktemp("serial")
     tiny_sweep(**GRID).run(root, executor="serial", progress=False)
     return comparable(sweeps.wide_table(root))
+
+
+def test_worker_processes_run_without_the_profiler_and_warm_up_fully(client):
+    profiled = client.run(lambda dask_worker: "profile" in dask_worker.periodic_callbacks)
+    assert list(profiled.values()) == [False, False]
+    client.run(sweeps.executors.warm_worker)
+    imported = client.run(lambda: sorted({"torch._dynamo", "workbench.metrics"} & set(__import__("sys").modules)))
+    assert list(imported.values()) == [["torch._dynamo", "workbench.metrics"]] * 2
 
 
 def test_dask_and_serial_give_identical_tables(client, reference, tmp_path):

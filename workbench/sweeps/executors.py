@@ -31,10 +31,14 @@ from typing import Callable, Iterable, Iterator
 from workbench.runtime import available_cpus
 from workbench.sweeps.errors import ExecutorError
 
-__all__ = ["SerialExecutor", "DaskExecutor", "make_executor", "WORKER_ENV"]
+__all__ = ["SerialExecutor", "DaskExecutor", "make_executor", "start_local_cluster", "warm_worker",
+           "WORKER_ENV", "WORKER_CONFIG"]
 
 # What each worker process starts with: one OpenMP thread that sleeps when idle.
 WORKER_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OMP_WAIT_POLICY": "PASSIVE"}
+# Dask settings of a LocalCluster made here. The statistical profiler samples every
+# worker's stack each 10 ms: for minutes-long runs it only takes CPU from them.
+WORKER_CONFIG = {"distributed.worker.profile.enabled": False}
 
 
 class SerialExecutor:
@@ -83,7 +87,7 @@ class DaskExecutor:
     def __init__(self, address: str | None = None, n_workers: int | None = None, client=None,
                  **cluster_options):
         try:
-            from distributed import Client, LocalCluster
+            from distributed import Client
         except ImportError as exc:
             raise ExecutorError("Dask executors need dask and distributed: "
                                 "pip install -c constraints.txt dask distributed.") from exc
@@ -103,10 +107,10 @@ class DaskExecutor:
                 raise ExecutorError(f"n_workers must be at least 1, got {n_workers!r}.")
             options = {"n_workers": n, "threads_per_worker": 1, "processes": True,
                        "dashboard_address": None, "env": dict(WORKER_ENV), **cluster_options}
-            cluster = LocalCluster(**options)
+            cluster = start_local_cluster(**options)
             self.client = Client(cluster)
             self._owned += [self.client, cluster]
-            self.client.run(_import_the_workbench)     # every worker at once, not in its first run
+            self.client.run(warm_worker)     # every worker at once, not in its first run
         self.name = "dask" if address is None and client is None else f"dask@{address or 'client'}"
 
     def map(self, fn: Callable, items: Iterable) -> Iterator[tuple]:
@@ -137,7 +141,40 @@ class DaskExecutor:
         self.close()
 
 
-def _import_the_workbench() -> None:
+def start_local_cluster(**options):
+    """A ``distributed.LocalCluster`` with :data:`WORKER_CONFIG` (its workers inherit it).
+
+    Examples
+    --------
+    >>> from distributed import Client
+    >>> cluster = start_local_cluster(n_workers=1, processes=False, dashboard_address=None)
+    >>> with Client(cluster) as client:     # no statistical profiler on the worker
+    ...     client.run(lambda dask_worker: "profile" in dask_worker.periodic_callbacks)
+    {...: False}
+    >>> cluster.close()
+    """
+    import dask
+    from distributed import LocalCluster
+
+    with dask.config.set(WORKER_CONFIG):
+        return LocalCluster(**options)
+
+
+def warm_worker() -> None:
+    """Import everything a run needs, so that a worker's first run costs what the others do.
+
+    ``torch._dynamo`` is among them: torch imports it when the first optimizer is made
+    (about a second of CPU), which a fresh worker would otherwise pay in its first run.
+
+    Examples
+    --------
+    >>> warm_worker()
+    >>> import sys
+    >>> {"torch._dynamo", "workbench.sweeps.task"} <= set(sys.modules)
+    True
+    """
+    import torch._dynamo  # noqa: F401
+
     import workbench.datasets  # noqa: F401
     import workbench.latents  # noqa: F401
     import workbench.metrics  # noqa: F401

@@ -33,7 +33,7 @@ import torch
 
 from workbench.runtime import device as runtime_device
 from workbench.runtime import seed_everything, using_threads
-from workbench.sweeps.keys import run_key
+from workbench.sweeps.keys import canonical_json, run_key
 
 __all__ = ["run_one", "load_images", "train_and_score", "RUN_FILE"]
 
@@ -43,11 +43,38 @@ _RUN_LOCK = threading.Lock()
 
 
 def load_images(config: dict):
-    """``(train images, eval images, eval factors)`` for a run, pooled to ``image_size``."""
+    """``(train images, eval images, eval factors)`` for a run, pooled to ``image_size``.
+
+    The images are a pure function of the data set and the ``data`` settings, which
+    all runs of a sweep share: each process draws them once and keeps the last set
+    (runs get copies, so none can change another's data).
+
+    Examples
+    --------
+    >>> from workbench.sweeps import Sweep
+    >>> config = Sweep(data={"n_train": 8, "n_eval": 4}).runs()[0]
+    >>> train, evaluation, factors = load_images(config)
+    >>> tuple(train.shape), tuple(evaluation.shape), tuple(factors.shape)
+    ((8, 1, 16, 16), (4, 1, 16, 16), (4, 5))
+    >>> bool((load_images(config)[0] == train).all()) and load_images(config)[0] is not train
+    True
+    """
+    key = canonical_json([config["dataset"], config["data"]])
+    drawn = _DRAWN.get(key)
+    if drawn is None:
+        drawn = _draw_images(config["dataset"], config["data"])
+        _DRAWN.clear()
+        _DRAWN[key] = drawn
+    return tuple(t.clone() for t in drawn)
+
+
+_DRAWN: dict[str, tuple] = {}      # this process's last drawn data: {canonical settings: tensors}
+
+
+def _draw_images(name: str, data: dict):
     from workbench.datasets import load
 
-    data = config["data"]
-    dataset = load(config["dataset"])
+    dataset = load(name)
     train_images, _ = dataset.sample(int(data["n_train"]), generator=int(data["seed"]))
     eval_images, eval_factors = dataset.sample(int(data["n_eval"]), generator=int(data["seed"]) + 1)
     side = dataset.image_shape[-1]
@@ -72,8 +99,8 @@ def _train_and_score(config: dict, checkpoint_dir, device):
     from workbench.latents import build_model, encode_batched, train
     from workbench.metrics import score_codes
 
-    seed_everything(int(config["seed"]))
     train_images, eval_images, eval_factors = load_images(config)
+    seed_everything(int(config["seed"]))      # after the data, drawn or not: the same weights
     model = build_model({"kind": config["model"], "image_shape": list(train_images.shape[1:]),
                          "latent_dim": int(config["latent_dim"]), **config["hyper"]},
                         device=device)
