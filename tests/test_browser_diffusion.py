@@ -20,7 +20,7 @@ NOTEBOOK = "08_diffusion_latents.ipynb"
 NAMES = ["scrubber", "inversion", "edit"]
 
 
-def _move(page, cell, presses: int = 2) -> tuple[str, str]:
+def _move(page, cell, presses: int = 2, settled: str | None = None) -> tuple[str, str]:
     cell.scroll_into_view_if_needed()
     slider = cell.locator(".jp-OutputArea-output .widget-slider").first
     readout = slider.locator(".widget-readout")
@@ -31,7 +31,17 @@ def _move(page, cell, presses: int = 2) -> tuple[str, str]:
         handle.press("ArrowRight")
     page.wait_for_function(f"([cell, before]) => ({OUTPUT_SIGNATURE})(cell) !== before",
                            arg=[cell.element_handle(), before], timeout=120_000)
+    if settled:   # each press is its own round trip: wait for the one the readout names
+        page.wait_for_function(settled, arg=cell.element_handle(), timeout=120_000)
     return before_readout, readout.inner_text()
+
+
+# The inversion viewer's heading must name the S its slider shows, with the result drawn.
+INVERSION_SETTLED = """(cell) => {
+  const s = cell.querySelector('.widget-slider .widget-readout').textContent.trim();
+  const text = cell.querySelector('.jp-OutputArea-output').textContent;
+  return text.includes('S = ' + s + ':') && !text.includes('computing');
+}"""
 
 
 def _scenario(lab):  # noqa: F811
@@ -50,7 +60,7 @@ def _scenario(lab):  # noqa: F811
             SHOTS.mkdir(parents=True, exist_ok=True)
             for k, name in enumerate(NAMES):
                 cell = cells.nth(k)
-                moves.append(_move(page, cell))
+                moves.append(_move(page, cell, settled=INVERSION_SETTLED if name == "inversion" else None))
                 time.sleep(0.5)
                 cell.screenshot(path=str(SHOTS / f"08_{name}.png"))
             return state, cells.count(), moves

@@ -35,8 +35,14 @@ def test_scrubber_shows_the_recorded_step(model):
 
 def test_inversion_viewer_round_trip_matches_the_library(model, images):
     view = InversionViewer(model, images, steps=5)
+    headings = []
+    view.label.observe(lambda change: headings.append(change["new"]), "value")
     view.slider.value = 10
     assert view.steps == 10
+    assert ["computing" in h for h in headings] == [True, False] and all("S = 10" in h for h in headings)
+    view.slider.value = 5                                   # cached: straight to the result
+    assert len(headings) == 3 and "S = 5</b>: per-pixel MSE" in headings[-1]
+    view.slider.value = 10
     assert view.mse == pytest.approx(wd.inversion_mse(model, images, steps=10), rel=1e-5)
     assert "S = 10" in view.label.value and set(view.results) == {5, 10}
     with pytest.raises(WidgetValueError, match="not one of"):

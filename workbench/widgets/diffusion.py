@@ -151,6 +151,8 @@ class InversionViewer(widgets.VBox):
 
     @traitlets.observe("steps")
     def _changed(self, change):
+        if self.steps not in self.results:         # the heading never names an S it does not show
+            self.label.value = f"<b>S = {self.steps}</b>: computing the round trip ..."
         self._draw()
 
     def round_trip(self, steps: int):

@@ -11,6 +11,7 @@ One idea a module:
 * :mod:`~.samplers`: DDPM sampling, DDIM with any steps and eta, DDIM inversion;
 * :mod:`~.autoencoder`: ``encode -> (z_sem, x_T)``, ``decode``, abduction, counterfactuals, edits;
 * :mod:`~.directions`: principal directions of ``z_sem`` / h-space, linear probes, edit directions;
+* :mod:`~.edits`: the decoder's response Jacobian and the calibrated step of a supervised edit;
 * :mod:`~.regressors`: factor regressors, the instrument that measures samples and edits;
 * :mod:`~.evaluation`: factor-distribution distance of samples, the measured effect of an edit;
 * :mod:`~.toy`: an exactly solvable Gaussian "model" for checking samplers by hand;
@@ -23,11 +24,12 @@ Examples
 [0, 250, 500, 750]
 """
 
-from workbench.latents.diffusion import autoencoder, directions, evaluation, exercises
+from workbench.latents.diffusion import autoencoder, directions, edits, evaluation, exercises
 from workbench.latents.diffusion.autoencoder import (abduct, counterfactual, decode, edit, encode,
                                                      inversion_mse, reconstruct)
 from workbench.latents.diffusion.directions import (edit_direction, factor_correlations, fit_probes,
                                                     h_space_codes, principal_directions, response_probes)
+from workbench.latents.diffusion.edits import Calibration, calibrate_direction, response_jacobian
 from workbench.latents.diffusion.model import (DIFFUSION_MODELS, DiffusionAutoencoder, DiffusionModel,
                                                build_diffusion)
 from workbench.latents.diffusion.regressors import FactorRegressor
@@ -44,5 +46,6 @@ __all__ = [
     "ddim_timesteps", "sample_ddim", "sample_ddpm", "invert_ddim", "decode_ddim", "DenoisingTrajectory",
     "encode", "decode", "abduct", "counterfactual", "reconstruct", "inversion_mse", "edit",
     "principal_directions", "h_space_codes", "fit_probes", "response_probes", "edit_direction", "factor_correlations",
-    "FactorRegressor", "GaussianToyModel", "autoencoder", "directions", "evaluation", "exercises",
+    "response_jacobian", "calibrate_direction", "Calibration",
+    "FactorRegressor", "GaussianToyModel", "autoencoder", "directions", "edits", "evaluation", "exercises",
 ]

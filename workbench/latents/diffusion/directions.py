@@ -47,10 +47,10 @@ __all__ = ["PrincipalDirections", "principal_directions", "h_space_codes", "Line
            "fit_probes", "response_probes", "edit_direction", "factor_correlations"]
 
 
-def _matrix(codes, name="codes") -> torch.Tensor:
+def _matrix(codes, name="codes", min_rows: int = 3) -> torch.Tensor:
     codes = torch.as_tensor(codes, dtype=torch.float64).cpu()
-    if codes.dim() != 2 or len(codes) < 3:
-        raise ShapeError(f"{name} must be a matrix (n >= 3, d), got shape {tuple(codes.shape)}.")
+    if codes.dim() != 2 or len(codes) < min_rows:
+        raise ShapeError(f"{name} must be a matrix (n >= {min_rows}, d), got shape {tuple(codes.shape)}.")
     if not torch.isfinite(codes).all():
         raise WorkbenchInputError(f"{name} contain NaN or infinite values.")
     return codes
@@ -58,7 +58,15 @@ def _matrix(codes, name="codes") -> torch.Tensor:
 
 @dataclass
 class PrincipalDirections:
-    """``components`` (k, d), unit rows by decreasing variance; ``explained`` variance fractions."""
+    """``components`` (k, d), unit rows by decreasing variance; ``explained`` variance fractions.
+
+    Examples
+    --------
+    >>> import torch
+    >>> pcs = principal_directions(torch.tensor([[0.0, 0.0], [2.0, 0.0], [4.0, 0.0], [2.0, 1.0]]), k=1)
+    >>> pcs.components.abs().tolist(), pcs.scores([[6.0, 0.0]]).abs().round(decimals=3).tolist()
+    ([[1.0, 0.0]], [[2.449]])
+    """
 
     mean: torch.Tensor
     components: torch.Tensor
@@ -67,11 +75,21 @@ class PrincipalDirections:
 
     def scores(self, codes) -> torch.Tensor:
         """Coordinates of ``codes`` along the components, in standard deviations."""
-        return (_matrix(codes) - self.mean) @ self.components.T / self.scale
+        return (_matrix(codes, min_rows=1) - self.mean) @ self.components.T / self.scale
 
 
 def principal_directions(codes, k: int = 5) -> PrincipalDirections:
-    """The top ``k`` principal components of ``codes`` ``(n, d)``."""
+    """The top ``k`` principal components of ``codes`` ``(n, d)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> g = torch.Generator().manual_seed(0)
+    >>> codes = torch.randn(200, 3, generator=g) * torch.tensor([3.0, 1.0, 0.1])
+    >>> pcs = principal_directions(codes, k=2)
+    >>> pcs.components.abs().argmax(1).tolist(), round(float(pcs.explained.sum()), 2)
+    ([0, 1], 1.0)
+    """
     codes = _matrix(codes)
     if not 1 <= int(k) <= min(codes.shape):
         raise WorkbenchInputError(f"k must be between 1 and {min(codes.shape)}, got {k!r}.")
@@ -83,7 +101,17 @@ def principal_directions(codes, k: int = 5) -> PrincipalDirections:
 
 @torch.no_grad()
 def h_space_codes(model, images: torch.Tensor, t: int = 500, condition=None, generator=0) -> torch.Tensor:
-    """The UNet's bottleneck activations (h-space) for images noised to step ``t``, flattened."""
+    """The UNet's bottleneck activations (h-space) for images noised to step ``t``, flattened.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from workbench.latents.diffusion.model import DiffusionModel
+    >>> model = DiffusionModel((1, 16, 16), channels=4, num_steps=100, device="cpu").eval()
+    >>> h = h_space_codes(model, torch.rand(3, 1, 16, 16), t=50)
+    >>> h.shape[0], h.dim()
+    (3, 2)
+    """
     x0 = model.to_model(model.check_images(images))
     noise = standard_normal(x0.shape, generator, x0.device)
     x_t = q_sample(model.schedule, x0, torch.tensor([int(t)]), noise)
@@ -93,7 +121,15 @@ def h_space_codes(model, images: torch.Tensor, t: int = 500, condition=None, gen
 
 @dataclass
 class LinearProbe:
-    """``factor ~ weight . z + bias``; ``r2`` is the fit's coefficient of determination."""
+    """``factor ~ weight . z + bias``; ``r2`` is the fit's coefficient of determination.
+
+    Examples
+    --------
+    >>> import torch
+    >>> probe = LinearProbe("thickness", torch.tensor([0.5, -1.0], dtype=torch.float64), 2.0, 0.9)
+    >>> probe.predict([[2.0, 1.0], [0.0, 0.0]]).tolist()
+    [2.0, 2.0]
+    """
 
     factor: str
     weight: torch.Tensor
@@ -105,7 +141,16 @@ class LinearProbe:
 
 
 def fit_probes(codes, factors, names, ridge: float = 1e-6) -> list[LinearProbe]:
-    """One least-squares probe per column of ``factors`` ``(n, k)`` (values, not indices)."""
+    """One least-squares probe per column of ``factors`` ``(n, k)`` (values, not indices).
+
+    Examples
+    --------
+    >>> import torch
+    >>> z = torch.randn(50, 2, generator=torch.Generator().manual_seed(0))
+    >>> [probe] = fit_probes(z, 3 * z[:, :1] - 1, ["a"])
+    >>> probe.weight.round(decimals=4).tolist(), round(probe.bias, 4), round(probe.r2, 4)
+    ([3.0, 0.0], -1.0, 1.0)
+    """
     codes, factors = _matrix(codes), _matrix(factors, "factors")
     if len(codes) != len(factors) or factors.shape[1] != len(names):
         raise ShapeError(f"codes {tuple(codes.shape)}, factors {tuple(factors.shape)} and "
@@ -127,7 +172,23 @@ def response_probes(model, regressor, images, steps: int = 10, moves: int = 32, 
     Each of ``moves`` random moves ``dz`` (per dimension ``size`` times the codes' spread)
     is added to every image's ``z_sem``; the images are decoded from their own ``x_T`` and
     the regressor's mean change of each factor is regressed on ``dz`` (least squares, no
-    intercept: no move, no change). ``r2`` says how linear the response is.
+    intercept: no move, no change). ``r2`` says how linear the response is. The moves
+    are finite and few, so this is a noisy estimate of the decoder's Jacobian;
+    :func:`~workbench.latents.diffusion.edits.response_jacobian` computes it exactly.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from workbench.latents.diffusion.model import DiffusionAutoencoder
+    >>> _ = torch.manual_seed(0)
+    >>> model = DiffusionAutoencoder((1, 8, 8), channels=4, semantic_dim=2, num_steps=20, device="cpu").eval()
+    >>> class Mean:
+    ...     factor_names = ["mean"]
+    ...     def predict(self, x):
+    ...         return x.mean(dim=(1, 2, 3))[:, None].cpu()
+    >>> [probe] = response_probes(model, Mean(), torch.rand(2, 1, 8, 8), steps=3, moves=6, size=0.05)
+    >>> probe.weight.shape, probe.r2 > 0.9
+    (torch.Size([2]), True)
     """
     if moves < 2:
         raise WorkbenchInputError(f"moves must be at least 2, got {moves!r}.")
@@ -145,23 +206,51 @@ def response_probes(model, regressor, images, steps: int = 10, moves: int = 32, 
             for j, n in enumerate(regressor.factor_names)]
 
 
-def edit_direction(probes: list[LinearProbe], factor: str, keep: list[str] | None = None) -> torch.Tensor:
-    """The smallest ``delta`` that moves ``factor``'s probe by +1 and every probe in ``keep`` by 0.
+def edit_direction(probes: list[LinearProbe], factor: str, keep: list[str] | None = None,
+                   follow: dict[str, float] | None = None) -> torch.Tensor:
+    """The smallest ``delta`` that moves ``factor``'s probe by +1, ``keep``'s by 0 and ``follow``'s as given.
 
-    ``keep`` defaults to all the other probes.
+    ``keep`` defaults to all the other probes not in ``follow``; ``follow`` maps a probe to
+    how far it should move per unit of ``factor`` (a causal edit lets a child follow its
+    mechanism, e.g. ``{"intensity": 73.0}`` grey levels per pixel of thickness). With
+    ``follow`` empty this is ``factor``'s weight projected onto the null space of the kept
+    weights, scaled to move ``factor`` by one unit: the edit orthogonal, in the probes'
+    terms, to everything kept.
+
+    Examples
+    --------
+    >>> import torch
+    >>> probes = [LinearProbe("a", torch.tensor([1.0, 1.0], dtype=torch.float64), 0.0, 1.0),
+    ...           LinearProbe("b", torch.tensor([0.0, 1.0], dtype=torch.float64), 0.0, 1.0)]
+    >>> edit_direction(probes, "a").tolist()
+    [1.0, 0.0]
+    >>> edit_direction(probes, "a", follow={"b": 2.0}).tolist()
+    [-1.0, 2.0]
     """
     names = [p.factor for p in probes]
-    if factor not in names:
-        raise UnknownVariableError(factor, names, what="probed factor")
-    keep = [n for n in names if n != factor] if keep is None else list(keep)
-    rows = [probes[names.index(factor)].weight] + [probes[names.index(n)].weight for n in keep]
-    target = torch.zeros(len(rows), dtype=torch.float64)
-    target[0] = 1.0
-    return torch.linalg.pinv(torch.stack(rows)) @ target
+    follow = dict(follow or {})
+    for n in [factor, *follow, *(keep or [])]:
+        if n not in names:
+            raise UnknownVariableError(n, names, what="probed factor")
+    keep = [n for n in names if n != factor and n not in follow] if keep is None else list(keep)
+    chosen = [factor] + keep + list(follow)
+    if len(set(chosen)) != len(chosen):
+        raise WorkbenchInputError(f"{factor!r}, keep {keep} and follow {list(follow)} must not overlap.")
+    rows = torch.stack([probes[names.index(n)].weight for n in chosen])
+    target = torch.tensor([1.0] + [0.0] * len(keep) + [float(v) for v in follow.values()], dtype=torch.float64)
+    return torch.linalg.pinv(rows) @ target
 
 
 def factor_correlations(scores, factors) -> torch.Tensor:
-    """``|corr|`` between each score column and each factor column: ``(k, f)``."""
+    """``|corr|`` between each score column and each factor column: ``(k, f)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> scores = torch.tensor([[1.0], [2.0], [3.0], [4.0]])
+    >>> factor_correlations(scores, torch.cat([-2 * scores, torch.tensor([[1.0], [0.0], [0.0], [1.0]])], 1))
+    tensor([[1., 0.]], dtype=torch.float64)
+    """
     a, b = _matrix(scores, "scores"), _matrix(factors, "factors")
     a, b = (a - a.mean(0)) / a.std(0).clamp(min=1e-12), (b - b.mean(0)) / b.std(0).clamp(min=1e-12)
     return (a.T @ b / (len(a) - 1)).abs()

@@ -109,10 +109,14 @@ class FactorRegressor(nn.Module):
         """Factor values scaled to ``[0, 1]`` over each grid."""
         return self.net(self._check(x) * 2 - 1)
 
+    def measure(self, x: torch.Tensor) -> torch.Tensor:
+        """Factor values in physical units, ``(n, k)``, differentiable (for edit Jacobians)."""
+        return self(x) * self.span + self.low
+
     @torch.no_grad()
     def predict(self, x: torch.Tensor, batch: int = 256) -> torch.Tensor:
         """Factor values in physical units, ``(n, k)``, on the CPU."""
-        parts = [self(x[i:i + batch]) * self.span + self.low for i in range(0, len(x), batch)]
+        parts = [self.measure(x[i:i + batch]) for i in range(0, len(x), batch)]
         return torch.cat(parts).cpu() if parts else torch.zeros(0, len(self.factor_names))
 
     def loss(self, x, factors, generator=None):
