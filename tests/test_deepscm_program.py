@@ -180,6 +180,8 @@ def test_typed_errors(digits):
         scm.counterfactual_chirho(images, parents, {"digit": 2.5})
     with pytest.raises(WorkbenchInputError, match="whole number in 0..9"):
         scm.parents_after({**parents, "digit": parents["digit"] - 20}, {"thickness": 3.0})
+    with pytest.raises(WorkbenchInputError, match="strictly between 64 and 255"):
+        scm.parents_after({**parents, "intensity": torch.full_like(parents["intensity"], 255.0)}, {"thickness": 3.0})
     with pytest.raises(WorkbenchInputError, match="not a parent of the image"):
         scm(images, parents, {"slant": 0.1})
     without = {k: v for k, v in parents.items() if k != "intensity"}

@@ -44,7 +44,11 @@ PARENT_VARIABLES = ("thickness", "intensity")
 
 
 def _intensity_inverse(value, pa):
-    s = ((value.double() - 64.0) / 191.0).clamp(1e-12, 1 - 1e-12)
+    s = (value.double() - 64.0) / 191.0
+    if bool(((s <= 0) | (s >= 1)).any()):
+        raise WorkbenchInputError("intensity must lie strictly between 64 and 255 grey levels (the range of the "
+                                  "digits' intensity mechanism) for its noise to be abducted; got "
+                                  f"{float(value.min()):g}..{float(value.max()):g}.")
     return (torch.logit(s) - 2.0 * (pa[..., 0].double() - 2.5)).to(value.dtype)
 
 
