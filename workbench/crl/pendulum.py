@@ -223,7 +223,8 @@ def check_intervention(model, reader, target: str, value: float, *, n: int = 256
     pendulum's angle, as the SCM does:
 
     >>> from workbench.latents import load_pretrained
-    >>> model, reader = load_pretrained("causal_vae_pendulum"), load_pretrained("factor_reader_pendulum")
+    >>> model = load_pretrained("causal_vae_pendulum", device="cpu")
+    >>> reader = load_pretrained("factor_reader_pendulum", device="cpu")
     >>> check = check_intervention(model, reader, "phi", 2.0, n=32)
     >>> check.true_moved["theta"], check.true_moved["phi"] > 0.2
     (0.0, True)
@@ -282,7 +283,8 @@ def compare_unit(model, reader, unit: int, target: str, value: float, *, seed: i
     Examples
     --------
     >>> from workbench.latents import load_pretrained
-    >>> model, reader = load_pretrained("causal_vae_pendulum"), load_pretrained("factor_reader_pendulum")
+    >>> model = load_pretrained("causal_vae_pendulum", device="cpu")
+    >>> reader = load_pretrained("factor_reader_pendulum", device="cpu")
     >>> unit = compare_unit(model, reader, 0, "phi", 2.0)
     >>> unit["generated"].shape, unit["true_values"]["phi"]
     (torch.Size([3, 32, 32]), 2.0)
@@ -356,7 +358,7 @@ def graph_matches(model, threshold: float = 0.1) -> bool:
     Examples
     --------
     >>> from workbench.latents import load_pretrained
-    >>> graph_matches(load_pretrained("causal_vae_pendulum"))
+    >>> graph_matches(load_pretrained("causal_vae_pendulum", device="cpu"))
     True
     >>> sorted(TRUE_GRAPH.predecessors("shadow_length"))
     ['phi', 'theta']

@@ -51,7 +51,7 @@ class FactorReader(nn.Module):
 
     >>> from workbench.latents import load_pretrained
     >>> from workbench.crl.pendulum import training_set
-    >>> reader = load_pretrained("factor_reader_pendulum")
+    >>> reader = load_pretrained("factor_reader_pendulum", device="cpu")
     >>> images, factors, _ = training_set(n=64, seed=5)
     >>> error = (reader.read(images) - factors).abs().mean(0)
     >>> reader.factor_names[0], error[0].item() < 0.05

@@ -83,8 +83,9 @@ class InterventionExplorer(widgets.VBox):
     --------
     >>> from workbench.latents import load_pretrained
     >>> from workbench.crl.pendulum import factor_ranges
-    >>> explorer = InterventionExplorer(load_pretrained("causal_vae_pendulum"),
-    ...                                 load_pretrained("factor_reader_pendulum"), factor_ranges())
+    >>> model = load_pretrained("causal_vae_pendulum", device="cpu")
+    >>> reader = load_pretrained("factor_reader_pendulum", device="cpu")
+    >>> explorer = InterventionExplorer(model, reader, factor_ranges())
     >>> explorer.target, explorer.value                  # phi, at the middle of its range
     ('phi', 1.62)
     >>> explorer.value = 2.0
@@ -175,7 +176,8 @@ class GraphView(widgets.VBox):
 
     >>> from workbench.latents import load_pretrained
     >>> from workbench.crl.pendulum import FACTORS, TRUE_GRAPH
-    >>> view = GraphView(load_pretrained("causal_vae_pendulum").prior, TRUE_GRAPH, names=list(FACTORS))
+    >>> prior = load_pretrained("causal_vae_pendulum", device="cpu").prior
+    >>> view = GraphView(prior, TRUE_GRAPH, names=list(FACTORS))
     >>> view.learned.number_of_edges(), view.summary.value.startswith("<b>equal to")
     (4, True)
     >>> view.threshold = 2.0                             # too high: every edge is cut

@@ -43,7 +43,7 @@ def encode(model, images: torch.Tensor, steps: int = 50):
     --------
     >>> from workbench.latents import load_pretrained
     >>> from workbench.datasets import Digits
-    >>> model = load_pretrained("diffae_digits")
+    >>> model = load_pretrained("diffae_digits", device="cpu")
     >>> images, _ = Digits().sample(2, generator=0)
     >>> z_sem, x_T = encode(model, images, steps=5)
     >>> z_sem.shape, x_T.shape
@@ -135,7 +135,7 @@ def inversion_mse(model, images: torch.Tensor, steps: int = 50, condition="seman
 
     >>> from workbench.latents import load_pretrained
     >>> from workbench.datasets import Digits
-    >>> model = load_pretrained("diffae_digits")
+    >>> model = load_pretrained("diffae_digits", device="cpu")
     >>> images, _ = Digits().sample(2, generator=0)
     >>> inversion_mse(model, images, steps=10) < inversion_mse(model, images, steps=2)
     True
