@@ -36,7 +36,7 @@ Examples
 >>> z = prior.sample(4, generator=torch.Generator().manual_seed(0), interventions={0: 1.0})
 >>> z[:, 0].tolist()
 [1.0, 1.0, 1.0, 1.0]
->>> float(prior.acyclicity())
+>>> float(prior.acyclicity().detach())
 0.0
 """
 
