@@ -130,6 +130,9 @@ def _wrong_answers(ex, ns, right):
         ("10", 2): lambda: [(1,), (0,), (3,)],
         ("10", 3): lambda: [({"theta", "phi"},), ({"theta", "phi", "shadow_position", "shadow_length"},),
                             (set(),), ("theta",)],
+        ("11", 1): lambda: [(200.0,), (64 + 191 / (1 + math.exp(-1.0)),), (right[0] + 5.0,), ("bright",)],
+        ("11", 2): lambda: [("a",), ("c",), ("d",), ("e",), (2,)],
+        ("11", 3): lambda: [(0.0,), (1.0,), (right[0] + 0.05,), ("some",)],
         ("12", 1): lambda: [(20,), (10,), (16,), ("forty",)],
         ("12", 2): lambda: [(4,), (2,), (-1,)],
         ("12", 3): lambda: [("a",), ("c",), ("mig",), (3,)],
@@ -161,7 +164,8 @@ def test_every_notebook_with_exercises_has_them_registered():
         by_notebook.setdefault(ex.notebook, []).append(ex.number)
     assert by_notebook == {"00": [1, 2], "01": [1, 2, 3], "02": [1, 2, 3], "03": [1, 2, 3, 4],
                            "04": [1, 2, 3, 4], "05": [1, 2, 3], "06": [1, 2, 3], "07": [1, 2, 3, 4],
-                           "09": [1, 2, 3], "10": [1, 2, 3], "12": [1, 2, 3]}
+                           "09": [1, 2, 3], "10": [1, 2, 3], "11": [1, 2, 3],
+                           "12": [1, 2, 3]}
 
 
 @pytest.mark.parametrize("ex", EXERCISES, ids=IDS)

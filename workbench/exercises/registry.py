@@ -42,7 +42,8 @@ SUCCESS_PREFIX = "Correct"
 #: which module of this package registers the exercises of each notebook
 NOTEBOOK_MODULES = {"00": "foundations", "01": "foundations", "02": "foundations",
                     "03": "identification", "04": "diagrams", "05": "counterfactuals",
-                    "06": "latents", "07": "flows", "09": "metrics", "10": "crl", "12": "sweeps"}
+                    "06": "latents", "07": "flows", "09": "metrics", "10": "crl",
+                    "11": "counterfactual_images", "12": "sweeps"}
 
 EXERCISES: dict[tuple[str, int], "Exercise"] = {}
 

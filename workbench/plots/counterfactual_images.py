@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import html
 
-__all__ = ["plot_counterfactual_row", "scores_html"]
+__all__ = ["plot_counterfactual_row", "plot_comparison", "scores_html"]
 
 
 def plot_counterfactual_row(panels: dict, size: float = 1.3):
@@ -46,6 +46,21 @@ def plot_counterfactual_row(panels: dict, size: float = 1.3):
         ax.set_xticks([]), ax.set_yticks([])
     fig.tight_layout(pad=0.3)
     return fig
+
+
+def plot_comparison(comparison: dict, index: int = 0, size: float = 1.3):
+    """:func:`plot_counterfactual_row` of digit ``index`` of a
+    :func:`workbench.deepscm.comparison.compare_counterfactuals` result.
+
+    Examples
+    --------
+    >>> import torch
+    >>> out = {"a": {"image": torch.rand(2, 1, 8, 8), "truth_l1": torch.zeros(2), "thickness": torch.ones(2)}}
+    >>> plot_comparison(out, index=1).axes[0].get_title()
+    'a\\nL1 0.0, t 1.00'
+    """
+    return plot_counterfactual_row({label: {k: v[index] for k, v in panel.items()}
+                                    for label, panel in comparison.items()}, size=size)
 
 
 def scores_html(scores: dict) -> str:
