@@ -20,6 +20,7 @@ STILL_FILLING = (
     "workbench.widgets.sweeps",
     "workbench.latents.diffusion.directions",
     "workbench.latents.diffusion.evaluation",
+    "workbench.latents.diffusion.edits",
     "workbench.deepscm",
     "workbench.widgets.counterfactual_images",     # notebook 11's explorer (deepscm authors)
 )
@@ -57,6 +58,12 @@ def test_no_module_uses_a_private_pyro_or_chirho_name():
     found = {m: private_names(src) for m, src in SOURCES.items()}
     found = {m: names for m, names in found.items() if names}
     assert not found, f"Use the public API instead (e.g. pyro.poutine.runtime.am_i_wrapped): {found}"
+
+
+def test_no_import_circle_between_workbench_modules():
+    cycles = import_cycles(SOURCES)
+    assert not cycles, ("These modules import each other (counting imports inside functions); "
+                        f"move the shared part into a module both import: {cycles}")
 
 
 def test_the_circle_finder_sees_a_function_level_import():
