@@ -46,6 +46,19 @@ def score_distributions(table, *, by: str = "setting", kind: str = "box", metric
     kind : {"box", "violin"}
     metrics : list of str, optional
         Panels to draw (default: every metric in the table, sorted).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"setting": ["vae"] * 3 + ["beta"] * 3, "seed": [0, 1, 2] * 2,
+    ...                       "metric": "sap", "score": [.1, .2, .15, .3, .5, .4]})
+    >>> fig = score_distributions(table, kind="violin")
+    >>> fig.axes[0].get_title(), len(fig.axes[0].collections) >= 2
+    ('sap', True)
+    >>> score_distributions(table, kind="bar")
+    Traceback (most recent call last):
+    ...
+    workbench.sweeps.errors.SweepConfigError: kind must be 'box' or 'violin', got 'bar'.
     """
     import matplotlib.pyplot as plt
 
@@ -80,7 +93,17 @@ def score_distributions(table, *, by: str = "setting", kind: str = "box", metric
 
 
 def rank_correlation_figure(correlation, *, size: float = 3.6):
-    """A heat map of rank correlations between metrics (from ``rank_correlation``)."""
+    """A heat map of rank correlations between metrics (from ``rank_correlation``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> correlation = pd.DataFrame([[1.0, -0.5], [-0.5, 1.0]], index=["mig", "sap"],
+    ...                            columns=["mig", "sap"])
+    >>> fig = rank_correlation_figure(correlation)
+    >>> [t.get_text() for t in fig.axes[0].texts]
+    ['1.00', '-0.50', '-0.50', '1.00']
+    """
     import matplotlib.pyplot as plt
 
     names = list(correlation.columns)

@@ -42,7 +42,15 @@ DEFAULT_DATA = {"image_size": 16, "n_train": 512, "n_eval": 512, "seed": 0}
 
 
 def sweepable_models() -> list[str]:
-    """Model kinds a sweep can train: those of :data:`MODELS` built from a ``latent_dim``."""
+    """Model kinds a sweep can train: those of :data:`MODELS` built from a ``latent_dim``.
+
+    Examples
+    --------
+    >>> sweepable_models()
+    ['beta_tcvae', 'beta_vae', 'vae']
+    >>> "causal_vae" in sweepable_models()      # needs labels: not trained by a sweep
+    False
+    """
     return sorted(kind for kind, cls in MODELS.items()
                   if "latent_dim" in inspect.signature(cls).parameters)
 
@@ -84,6 +92,18 @@ class Sweep:
     data : dict
         ``image_size`` (images are average-pooled to it), ``n_train``, ``n_eval``, and
         the ``seed`` that draws both image sets (:data:`DEFAULT_DATA`).
+
+    Examples
+    --------
+    >>> sweep = Sweep(models={"vae": {}, "beta_vae": {"beta": [4, 8]}}, seeds=[0, 1, 2])
+    >>> len(sweep.runs()), len(set(sweep.keys()))
+    (9, 9)
+    >>> sweep.runs()[3]["hyper"], sweep.runs()[3]["training"]["steps"]
+    ({'beta': 4.0}, 60)
+    >>> Sweep(models={"vea": {}})
+    Traceback (most recent call last):
+    ...
+    workbench.sweeps.errors.SweepConfigError: Unknown model kind 'vea' for a sweep: use one of ['beta_tcvae', 'beta_vae', 'vae'] (models built from a latent_dim; others, such as causal_vae, need labels).
     """
 
     models: dict = field(default_factory=lambda: {"vae": {}})

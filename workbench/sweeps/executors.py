@@ -80,6 +80,12 @@ class DaskExecutor:
         Workers of a new ``LocalCluster`` (default: the available CPUs).
     client : distributed.Client, optional
         An existing client (it is not closed by :meth:`close`).
+
+    Examples
+    --------
+    >>> with DaskExecutor(n_workers=1, processes=False) as executor:   # threads, for a quick look
+    ...     sorted(out for _, out in executor.map(abs, [-2, -1, 3]))
+    [1, 2, 3]
     """
 
     name = "dask"
@@ -106,7 +112,9 @@ class DaskExecutor:
             if n < 1:
                 raise ExecutorError(f"n_workers must be at least 1, got {n_workers!r}.")
             options = {"n_workers": n, "threads_per_worker": 1, "processes": True,
-                       "dashboard_address": None, "env": dict(WORKER_ENV), **cluster_options}
+                       "dashboard_address": None, **cluster_options}
+            if options["processes"]:                 # thread workers share this process's env
+                options.setdefault("env", dict(WORKER_ENV))
             cluster = start_local_cluster(**options)
             self.client = Client(cluster)
             self._owned += [self.client, cluster]

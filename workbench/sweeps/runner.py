@@ -39,7 +39,13 @@ __all__ = ["run_sweep", "SweepReport"]
 
 @dataclass
 class SweepReport:
-    """What one call of :func:`run_sweep` did."""
+    """What one call of :func:`run_sweep` did.
+
+    Examples
+    --------
+    >>> print(SweepReport(Path("sweep"), total=3, ran=2, skipped=1, seconds=1.25, executor="serial"))
+    3 runs: 2 ran (0 failed), 1 already done, 0 recovered; 1.2 s on serial
+    """
 
     root: Path
     total: int
@@ -84,6 +90,19 @@ def run_sweep(sweep, root, *, executor="auto", progress: bool = True, retry_fail
         Run again the runs whose last row is an error (else they count as done).
     on_row : callable, optional
         ``on_row(row)`` after each row is written (e.g. live plotting).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from workbench.sweeps import Sweep
+    >>> sweep = Sweep(models={"vae": {}, "beta_vae": {"beta": [-1]}}, seeds=[0],
+    ...               training={"steps": 2}, data={"n_train": 32, "n_eval": 64})
+    >>> root = tempfile.mkdtemp()
+    >>> print(run_sweep(sweep, root, executor="serial", progress=False))
+    2 runs: 2 ran (1 failed), 0 already done, 0 recovered; ... s on serial
+    >>> report = run_sweep(sweep, root, executor="serial", progress=False, retry_failed=False)
+    >>> report.ran, report.skipped
+    (0, 2)
     """
     started = time.perf_counter()
     store = ResultStore(root)

@@ -36,7 +36,20 @@ RESULTS_FILE = "results.jsonl"
 
 
 class ResultStore:
-    """Rows of one sweep folder ``root``: ``results.jsonl``, ``runs/``, ``in_flight/``."""
+    """Rows of one sweep folder ``root``: ``results.jsonl``, ``runs/``, ``in_flight/``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> store = ResultStore(tempfile.mkdtemp())
+    >>> store.append({"key": "a", "status": "ok", "score.mig": 0.25})
+    >>> store.rows(), store.path.name
+    ([{'key': 'a', 'score.mig': 0.25, 'status': 'ok'}], 'results.jsonl')
+    >>> store.append({"status": "ok"})
+    Traceback (most recent call last):
+    ...
+    workbench.sweeps.errors.ResultsFileError: A results row needs a string 'key', got {'status': 'ok'}.
+    """
 
     def __init__(self, root):
         self.root = Path(root)

@@ -52,7 +52,17 @@ def setting_label(model: str, hyper: dict) -> str:
 
 
 def wide_table(source) -> pd.DataFrame:
-    """One row per finished run: its settings, ``score.<metric>`` columns, loss, hash."""
+    """One row per finished run: its settings, ``score.<metric>`` columns, loss, hash.
+
+    ``source`` is a sweep folder, a :class:`~workbench.sweeps.ResultStore` or a list of rows.
+
+    Examples
+    --------
+    >>> rows = [{"key": "a", "status": "ok", "dataset": "d", "model": "beta_vae", "hyper.beta": 8.0,
+    ...          "seed": 0, "score.mig": 0.4}, {"key": "b", "status": "error", "error": "boom"}]
+    >>> wide_table(rows)[["setting", "beta", "score.mig"]].values.tolist()
+    [['beta_vae (beta=8)', 8.0, 0.4]]
+    """
     rows = [r for r in _rows(source) if r.get("status") == "ok"]
     frame = pd.DataFrame(rows)
     if frame.empty:
@@ -66,7 +76,17 @@ def wide_table(source) -> pd.DataFrame:
 
 
 def results_table(source) -> pd.DataFrame:
-    """The tidy table: one row per (finished run, metric), sorted by metric then run."""
+    """The tidy table: one row per (finished run, metric), sorted by metric then run.
+
+    Examples
+    --------
+    >>> rows = [{"key": "a", "status": "ok", "dataset": "d", "model": "vae", "seed": 0,
+    ...          "score.mig": 0.4, "score.sap": 0.1}]
+    >>> results_table(rows)[["setting", "metric", "score"]].values.tolist()
+    [['vae', 'mig', 0.4], ['vae', 'sap', 0.1]]
+    >>> list(results_table([]).columns)
+    ['key', 'dataset', 'model', 'setting', 'seed', 'metric', 'score']
+    """
     wide = wide_table(source)
     if wide.empty:
         return pd.DataFrame(columns=[*_ID, "setting", "seed", "metric", "score"])
@@ -79,7 +99,15 @@ def results_table(source) -> pd.DataFrame:
 
 
 def failures(source) -> pd.DataFrame:
-    """The runs whose last row is an error: key, dataset, model, seed and the message."""
+    """The runs whose last row is an error: key, dataset, model, seed and the message.
+
+    Examples
+    --------
+    >>> rows = [{"key": "a", "status": "error", "error": "boom", "model": "vae", "seed": 1},
+    ...         {"key": "b", "status": "ok", "model": "vae", "seed": 2}]
+    >>> failures(rows)[["key", "seed", "error"]].values.tolist()
+    [['a', 1, 'boom']]
+    """
     rows = [{k: r.get(k) for k in (*_ID, "seed", "error")} for r in _rows(source)
             if r.get("status") != "ok"]
     return pd.DataFrame(rows, columns=[*_ID, "seed", "error"])

@@ -90,6 +90,14 @@ def train_and_score(config: dict, checkpoint_dir=None, device=None):
 
     Returns ``(model, result of train, {metric: MetricResult})``. Computes on one
     thread whoever calls it, so its numbers are the same in a sweep and by hand.
+
+    Examples
+    --------
+    >>> from workbench.sweeps import Sweep
+    >>> config = Sweep(training={"steps": 3}, data={"n_train": 32, "n_eval": 64}).runs()[0]
+    >>> model, result, scores = train_and_score(config)
+    >>> result.step, sorted(scores), 0 <= scores["mig"].score <= 1
+    (3, ['mig', 'sap'], True)
     """
     with using_threads(1):
         return _train_and_score(config, checkpoint_dir, device)
@@ -147,7 +155,23 @@ def _save_artefacts(final: Path, model, row: dict) -> None:
 
 
 def finished_row(root, key: str) -> dict | None:
-    """The row saved with a finished run's artefacts, or ``None`` if they are not complete."""
+    """The row saved with a finished run's artefacts, or ``None`` if they are not complete.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from workbench.sweeps import Sweep
+    >>> config = Sweep(training={"steps": 2}, data={"n_train": 32, "n_eval": 64}).runs()[0]
+    >>> root = tempfile.mkdtemp()
+    >>> key = run_one(config, root)["key"]
+    >>> finished_row(root, key)["status"]
+    'ok'
+    >>> weights = Path(root, "runs", key, "model.safetensors")
+    >>> _ = weights.write_bytes(weights.read_bytes()[:-1])      # a damaged file
+    >>> finished_row(root, key) is None
+    True
+    """
     folder = Path(root) / "runs" / key
     try:
         row = json.loads((folder / RUN_FILE).read_text())
@@ -164,6 +188,23 @@ def run_one(config: dict, root) -> dict:
 
     A run whose artefacts are already complete in ``root`` is not trained again: its
     saved row is returned (``recovered`` is then true).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from workbench.sweeps import Sweep
+    >>> sweep = Sweep(models={"vae": {}, "beta_vae": {"beta": [-1]}},
+    ...               training={"steps": 2}, data={"n_train": 32, "n_eval": 64})
+    >>> good, bad = sweep.runs()
+    >>> root = tempfile.mkdtemp()
+    >>> row = run_one(good, root)
+    >>> row["status"], row["steps"], sorted(k for k in row if k.startswith("score."))
+    ('ok', 2, ['score.mig', 'score.sap'])
+    >>> run_one(good, root)["recovered"]
+    True
+    >>> failed = run_one(bad, root)
+    >>> failed["status"], failed["error"].split(":")[0]
+    ('error', 'WorkbenchInputError')
     """
     root = Path(root)
     key = run_key(config)
