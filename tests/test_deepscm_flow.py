@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from workbench.deepscm import FlowImageMechanism, ImageMechanism
+from workbench.deepscm import DigitsDeepSCM, FlowImageMechanism, ImageMechanism
 from workbench.deepscm.flow_layers import ConditionalGaussian, InvertibleConv, squeeze, unsqueeze
 from workbench.errors import NonFiniteValueError, ShapeError, UnknownVariableError, WorkbenchInputError
 from workbench.latents import load_pretrained, save_pretrained, train
@@ -107,6 +107,15 @@ def test_null_intervention_returns_the_input():
     assert float((mech.counterfactual(x.clone(), pa, pa) - x).abs().max()) <= 1e-5
     gen = lambda images, parents, interventions: mech.counterfactual(images, parents, truth.parents_after(parents, interventions))
     assert composition(gen, x, pa).scores["distance_10"] < 0.01           # grey levels, 0-255
+
+
+def test_in_the_deep_scm_chirho_equals_by_hand_and_do_nothing_returns_the_input():
+    x, pa = DigitsGroundTruth().sample(3, generator=0)
+    scm = DigitsDeepSCM(tiny(shape=(1, 32, 32), levels=3))
+    by_hand = scm.counterfactual_by_hand(x, pa, {"thickness": 3.0})
+    chirho = scm.counterfactual_chirho(x, pa, {"thickness": 3.0})
+    assert torch.allclose(by_hand.images, chirho.images, atol=1e-6)
+    assert float((scm(x.clone(), pa, {"thickness": pa["thickness"].clone()}) - x).abs().max()) <= 1e-5
 
 
 def test_the_parents_reach_the_image_and_abduction_is_deterministic():
