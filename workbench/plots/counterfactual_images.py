@@ -42,7 +42,7 @@ def plot_counterfactual_row(panels: dict, size: float = 1.3):
         ax.imshow(panel["image"].detach().cpu().reshape(panel["image"].shape[-2:]).numpy(), cmap="gray",
                   vmin=0.0, vmax=1.0, aspect="equal", interpolation="nearest")
         ax.set_title(f"{label}\nL1 {float(panel['truth_l1']):.1f}, t {float(panel['thickness']):.2f}",
-                     fontsize=7)
+                     fontsize=8)
         ax.set_xticks([]), ax.set_yticks([])
     fig.tight_layout(pad=0.3)
     return fig
@@ -71,9 +71,10 @@ def scores_html(scores: dict) -> str:
     >>> scores_html({"truth": {"truth_l1": 0.0, "thickness": 2.5, "intensity": 200.0}}).count("<tr>")
     2
     """
-    head = ("<tr><th style='text-align:left'>image</th><th>pixel L1 to truth</th>"
-            "<th>measured thickness</th><th>measured intensity</th></tr>")
-    rows = "".join(f"<tr><td>{html.escape(str(label))}</td><td>{float(s['truth_l1']):.2f}</td>"
-                   f"<td>{float(s['thickness']):.2f}</td><td>{float(s['intensity']):.1f}</td></tr>"
+    cell = "style='padding:1px 12px;text-align:right'"
+    head = (f"<tr><th style='text-align:left'>image</th><th {cell}>pixel L1 to truth</th>"
+            f"<th {cell}>measured thickness</th><th {cell}>measured intensity</th></tr>")
+    rows = "".join(f"<tr><td>{html.escape(str(label))}</td><td {cell}>{float(s['truth_l1']):.2f}</td>"
+                   f"<td {cell}>{float(s['thickness']):.2f}</td><td {cell}>{float(s['intensity']):.1f}</td></tr>"
                    for label, s in scores.items())
     return f"<table style='font-size:12px'>{head}{rows}</table>"

@@ -68,7 +68,7 @@ class CounterfactualExplorer(widgets.VBox):
                                                     style={"description_width": "initial"})
         self.intensity_slider = widgets.FloatSlider(160.0, min=INTENSITY_RANGE[0], max=INTENSITY_RANGE[1], step=1.0,
                                                     description="do(intensity)", continuous_update=False,
-                                                    style={"description_width": "initial"})
+                                                    readout_format=".0f", style={"description_width": "initial"})
         self.label, self.image, self.table = widgets.HTML(), picture(), widgets.HTML()
         self.scores: dict = {}
         super().__init__([self.index_slider, self.thickness_slider, self.intensity_slider, self.label,
