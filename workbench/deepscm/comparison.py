@@ -50,7 +50,7 @@ def compare_counterfactuals(generators: Mapping, images, parents, interventions,
     shown = {"factual": images}
     for name, model in generators.items():
         with torch.no_grad():
-            shown[str(name)] = as_generator(model, truth)(images, dict(parents), interventions).detach().cpu()
+            shown[str(name)] = as_generator(model)(images, dict(parents), interventions).detach().cpu()
     shown["ground truth"] = true_images
     return {label: {"image": x, "truth_l1": pixel_l1(x, true_images),
                     "thickness": measure["thickness"](x, parents), "intensity": measure["intensity"](x, parents)}

@@ -40,6 +40,7 @@ import pandas as pd
 import torch
 
 from workbench.deepscm.mechanism import ImageMechanism
+from workbench.deepscm.program import DigitsDeepSCM
 from workbench.errors import UnknownVariableError
 from workbench.metrics.errors import MetricInputError
 from workbench.metrics.soundness import (
@@ -70,22 +71,12 @@ def load_mechanisms(names=MECHANISMS, device=None) -> tuple[dict, list]:
     return found, [name for name in names if name not in shipped]
 
 
-class _TruthParents:
-    """A mechanism as a generator, the counterfactual parents from the exact digits' parent SCM."""
-
-    def __init__(self, mechanism: ImageMechanism, truth: DigitsGroundTruth):
-        self.mechanism, self.parents_after = mechanism, truth.parents_after
-
-    def __call__(self, images, parents, interventions):
-        return self.mechanism.counterfactual(images, parents, self.parents_after(parents, interventions))
-
-
-def as_generator(model, truth: DigitsGroundTruth | None = None):
+def as_generator(model):
     """A soundness generator ``counterfactual(images, parents, interventions)`` for ``model``.
 
-    An :class:`ImageMechanism` is wrapped in :class:`workbench.deepscm.DigitsDeepSCM` (its
-    parents through the exact digits' parent SCM) where that exists; any other callable is
-    returned as it is.
+    An :class:`ImageMechanism` is wrapped in :class:`workbench.deepscm.DigitsDeepSCM` with the
+    exact digits' parent SCM, so the table measures the image mechanism alone; any other
+    callable is returned as it is.
 
     Examples
     --------
@@ -98,10 +89,6 @@ def as_generator(model, truth: DigitsGroundTruth | None = None):
     workbench.metrics.errors.MetricInputError: a generator must be an ImageMechanism or a callable counterfactual(images, parents, interventions), got str.
     """
     if isinstance(model, ImageMechanism):
-        try:
-            from workbench.deepscm import DigitsDeepSCM
-        except ImportError:
-            return _TruthParents(model, truth or DigitsGroundTruth())
         return DigitsDeepSCM(model)
     if not callable(model):
         raise MetricInputError("a generator must be an ImageMechanism or a callable counterfactual(images, "
@@ -288,6 +275,6 @@ def soundness_table(generators: Mapping, n: int = 1000, seed: int = 2026, predic
     images, parents = evaluation_digits(n, seed)
     targets = draw_targets(parents, seed)
     rows = {"ground truth": truth, "unchanged image": lambda x, pa, do: x} if references else {}
-    rows.update({str(name): as_generator(model, truth) for name, model in generators.items()})
+    rows.update({str(name): as_generator(model) for name, model in generators.items()})
     return pd.DataFrame([soundness_row(name, gen, images, parents, targets, predictors=predictors,
                                        truth=truth, batch_size=batch_size) for name, gen in rows.items()])
