@@ -57,6 +57,7 @@ class ResultStore:
             raise ResultsFileError(f"{self.root} is a file; a sweep needs a folder.")
         self.root.mkdir(parents=True, exist_ok=True)
         self.path = self.root / RESULTS_FILE
+        self._size_after_append = None    # the file's size after our last whole line
 
     def rows(self) -> list[dict]:
         """Every row, in the order written (lines that do not parse are skipped)."""
@@ -97,11 +98,15 @@ class ResultStore:
         if not isinstance(row.get("key"), str):
             raise ResultsFileError(f"A results row needs a string 'key', got {row!r:.200}.")
         line = json.dumps(row, sort_keys=True, allow_nan=False, default=str) + "\n"
+        data = line.encode("utf-8")
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
-            if os.fstat(fd).st_size and not self._ends_with_newline():
-                line = "\n" + line                 # after a torn last line
-            os.write(fd, line.encode("utf-8"))
+            size = os.fstat(fd).st_size
+            # a file just as our last append left it ends with a newline: no need to look
+            if size and size != self._size_after_append and not self._ends_with_newline():
+                data = b"\n" + data                 # after a torn last line
+            os.write(fd, data)
+            self._size_after_append = size + len(data)
         finally:
             os.close(fd)
 
