@@ -163,15 +163,18 @@ class StackedFlows(nn.Module):
     # ------------------------------------------------------------ evaluation
     @property
     def device(self) -> torch.device:
+        """The device the stacked parameters are on."""
         return self.x_loc.device
 
     @property
     def config(self) -> dict:
+        """The variables and each mechanism's parents and network settings, to rebuild it."""
         return {"kind": self.kind, "variables": self.variables,
                 "mechanisms": {v: [list(m.parents), m.net.config] for v, m in self.mechanisms.items()}}
 
     @property
     def data_shape(self) -> tuple:
+        """``(number of variables,)``: the shape of one row the training loop feeds in."""
         return (len(self.variables),)
 
     def parameters_of(self, x: torch.Tensor, which=None) -> torch.Tensor:
