@@ -156,3 +156,15 @@ def test_a_mechanism_runs_through_the_deep_scm_with_the_exact_parents(digits):
     do = {"thickness": targets["thickness"]}
     by_hand = toy.counterfactual(images, parents, truth.parents_after(parents, do))
     assert torch.allclose(as_generator(toy)(images, parents, do), by_hand, atol=1e-6)
+
+
+def test_axioms_on_fewer_digits_are_those_digits_scores(digits):
+    images, parents, targets = digits
+    shift = lambda x, pa, do: (x + 1 / 255).clamp(0, 1)  # noqa: E731
+    few = soundness_row("shift", shift, images, parents, targets, predictors=ORACLE, axiom_digits=4)
+    alone = soundness_row("shift", shift, images[:4], {k: v[:4] for k, v in parents.items()},
+                          {k: v[:4] for k, v in targets.items()}, predictors=ORACLE)
+    assert (few["digits"], few["axiom_digits"]) == (N, 4)
+    assert few["composition_10"] == alone["composition_10"] and few["truth_l1"] != alone["truth_l1"]
+    with pytest.raises(MetricInputError, match="axiom_digits"):
+        soundness_row("shift", shift, images, parents, targets, predictors=ORACLE, axiom_digits=N + 1)
