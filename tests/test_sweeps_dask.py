@@ -43,9 +43,13 @@ def reference(tmp_path_factory):
     return comparable(sweeps.wide_table(root))
 
 
-def test_worker_processes_run_without_the_profiler_and_warm_up_fully(client):
+def test_worker_processes_run_without_the_profiler_or_malloc_trimming_and_warm_up_fully(client):
     profiled = client.run(lambda dask_worker: "profile" in dask_worker.periodic_callbacks)
     assert list(profiled.values()) == [False, False]
+    trim = client.run(lambda: __import__("os").environ.get("MALLOC_TRIM_THRESHOLD_"))
+    assert list(trim.values()) == [os.environ.get("MALLOC_TRIM_THRESHOLD_")] * 2   # glibc's default
+    tick = client.run(lambda: __import__("dask").config.get("distributed.admin.tick.interval"))
+    assert list(tick.values()) == ["1s", "1s"]
     client.run(sweeps.executors.warm_worker)
     imported = client.run(lambda: sorted({"torch._dynamo", "workbench.metrics"} & set(__import__("sys").modules)))
     assert list(imported.values()) == [["torch._dynamo", "workbench.metrics"]] * 2
