@@ -2,6 +2,9 @@
 
 Rows:
 
+- ``machine``: the ceiling for any 2-process executor on this machine: the same fixed
+  torch workload in 2 plain processes at once against 1 alone (2.0 on two free cores).
+  On a shared machine it is well below 2, and so is Dask's ratio.
 - ``dask vs serial``: 16 short training runs (a VAE and a beta-VAE x 8 seeds, 16x16
   sprites, 250 Adam steps of 64 images each, MIG and MCC on 1,000 codes: about 2 s a
   run on one quiet core), run by the serial executor and by a ``LocalCluster`` of 2
@@ -12,9 +15,6 @@ Rows:
   weight hashes). Further rows: the cluster's start-up (spawn, imports, warm-up) and the
   overhead per task, Dask's wall time x workers minus the runs' own time, over the
   runs. Goals (issue 18): ratio >= 1.7, start-up <= 2 s, overhead <= 0.5 s a task.
-- ``machine``: the ceiling for any 2-process executor on this machine: the same fixed
-  torch workload in 2 plain processes at once against 1 alone (2.0 on two free cores).
-  On a shared machine it is well below 2, and so is Dask's ratio.
 - ``bookkeeping``: 100 tiny runs (5 training steps, MIG and MCC on 200 codes) on the
   serial executor, one of them made to fail (beta = -1). ``ours_s`` is the sweep's wall
   time, ``peer_s`` the sum of the runs' own times (each run times its data, training and
@@ -308,7 +308,7 @@ VERDICT = ""
 if __name__ == "__main__":
     began = time.perf_counter()
     for row in run(quick="--quick" in sys.argv):
-        ratio = "" if row["ratio"] is None else f"ratio {row['ratio']:.3f}"
+        ratio = "" if row["ratio"] is None else f"vs {row['peer']} {row['peer_s']:.4f} s, ratio {row['ratio']:.3f}"
         print(f"{row['benchmark']}: {row['case']}: {row['ours_s']:.4f} s {ratio} agree={row['agree']}\n"
               f"    {row['notes'].replace('; ' + VERDICT, '')}")
     print(f"\n{VERDICT}\n{time.perf_counter() - began:.0f} s in all")
