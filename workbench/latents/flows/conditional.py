@@ -154,16 +154,34 @@ class ConditionalFlow(nn.Module):
         return out
 
     @torch.no_grad()
-    def standardize(self, x: torch.Tensor, c: torch.Tensor | None = None) -> "ConditionalFlow":
-        """Set the fixed standardisation from data: ``x`` and ``c`` are scaled to mean 0, sd 1."""
+    def standardize(self, x: torch.Tensor, c: torch.Tensor | None = None, *,
+                    robust: bool = False) -> "ConditionalFlow":
+        """Set the fixed standardisation from data: ``x`` and ``c`` are scaled to mean 0, sd 1.
+
+        ``robust=True`` uses the median and the interquartile range / 1.349 instead (the
+        mean and sd of a normal): a few huge values (a heavy tail) then cannot squeeze the
+        bulk of the data into a sliver the flow's bounded scales cannot resolve.
+
+        Examples
+        --------
+        >>> import torch
+        >>> x = torch.cat([torch.linspace(-1, 1, 99), torch.tensor([1e4])])[:, None]
+        >>> flow = ConditionalFlow(1, 0, flow="maf", transforms=1)
+        >>> round(float(flow.standardize(x).x_scale), 1), round(float(flow.standardize(x, robust=True).x_scale), 2)
+        (1000.0, 0.75)
+        """
         x, c = self._check(x, c)
         for name, t, loc, scale in (("x", x, self.x_loc, self.x_scale), ("context", c, self.c_loc, self.c_scale)):
             if t is None or t.shape[-1] == 0:
                 continue
-            sd = t.std(0) if t.shape[0] > 1 else torch.zeros_like(t[0])
+            if robust and t.shape[0] > 1:
+                q = torch.quantile(t, torch.tensor([0.25, 0.5, 0.75], dtype=t.dtype, device=t.device), dim=0)
+                center, sd = q[1], (q[2] - q[0]) / 1.349
+            else:
+                center, sd = t.mean(0), (t.std(0) if t.shape[0] > 1 else torch.zeros_like(t[0]))
             if (sd <= 0).any():
                 raise WorkbenchInputError(f"A column of {name} is constant; a flow needs data that varies.")
-            loc.copy_(t.mean(0))
+            loc.copy_(center)
             scale.copy_(sd)
         return self
 
