@@ -53,9 +53,9 @@ CACHE = ROOT / "benchmarks" / "results" / "domain_counterfactuals"
 # Published (mean, std over seeds 0-9) from the authors' results notebook, latent 6, k 2.
 PUBLISHED = {"sparse": {2: (2.920, 3.002), 3: (2.635, 3.062), 5: (2.039, 2.372), 10: (1.566, 2.740)},
              "dense": {2: (7.246, 3.885), 3: (8.725, 4.299), 5: (6.796, 2.885), 10: (7.115, 2.734)}}
-FULL = {"domains": (2, 3, 5, 10), "seeds": 10, "n_train": 100_000, "restarts": 8,
+FULL = {"domains": (2, 3, 5, 10), "seeds": 10, "n_train": 100_000, "restarts": 32, "keep": 4,
         "explore_steps": 2000, "steps": 3000}
-QUICK = {"domains": (2, 3), "seeds": 3, "n_train": 20_000, "restarts": 4,
+QUICK = {"domains": (2, 3), "seeds": 3, "n_train": 20_000, "restarts": 8, "keep": 2,
          "explore_steps": 300, "steps": 600}
 
 
@@ -71,7 +71,7 @@ def _errors(settings: dict, n_domains: int, kind: str) -> dict:
     if kind == "x'=x":
         errors, seconds = domain_counterfactual_error(identity_counterfactuals(data.test_x), truth), 0.0
     else:
-        model = fit_domain_model(data, kind=kind, restarts=settings["restarts"],
+        model = fit_domain_model(data, kind=kind, restarts=settings["restarts"], keep=settings["keep"],
                                  explore_steps=settings["explore_steps"], steps=settings["steps"],
                                  checkpoint_dir=CACHE / tag, progress=False, device="cpu")
         errors = domain_counterfactual_error(all_counterfactuals(model, data.test_x), truth)

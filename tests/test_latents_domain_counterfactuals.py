@@ -241,3 +241,24 @@ def test_identity_baseline_and_model_counterfactual_layouts(tiny):
     est = all_counterfactuals(model, tiny.test_x)
     torch.testing.assert_close(est[:, 1, 1], tiny.test_x[:, 1], atol=1e-4, rtol=1e-4)
     assert domain_counterfactual_error(est, truth).shape == (2,)
+
+
+def test_whitened_starts_scale_to_the_data_and_keep_returns_the_best_by_validation():
+    data = simulate(2, seeds=[0, 1], latent_dim=3, n_train=400, n_val=50, n_test=5)
+    fit = DomainFit(2, data.validation, latent_dim=3, seeds=2, restarts=3, init="whitened", train_x=data.train)
+    rows = data.train[:, 1].reshape(-1, 3).double()
+    chol = torch.linalg.cholesky(torch.cov(rows.T)).float()
+    torch.testing.assert_close(fit.model.mixing[3], chol)             # seed 1's first start: Q = I
+    torch.testing.assert_close(fit.model.offset[4], rows.mean(0).float())
+    q = torch.linalg.solve(chol, fit.model.mixing[4])                 # the others: chol @ orthogonal
+    torch.testing.assert_close(q @ q.T, torch.eye(3), atol=1e-4, rtol=1e-4)
+    mixed = DomainFit(2, data.validation, latent_dim=3, seeds=2, restarts=2, init="mixed", train_x=data.train)
+    assert torch.equal(mixed.model.offset[1], torch.zeros(3)) and not torch.equal(mixed.model.offset[0], torch.zeros(3))
+    best = fit.best_model(keep=2)
+    nll = fit.validation_nll().view(2, 3)
+    assert best.replicas == 4
+    torch.testing.assert_close(best.validation_nll, nll.sort(dim=1).values[:, :2].reshape(-1))
+    with pytest.raises(UnknownVariableError):
+        DomainFit(2, data.validation, latent_dim=3, init="pca", train_x=data.train)
+    with pytest.raises(WorkbenchInputError):
+        DomainFit(2, data.validation, latent_dim=3, init="whitened")

@@ -4,14 +4,18 @@ Gradient ascent on this likelihood stalls easily: the LeakyReLU in ``g`` puts a 
 into the density of ``x`` along each kink, and the exact log-determinant (a *count* of
 negative coordinates) has no gradient, so nothing pulls the kinks into place; started
 from ``W = I`` most runs settle about one nat short of the truth, with the wrong
-latents and poor counterfactuals. Three remedies, none of which looks at the truth:
+latents and poor counterfactuals. Four remedies, none of which looks at the truth:
 
 1. **A smoothed count while training.** ``sigmoid(-u / T)`` replaces ``1[u < 0]``
    in the log-determinant, with ``T`` annealed geometrically and then set to 0 (exact).
-2. **Restarts.** ``restarts`` copies per seed start from random orthogonal ``W`` (one
-   from ``W = I``); after a short exploration the copy with the best *validation*
-   likelihood is trained on.
-3. **Selection on validation.** Every ``check_every`` steps the validation negative
+2. **Starts scaled to the data** (``init="whitened"``): ``W = chol(cov x) Q`` with ``Q``
+   random orthogonal (one ``Q = I``) and ``c = mean x``, so every start sees whitened
+   data with its kinks through the data's centre (on the 5-domain benchmark: mean error
+   0.17 against 2.44 from ``W = Q``, ``c = 0``, the same 8 starts).
+3. **Restarts.** ``restarts`` such starts per seed; after a short exploration the
+   ``keep`` with the best *validation* likelihood are refined, and the best of those
+   (again on validation) is returned.
+4. **Selection on validation.** Every ``check_every`` steps the validation negative
    log-likelihood is measured and the best weights kept (the authors pick their
    checkpoint the same way).
 
@@ -35,10 +39,14 @@ from pathlib import Path
 
 import torch
 
+from workbench.errors import UnknownVariableError, WorkbenchInputError
 from workbench.latents.domain_counterfactuals.models import DomainModel
 from workbench.latents.training import train
 
-__all__ = ["DomainFit", "fit_domain_model"]
+__all__ = ["DomainFit", "fit_domain_model", "INITS"]
+
+#: where the starts of the mixing matrix begin (see :class:`DomainFit`)
+INITS = ("identity", "whitened", "mixed")
 
 
 class DomainFit(torch.nn.Module):
@@ -54,8 +62,11 @@ class DomainFit(torch.nn.Module):
     temperatures : (float, float)
         The smoothed count's temperature at the first step and at ``anneal_steps``;
         exact (0) afterwards.
+    init : {"identity", "whitened", "mixed"}
+        Where the starts' ``W`` and ``c`` begin (see the module docstring); ``train_x``
+        (the training tensor) is needed for the last two.
     start : DomainModel, optional
-        Weights to start from (``seeds`` replicas; only with ``restarts=1``).
+        Weights to start from (``seeds * restarts`` replicas, seed by seed).
 
     Examples
     --------
@@ -69,8 +80,12 @@ class DomainFit(torch.nn.Module):
     def __init__(self, n_domains: int, validation: torch.Tensor, *, kind: str = "sparse", k: int = 2,
                  latent_dim: int = 6, seeds: int = 1, restarts: int = 1, check_every: int = 100,
                  anneal_steps: int = 1000, temperatures=(0.5, 0.01), init_seed: int = 0,
-                 start: DomainModel | None = None, device=None):
+                 start: DomainModel | None = None, init: str = "identity", train_x=None, device=None):
         super().__init__()
+        if init not in INITS:
+            raise UnknownVariableError(str(init), INITS, what="start of the mixing matrix")
+        if init != "identity" and start is None and train_x is None:
+            raise WorkbenchInputError(f"init={init!r} scales the starts to the data: pass train_x.")
         self.seeds, self.restarts, self.check_every = seeds, restarts, check_every
         self.anneal_steps, self.temperatures = anneal_steps, tuple(float(t) for t in temperatures)
         self.model = DomainModel(n_domains, latent_dim, k, kind, replicas=seeds * restarts,
@@ -81,15 +96,29 @@ class DomainFit(torch.nn.Module):
                 self.model.load_state_dict(start.state_dict())
             gen = torch.Generator().manual_seed(init_seed + 1)
             for r in range(self.model.replicas):
-                if r % restarts:
+                if r % restarts and start is None:
                     q, _ = torch.linalg.qr(torch.randn(latent_dim, latent_dim, generator=gen))
                     self.model.mixing[r] = q.to(self.device)
+            if start is None and init != "identity":
+                self._whiten(train_x, init)
         self.validation = validation.to(self.device)
         self.data_shape = (seeds, n_domains, latent_dim)      # rows of the training tensor
         self.register_buffer("seen", torch.zeros((), dtype=torch.long, device=self.device))
         self.register_buffer("best_nll", torch.full((self.model.replicas,), math.inf, device=self.device))
         for name, p in self.model.named_parameters():
             self.register_buffer(self._best(name), p.detach().clone())
+
+    def _whiten(self, train_x: torch.Tensor, init: str) -> None:
+        """Start from the seed's data: ``W = chol(cov x) Q`` and ``c = mean x`` (``"whitened"``;
+        ``"mixed"``: every other start only, the rest stay ``W = Q``, ``c = 0``)."""
+        for s in range(self.seeds):
+            rows = train_x[:20_000, s].reshape(-1, train_x.shape[-1]).double()
+            mean, cov = rows.mean(0), torch.cov(rows.T)
+            chol = torch.linalg.cholesky(cov).float().to(self.device)
+            step = 2 if init == "mixed" else 1
+            block = slice(s * self.restarts, (s + 1) * self.restarts, step)
+            self.model.mixing[block] = chol @ self.model.mixing[block]
+            self.model.offset[block] = mean.float().to(self.device)
 
     @staticmethod
     def _best(name: str) -> str:
@@ -145,13 +174,14 @@ class DomainFit(torch.nn.Module):
             getattr(self, self._best(name))[better] = p[better]
 
     @torch.no_grad()
-    def best_model(self) -> DomainModel:
-        """Per seed, the restart and step with the best validation likelihood (``seeds`` replicas)."""
+    def best_model(self, keep: int = 1) -> DomainModel:
+        """Per seed, the ``keep`` restarts with the best validation likelihood, each at its best
+        step (``seeds * keep`` replicas, seed by seed, best first)."""
         self.track()
-        pick = self.best_nll.view(self.seeds, self.restarts).argmin(dim=1)
-        rows = torch.arange(self.seeds, device=self.device) * self.restarts + pick
+        pick = self.best_nll.view(self.seeds, self.restarts).argsort(dim=1)[:, :keep]
+        rows = (torch.arange(self.seeds, device=self.device)[:, None] * self.restarts + pick).reshape(-1)
         config = {k: v for k, v in self.model.config.items() if k != "kind"}
-        best = DomainModel(**{**config, "kind": self.model.kind, "replicas": self.seeds},
+        best = DomainModel(**{**config, "kind": self.model.kind, "replicas": self.seeds * keep},
                            device=self.device)
         best.load_state_dict({name: getattr(self, self._best(name))[rows]
                               for name, _ in self.model.named_parameters()} | {
@@ -162,16 +192,20 @@ class DomainFit(torch.nn.Module):
 
 def fit_domain_model(data, *, kind: str = "sparse", k: int = 2, restarts: int = 8,
                      explore_steps: int = 2000, steps: int = 3000, batch_size: int = 500,
-                     explore_lr: float = 3e-2, lr: float = 3e-3, seed: int = 0, checkpoint_dir=None,
+                     explore_lr: float = 3e-2, lr: float = 3e-3, seed: int = 0, init: str = "whitened",
+                     keep: int = 1,
+                     checkpoint_dir=None,
                      progress: bool = True, device=None) -> DomainModel:
     """Fit one domain model per seed of ``data``; returns a model with one replica per seed.
 
     Exploration: ``restarts`` starts per seed trained ``explore_steps`` steps at the
     large learning rate ``explore_lr`` (it moves the kinks further; on the 2-domain
     benchmark 3e-2 left 8 of 10 seeds near the truth, 3e-3 only 4), with the smoothed
-    count annealed from 0.5 to 0.05. Refinement: each seed's best start
+    count annealed from 0.5 to 0.05; ``init`` as for :class:`DomainFit` (``"identity"``:
+    the authors' ``W = I``, ``c = 0`` and random orthogonal ``W``; ``"mixed"``: half of
+    each). Refinement: each seed's ``keep`` best starts (validation likelihood)
     trained ``steps`` more, annealed from 0.05 to 0.005 over the first half, exact
-    after. Minibatches hold ``batch_size // D`` samples of every domain.
+    after; the best on validation is returned. Minibatches hold ``batch_size // D`` samples of every domain.
     ``checkpoint_dir`` (optional) holds one checkpoint per phase; a stopped fit
     resumes where it was.
 
@@ -191,11 +225,11 @@ def fit_domain_model(data, *, kind: str = "sparse", k: int = 2, restarts: int = 
     per_domain = max(1, batch_size // n_domains)
     folder = None if checkpoint_dir is None else Path(checkpoint_dir)
     explore = DomainFit(n_domains, data.validation, restarts=restarts, anneal_steps=explore_steps,
-                        temperatures=(0.5, 0.05), **common)
+                        temperatures=(0.5, 0.05), init=init, train_x=data.train, **common)
     train(explore, data.train, steps=explore_steps, batch_size=per_domain, lr=explore_lr, seed=seed,
           checkpoint_dir=None if folder is None else folder / "explore", progress=progress)
-    refine = DomainFit(n_domains, data.validation, anneal_steps=steps // 2,
-                       temperatures=(0.05, 0.005), start=explore.best_model(), **common)
+    refine = DomainFit(n_domains, data.validation, anneal_steps=steps // 2, restarts=keep,
+                       temperatures=(0.05, 0.005), start=explore.best_model(keep), **common)
     train(refine, data.train, steps=steps, batch_size=per_domain, lr=lr, seed=seed + 1,
           checkpoint_dir=None if folder is None else folder / "refine", progress=progress)
     return refine.best_model()
