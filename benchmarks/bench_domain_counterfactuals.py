@@ -17,11 +17,12 @@ the model's (how many times better than doing nothing); ``agree`` is "sparse bea
 dense and x'=x by at least 2x" on the sparse row.
 
 Training settings that differ from the authors' (why: workbench/latents/
-domain_counterfactuals/training.py): 8 restarts per seed explored for 2,000 steps at
-Adam lr 3e-2, the best (by validation likelihood) refined for 3,000 more at 3e-3, a
-smoothed kink count annealed to the exact one, positive noise scales; the authors
-train one start for 50,000 steps at lr 1e-3 (Adam betas 0.5, 0.999) and pick the
-checkpoint by validation likelihood.
+domain_counterfactuals/training.py): 32 starts per seed scaled to the data (W = chol(cov x) Q,
+c = mean x), explored for 2,000 steps at Adam lr 3e-2; the 4 best by validation likelihood
+refined for 3,000 more at 3e-3 and the best of those (validation again) kept; a smoothed
+kink count annealed to the exact one; positive noise scales. The authors train one start
+(W = I, c = 0) for 50,000 steps at lr 1e-3 (Adam betas 0.5, 0.999) and pick the checkpoint
+by validation likelihood.
 All ten seeds of a (domain count, model) are trained side by side in one optimiser
 (independent losses: the same as ten runs). Results are cached per (domain count,
 model) in ``benchmarks/results/domain_counterfactuals/`` and every fit checkpoints, so
