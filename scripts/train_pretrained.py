@@ -30,6 +30,7 @@ from workbench.latents import (BetaTCVAE, BetaVAE, VAE, latent_activity, reconst
 from workbench.latents.pretrained import PRETRAINED_DIR
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))      # the family modules beside this script
+import pretrained_ddim  # noqa: E402
 import pretrained_deepscm  # noqa: E402
 import pretrained_diffusion  # noqa: E402
 import pretrained_flow  # noqa: E402
@@ -138,7 +139,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=sorted(SPECS) + sorted(pretrained_diffusion.SPECS)
                         + sorted(pretrained_predictors.SPECS) + sorted(pretrained_deepscm.SPECS)
-                        + sorted(pretrained_flow.SPECS), action="append",
+                        + sorted(pretrained_flow.SPECS) + sorted(pretrained_ddim.SPECS), action="append",
                         help="train only this model (repeatable)")
     parser.add_argument("--steps", type=int, default=None,
                         help="optimizer steps per model (default 1000; the diffusion family has its own)")
@@ -150,12 +151,12 @@ def main() -> None:
     parser.add_argument("--workdir", default="benchmarks/results/crl_training", help="crl checkpoints")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    families = {name: family for family in (pretrained_predictors, pretrained_deepscm, pretrained_flow)
-                for name in family.SPECS}
+    families = {name: family for family in (pretrained_predictors, pretrained_deepscm, pretrained_flow,
+                                            pretrained_ddim) for name in family.SPECS}
     own = [n for n in args.only or [] if n in families]
     for name in own:
         entry = families[name].train_one(name, args.steps, args.out)
-        print(f"{name}: sha256 {entry['sha256'][:12]}..., evaluation {entry['evaluation']}")
+        print(f"{name}: sha256 {entry['sha256'][:12]}..., evaluation {entry.get('evaluation')}")
     if own and len(own) == len(args.only):
         return None
     diffusion = [n for n in args.only or [] if n in pretrained_diffusion.SPECS]

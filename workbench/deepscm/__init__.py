@@ -11,6 +11,8 @@
 * An exactly invertible mechanism (:mod:`~workbench.deepscm.flow`): a conditional
   multi-scale normalizing flow on the image, abduction by inversion.
 * Image mechanisms: a conditional VAE (:mod:`~workbench.deepscm.vae`, pretrained ``cvae_digits``).
+* A conditional diffusion mechanism (:mod:`~workbench.deepscm.diffusion`, pretrained
+  ``ddim_digits``): abduction by deterministic DDIM inversion, prediction by DDIM decoding.
 """
 
 from workbench.deepscm.mechanism import IMAGE_PARENTS, ImageMechanism, IntensityScaling, encode_parents
@@ -20,8 +22,10 @@ from workbench.deepscm.vae import ConditionalVAE
 
 from workbench.deepscm.predictors import DigitPredictors, evaluate_predictors, train_predictors
 from workbench.deepscm.flow import FlowImageMechanism, build_flow_mechanism
+from workbench.deepscm.diffusion import DiffusionMechanism, SemanticNoise, build_diffusion_mechanism
 
 __all__ = ["IMAGE_PARENTS", "ImageMechanism", "IntensityScaling", "encode_parents",
            "DigitPredictors", "evaluate_predictors", "train_predictors",
            "DigitParentFlows", "exact_digit_parents", "parent_scm", "DigitsDeepSCM", "ImageCounterfactual",
-           "FlowImageMechanism", "build_flow_mechanism", "ConditionalVAE"]
+           "FlowImageMechanism", "build_flow_mechanism", "ConditionalVAE",
+           "DiffusionMechanism", "SemanticNoise", "build_diffusion_mechanism"]
