@@ -16,15 +16,14 @@ inversion, step for step.
 Examples
 --------
 >>> import torch
->>> from workbench.latents.diffusion import DiffusionModel, decode_ddim, invert_ddim
->>> model = DiffusionModel((1, 8, 8), channels=4, num_steps=100, device="cpu").eval()
->>> x = torch.rand(2, 1, 8, 8)
->>> bool(torch.equal(invert_ddim_fixed_point(model, x, steps=5, iterations=0), invert_ddim(model, x, steps=5)))
+>>> from workbench.latents.diffusion import GaussianToyModel, decode_ddim, invert_ddim
+>>> toy = GaussianToyModel(mean=0.5, std=0.2, image_shape=(1, 4, 4), num_steps=100)   # exact noise
+>>> x = 0.5 + 0.2 * torch.randn(8, 1, 4, 4, generator=torch.Generator().manual_seed(0))
+>>> bool(torch.equal(invert_ddim_fixed_point(toy, x, steps=5, iterations=0), invert_ddim(toy, x, steps=5)))
 True
->>> plain = (decode_ddim(model, invert_ddim(model, x, steps=5), steps=5) - x).abs().mean()
->>> refined = (decode_ddim(model, invert_ddim_fixed_point(model, x, steps=5, iterations=3), steps=5) - x).abs().mean()
->>> bool(refined < plain)
-True
+>>> [round(float((decode_ddim(toy, invert_ddim_fixed_point(toy, x, steps=5, iterations=k), steps=5) - x)
+...              .abs().max()), 2) for k in (0, 2, 8)]       # the decoder undoes it ever more exactly
+[0.43, 0.24, 0.04]
 """
 
 from __future__ import annotations

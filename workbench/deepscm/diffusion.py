@@ -7,7 +7,9 @@ through the one training loop on images and their parents. The three steps:
 
 1. **abduction**: deterministic DDIM inversion under the factual parents,
    ``x_T = invert_ddim(model, image, condition, steps=S)``: the image noise (the slant and
-   whatever else the parents do not say);
+   whatever else the parents do not say); with ``iterations = k > 0`` each inversion step is
+   refined by ``k`` fixed-point iterations (:mod:`~workbench.deepscm.ddim_inversion`), so that
+   decoding undoes it more exactly;
 2. **action**: new parents;
 3. **prediction**: ``decode_ddim(model, x_T, new_condition, steps=S)``.
 
@@ -15,7 +17,7 @@ This is CausalDiffAE's recipe (Komanduri et al. 2024) with real DDIM inversion: 
 abducts by stochastic noising, so its null intervention does not return the image. DDIM
 inversion is deterministic but only approximately the inverse of decoding (each inverse step
 evaluates the noise at the less noisy end), so :attr:`DiffusionMechanism.exact` is False and
-the error shrinks as ``S`` grows.
+the error shrinks as ``S`` grows (and as the fixed-point ``iterations`` do).
 
 With ``semantic_dim > 0`` a semantic encoder (as in a diffusion autoencoder, and in
 CausalDiffAE) adds ``z_sem = Enc(image)`` to the condition; the noise is then the pair
@@ -39,10 +41,11 @@ from typing import Mapping, NamedTuple
 
 import torch
 
+from workbench.deepscm.ddim_inversion import invert_ddim_fixed_point
 from workbench.deepscm.mechanism import ImageMechanism, encode_parents
 from workbench.errors import ShapeError, WorkbenchInputError
 from workbench.latents.diffusion.model import DiffusionModel
-from workbench.latents.diffusion.samplers import decode_ddim, invert_ddim
+from workbench.latents.diffusion.samplers import decode_ddim
 from workbench.latents.diffusion.unet import SemanticEncoder
 from workbench.latents.pretrained import register_builder
 from workbench.runtime import device as runtime_device
@@ -75,6 +78,13 @@ def _check_steps(steps, num_steps: int) -> int:
     return steps
 
 
+def _check_iterations(iterations) -> int:
+    if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 0:
+        raise WorkbenchInputError(f"iterations (fixed-point refinements of each inversion step) must be a "
+                                  f"whole number >= 0, got {iterations!r}.")
+    return iterations
+
+
 class DiffusionMechanism(ImageMechanism):
     """Conditional DDIM image mechanism: abduct by DDIM inversion, predict by DDIM decoding.
 
@@ -88,6 +98,9 @@ class DiffusionMechanism(ImageMechanism):
         ``z_sem`` of this length is added to it (and to the noise).
     steps : int
         The default number of DDIM steps ``S`` of :meth:`abduct` and :meth:`predict`.
+    iterations : int
+        The default number of fixed-point refinements of each inversion step (0: plain DDIM
+        inversion; each one costs another UNet pass a step).
     num_steps, schedule : the diffusion's ``T`` and noise schedule.
     device : optional
 
@@ -106,7 +119,7 @@ class DiffusionMechanism(ImageMechanism):
     exact = False
 
     def __init__(self, image_shape=(1, 32, 32), channels: int = 16, semantic_dim: int = 0, steps: int = 20,
-                 num_steps: int = 1000, schedule: str = "linear", device=None):
+                 iterations: int = 0, num_steps: int = 1000, schedule: str = "linear", device=None):
         super().__init__()
         if isinstance(semantic_dim, bool) or not isinstance(semantic_dim, int) or semantic_dim < 0:
             raise WorkbenchInputError(f"semantic_dim must be a whole number >= 0, got {semantic_dim!r}.")
@@ -114,6 +127,7 @@ class DiffusionMechanism(ImageMechanism):
         self.diffusion = DiffusionModel(image_shape, channels, CONDITION_DIM + semantic_dim,
                                         schedule=schedule, num_steps=num_steps, device="cpu")
         self.steps = _check_steps(steps, self.diffusion.schedule.num_steps)
+        self.iterations = _check_iterations(iterations)
         self.encoder = SemanticEncoder(self.diffusion.image_shape, semantic_dim) if semantic_dim else None
         self.kl_scale = 1.0                          # set by the shared training loop; unused
         self.to(runtime_device(device))
@@ -126,7 +140,8 @@ class DiffusionMechanism(ImageMechanism):
     def config(self) -> dict:
         d = self.diffusion
         return {"kind": self.kind, "image_shape": list(d.image_shape), "channels": d.channels,
-                "semantic_dim": self.semantic_dim, "steps": self.steps, "num_steps": d.schedule.num_steps,
+                "semantic_dim": self.semantic_dim, "steps": self.steps, "iterations": self.iterations,
+                "num_steps": d.schedule.num_steps,
                 "schedule": d.schedule_name}
 
     def condition(self, parents) -> torch.Tensor:
@@ -166,13 +181,17 @@ class DiffusionMechanism(ImageMechanism):
                                    condition=self._full_condition(condition, z_sem))
 
     @torch.no_grad()
-    def abduct(self, images: torch.Tensor, parents: Mapping[str, torch.Tensor], steps: int | None = None):
-        """The image noise: ``x_T``, deterministic DDIM inversion under the parents in ``steps`` steps
-        (with a semantic encoder, :class:`SemanticNoise` ``(z_sem, x_T)``)."""
+    def abduct(self, images: torch.Tensor, parents: Mapping[str, torch.Tensor], steps: int | None = None,
+               iterations: int | None = None):
+        """The image noise: ``x_T``, deterministic DDIM inversion under the parents in ``steps`` steps,
+        each refined by ``iterations`` fixed-point iterations (None: the mechanism's defaults);
+        with a semantic encoder, :class:`SemanticNoise` ``(z_sem, x_T)``."""
         steps, condition = self._steps(steps), self.condition(parents)
+        iterations = self.iterations if iterations is None else _check_iterations(iterations)
         images = self._images(images, condition)
         z_sem = self.encode(images) if self.encoder is not None else None
-        x_T = invert_ddim(self.diffusion, images, self._full_condition(condition, z_sem), steps=steps)
+        x_T = invert_ddim_fixed_point(self.diffusion, images, self._full_condition(condition, z_sem),
+                                      steps=steps, iterations=iterations)
         return x_T if z_sem is None else SemanticNoise(z_sem, x_T)
 
     @torch.no_grad()
@@ -195,10 +214,12 @@ class DiffusionMechanism(ImageMechanism):
         return torch.as_tensor(z_sem, dtype=torch.float32, device=self.device), x_T
 
     @torch.no_grad()
-    def counterfactual(self, images, parents, new_parents, steps: int | None = None) -> torch.Tensor:
+    def counterfactual(self, images, parents, new_parents, steps: int | None = None,
+                       iterations: int | None = None) -> torch.Tensor:
         """Abduct under ``parents``, predict under ``new_parents``, both with ``steps`` DDIM steps."""
         images = torch.as_tensor(images).to(self.device)
-        return self.predict(self.abduct(images, parents, steps), new_parents, steps).clamp(0.0, 1.0)
+        noise = self.abduct(images, parents, steps, iterations)
+        return self.predict(noise, new_parents, steps).clamp(0.0, 1.0)
 
 
 def build_diffusion_mechanism(config: dict, device=None) -> DiffusionMechanism:
