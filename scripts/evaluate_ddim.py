@@ -12,8 +12,9 @@ thickness):
 
 * composition: the null intervention 1 and 10 times, L1 to the input (0-255);
 * effectiveness of do(thickness = t*), t* the held-out thicknesses shuffled: the
-  thickness measured by ``digit_morphometrics`` within 10% of t*, and the digit kept (read by
-  the ``predictors_digits`` classifier);
+  thickness measured by ``digit_morphometrics`` within 10% of t*, the slope of the measured
+  change on the wanted one (1: all of it), and the digit kept (read by the
+  ``predictors_digits`` classifier);
 * ground truth: pixel L1 to the exact counterfactual render beside the factual image's;
 * counterfactuals a second on this process's threads (a batch of 64).
 """
@@ -50,10 +51,13 @@ def evaluate(mech, steps: int, iterations: int, n: int, cycles_n: int, classifie
     seconds = time.perf_counter() - start
     measured = digit_morphometrics(truth.dataset)["thickness"](cf, parents)
     within = ((measured - target).abs() <= 0.1 * target).float()
+    wanted, moved = target - parents["thickness"], measured - parents["thickness"]
+    slope = float((wanted * moved).sum() / (wanted * wanted).sum())     # 1: the full change, 0: none
     kept = (classifier.predict(cf)["digit"] == parents["digit"]).float()
     gt = ground_truth_error(scm, images, parents, do, truth)
     row.update(thickness_within_10pct=round(float(within.mean()), 3), digit_kept=round(float(kept.mean()), 3),
                thickness_abs_error=round(float((measured - target).abs().mean()), 3),
+               thickness_response_slope=round(slope, 3),
                ground_truth_l1=round(gt.scores["pixel_l1"], 3), factual_l1=round(gt.scores["factual_l1"], 3),
                counterfactuals_per_second=round(n / seconds, 2), threads=torch.get_num_threads())
     return row

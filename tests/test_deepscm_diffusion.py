@@ -150,3 +150,27 @@ def test_bad_input_raises_typed_errors(tiny, held_out):
         build_diffusion_mechanism({"kind": "ddpm"})
     with pytest.raises(WorkbenchInputError, match="Bad settings"):
         build_diffusion_mechanism({"kind": "deepscm_ddim", "width": 3})
+
+
+def best_fitting_slant(images, parents, truth, candidates=torch.linspace(-0.3, 0.3, 25)):
+    """The slant whose exact render (same digit, thickness, intensity) is nearest each image."""
+    errors = torch.stack([(truth.scm.render({**parents, "slant": torch.full_like(parents["slant"], float(s))})
+                           - images).abs().flatten(1).mean(1) for s in candidates])
+    return candidates[errors.argmin(0)]
+
+
+def test_the_shipped_mechanism_keeps_the_slant_and_follows_do_thickness():
+    mech = load_pretrained("ddim_digits", device="cpu")
+    assert isinstance(mech, DiffusionMechanism) and mech.exact is False
+    truth = DigitsGroundTruth()
+    images, parents = truth.sample(4, generator=12345)
+    do = {"thickness": torch.where(parents["thickness"] < 2.5, 3.8, 1.6)}
+    cf = DigitsDeepSCM(mech)(images, parents, do)
+    after = truth.parents_after(parents, do)
+    # slant is image noise, not a parent: the counterfactual must keep the factual one
+    assert (best_fitting_slant(cf, after, truth) - parents["slant"]).abs().max() <= 0.05
+    from workbench.metrics.soundness import digit_morphometrics
+    measured = digit_morphometrics(truth.dataset)["thickness"](cf, parents)
+    wanted, moved = do["thickness"] - parents["thickness"], measured - parents["thickness"]
+    assert (moved * wanted > 0.5 * wanted ** 2).all(), (measured, do["thickness"])    # most of the change
+    assert float((cf - truth(images, parents, do)).abs().mean()) < 0.5 * float((images - truth(images, parents, do)).abs().mean())

@@ -56,6 +56,20 @@ def invert_ddim_fixed_point(model, images: torch.Tensor, condition=None, *, step
     Returns
     -------
     Tensor ``(n, C, H, W)``: ``x_T`` in model space.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from workbench.latents.diffusion import GaussianToyModel, decode_ddim
+    >>> toy = GaussianToyModel(mean=0.5, std=0.2, image_shape=(1, 2, 2), num_steps=100)
+    >>> x = torch.full((1, 1, 2, 2), 0.6)
+    >>> x_T = invert_ddim_fixed_point(toy, x, steps=4, iterations=50)
+    >>> bool(torch.allclose(decode_ddim(toy, x_T, steps=4), x, atol=1e-4))
+    True
+    >>> invert_ddim_fixed_point(toy, x, steps=4, iterations=-1)
+    Traceback (most recent call last):
+    ...
+    workbench.errors.WorkbenchInputError: iterations must be a whole number >= 0, got -1.
     """
     if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 0:
         raise WorkbenchInputError(f"iterations must be a whole number >= 0, got {iterations!r}.")

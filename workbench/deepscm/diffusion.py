@@ -134,10 +134,12 @@ class DiffusionMechanism(ImageMechanism):
 
     @property
     def image_shape(self) -> tuple:
+        """``(C, H, W)`` of the images this mechanism draws."""
         return self.diffusion.image_shape
 
     @property
     def config(self) -> dict:
+        """The settings that rebuild this mechanism (:func:`build_diffusion_mechanism`)."""
         d = self.diffusion
         return {"kind": self.kind, "image_shape": list(d.image_shape), "channels": d.channels,
                 "semantic_dim": self.semantic_dim, "steps": self.steps, "iterations": self.iterations,
