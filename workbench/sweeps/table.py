@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import warnings
 
-import pandas as pd
-
 from workbench.sweeps.errors import SweepConfigError
 from workbench.sweeps.store import ResultStore
 
@@ -63,6 +61,8 @@ def wide_table(source) -> pd.DataFrame:
     >>> wide_table(rows)[["setting", "beta", "score.mig"]].values.tolist()
     [['beta_vae (beta=8)', 8.0, 0.4]]
     """
+    import pandas as pd        # on first use: a sweep's workers never need it
+
     rows = [r for r in _rows(source) if r.get("status") == "ok"]
     frame = pd.DataFrame(rows)
     if frame.empty:
@@ -87,6 +87,8 @@ def results_table(source) -> pd.DataFrame:
     >>> list(results_table([]).columns)
     ['key', 'dataset', 'model', 'setting', 'seed', 'metric', 'score']
     """
+    import pandas as pd        # on first use: a sweep's workers never need it
+
     wide = wide_table(source)
     if wide.empty:
         return pd.DataFrame(columns=[*_ID, "setting", "seed", "metric", "score"])
@@ -108,6 +110,8 @@ def failures(source) -> pd.DataFrame:
     >>> failures(rows)[["key", "seed", "error"]].values.tolist()
     [['a', 1, 'boom']]
     """
+    import pandas as pd        # on first use: a sweep's workers never need it
+
     rows = [{k: r.get(k) for k in (*_ID, "seed", "error")} for r in _rows(source)
             if r.get("status") != "ok"]
     return pd.DataFrame(rows, columns=[*_ID, "seed", "error"])
