@@ -35,6 +35,7 @@ from workbench.datasets.digits import intensity_mechanism
 from workbench.errors import WorkbenchInputError
 from workbench.latents.flows import ConditionalFlow, DigitParentsFit, FlowMechanism, build_flow
 from workbench.latents.pretrained import register_builder
+from workbench.runtime import device as runtime_device
 from workbench.scm import SCM, FunctionMechanism
 
 __all__ = ["PARENT_VARIABLES", "exact_digit_parents", "DigitParentFlows", "parent_scm"]
@@ -67,10 +68,11 @@ def exact_digit_parents() -> SCM:
     >>> bool((m.sample(1000, seed=0)["thickness"] > 0.5).all())
     True
     """
-    thickness = FunctionMechanism([], lambda pa, u: 0.5 + u, dist.Gamma(10.0, 5.0),
+    number = lambda value: torch.tensor(value, device=runtime_device())    # noqa: E731 (noise on the SCM's device)
+    thickness = FunctionMechanism([], lambda pa, u: 0.5 + u, dist.Gamma(number(10.0), number(5.0)),
                                   inverse=lambda value, pa: value - 0.5)
     intensity = FunctionMechanism(["thickness"], lambda pa, u: intensity_mechanism(pa[..., 0], u),
-                                  dist.Normal(0.0, 0.5), inverse=_intensity_inverse)
+                                  dist.Normal(number(0.0), number(0.5)), inverse=_intensity_inverse)
     return SCM({"thickness": thickness, "intensity": intensity}, name="digit_parents_exact")
 
 
