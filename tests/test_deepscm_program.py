@@ -15,6 +15,7 @@ from workbench.errors import UnknownVariableError, WorkbenchInputError
 from workbench.latents.flows import fit_digit_parents
 from workbench.latents.pretrained import list_pretrained, load_pretrained, save_pretrained
 from workbench.metrics.soundness import DigitsGroundTruth
+from workbench.scm import SCM, FunctionMechanism, LinearGaussian
 
 TRUTH = DigitsGroundTruth()
 
@@ -25,10 +26,14 @@ def digits():
 
 
 @pytest.fixture(scope="module")
-def tiny_flows():
-    fit = fit_digit_parents(n_train=400, n_test=200, steps=30, flow="nsf", transforms=1, hidden=(8,),
-                            progress=False)
-    return DigitParentFlows.from_fit(fit)
+def tiny_fit():
+    return fit_digit_parents(n_train=400, n_test=200, steps=30, flow="nsf", transforms=1, hidden=(8,),
+                             progress=False)
+
+
+@pytest.fixture(scope="module")
+def tiny_flows(tiny_fit):
+    return DigitParentFlows.from_fit(tiny_fit)
 
 
 def interventions(n):
@@ -125,6 +130,20 @@ def test_shipped_parent_flows_are_close_to_the_exact_parents():
     learned = DigitsDeepSCM(IntensityScaling(), flows).parents_after(parents, do)["intensity"]
     error = (learned - TRUTH.parents_after(parents, do)["intensity"]).abs()
     assert float(error.mean()) < 3.0 and float(error.quantile(0.95)) < 8.0      # grey levels
+
+
+def test_parents_given_as_a_fit_or_an_scm_are_the_same_flows(digits, tiny_fit, tiny_flows):
+    _, parents = digits
+    do = {"thickness": 3.0}
+    expected = DigitsDeepSCM(IntensityScaling(), tiny_flows).parents_after(parents, do)["intensity"]
+    for given in (tiny_fit, tiny_fit.scm, tiny_flows.scm()):
+        assert torch.equal(DigitsDeepSCM(IntensityScaling(), given).parents_after(parents, do)["intensity"], expected)
+    with pytest.raises(WorkbenchInputError, match="must be over"):
+        DigitsDeepSCM(IntensityScaling(), SCM({"t": LinearGaussian()}))
+    additive = SCM({"thickness": LinearGaussian(), "intensity": FunctionMechanism(
+        ["thickness"], lambda pa, u: pa[..., 0] + u ** 3, dist.Normal(0.0, 1.0))})
+    with pytest.raises(WorkbenchInputError, match="invertible"):
+        DigitsDeepSCM(IntensityScaling(), additive)
 
 
 def test_parent_flows_save_and_load(tmp_path, digits, tiny_flows):
