@@ -185,8 +185,11 @@ class SemanticEditSlider(widgets.VBox):
         Reads the factors off the edited image.
     image : Tensor ``(C, H, W)``
     delta : Tensor ``(semantic_dim,)``
-        The direction (e.g. from :func:`~workbench.latents.diffusion.directions.edit_direction`,
-        one unit of its factor per unit of strength).
+        The direction, best
+        :func:`~workbench.latents.diffusion.edits.calibrate_direction`'s ``.direction``
+        (measured: one unit of its factor per unit of strength); an uncalibrated
+        :func:`~workbench.latents.diffusion.directions.edit_direction` is one unit only to
+        first order.
     name : str
         What the direction is called (shown, escaped).
     limit : float
