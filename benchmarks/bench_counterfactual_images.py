@@ -92,10 +92,7 @@ def markdown(table) -> str:
 
 def run(quick: bool = False, steps: int | None = None) -> list[dict]:
     n = 100 if quick else 1000
-    mechanisms, missing = load_mechanisms(MECHANISMS, device="cpu")
-    for mech in mechanisms.values():
-        if steps is not None and hasattr(mech, "steps"):
-            mech.steps = steps
+    mechanisms, missing = load_mechanisms(MECHANISMS, device="cpu", ddim_steps=steps)
     with one_thread():
         start = time.perf_counter()
         tables = [soundness_table({TOY: IntensityScaling()}, n=n)]

@@ -55,8 +55,11 @@ __all__ = ["MECHANISMS", "load_mechanisms", "as_generator", "evaluation_digits",
 MECHANISMS = ("cvae_digits", "ddim_digits", "flow_digits")
 
 
-def load_mechanisms(names=MECHANISMS, device=None) -> tuple[dict, list]:
+def load_mechanisms(names=MECHANISMS, device=None, ddim_steps: int | None = None) -> tuple[dict, list]:
     """``({name: mechanism}, missing)``: the pretrained mechanisms that exist, and those that do not.
+
+    ``ddim_steps`` sets the DDIM steps each way of a diffusion mechanism (fewer: faster and
+    coarser); the others have no such option.
 
     Examples
     --------
@@ -64,10 +67,14 @@ def load_mechanisms(names=MECHANISMS, device=None) -> tuple[dict, list]:
     >>> found, missing
     ({}, ['no_such_mechanism'])
     """
+    from workbench.deepscm.diffusion import DiffusionMechanism, _check_steps
     from workbench.latents.pretrained import list_pretrained, load_pretrained
 
     shipped = list_pretrained()
     found = {name: load_pretrained(name, device=device) for name in names if name in shipped}
+    for mechanism in found.values():
+        if ddim_steps is not None and isinstance(mechanism, DiffusionMechanism):
+            mechanism.steps = _check_steps(ddim_steps, mechanism.diffusion.schedule.num_steps)
     return found, [name for name in names if name not in shipped]
 
 
