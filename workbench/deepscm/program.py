@@ -54,8 +54,8 @@ from workbench.metrics.soundness.generators import check_images, check_parents
 from workbench.runtime import device as default_device
 from workbench.scm import abduct as abduct_parents
 from workbench.scm import counterfactual_by_hand as parents_by_hand
-from workbench.scm.counterfactual import _world_handler
-from workbench.scm.model import _parent_tensor
+from workbench.scm.counterfactual import world_handler
+from workbench.scm.model import parent_tensor
 from workbench.scm.sites import UNITS, noise_site
 
 __all__ = ["DigitsDeepSCM", "ImageCounterfactual"]
@@ -276,7 +276,7 @@ class DigitsDeepSCM:
             for v in PARENT_VARIABLES:                     # the parents' SCM, as SCM.model writes it
                 mech = self.parent_scm.mechanisms[v]
                 u = pyro.sample(noise_site(v), mech.noise())
-                values[v] = pyro.deterministic(v, mech(_parent_tensor(values, mech, n, dev), u), event_dim=0)
+                values[v] = pyro.deterministic(v, mech(parent_tensor(values, mech, n, dev), u), event_dim=0)
             values["digit"] = pyro.sample("digit", dist.Categorical(logits=torch.zeros(NUM_DIGITS, device=dev)))
             sites = self._image_noise(like)
             u = rebuild_noise(like if like is not None else sites[IMAGE_NOISE_SITE], list(sites.values()))
@@ -331,7 +331,7 @@ class DigitsDeepSCM:
         sites = {**{k: v for k, v in noise.items() if k != IMAGE_NOISE_SITE}, **noise_sites(noise[IMAGE_NOISE_SITE])}
         data = {**{k: v.to(dev) for k, v in sites.items()}, "digit": pa["digit"].to(dev).long()}
         acts = {k: (v.to(dev).long() if k == "digit" else v.to(dev)) for k, v in acts.items()}
-        with _world_handler(worlds):
+        with world_handler(worlds):
             with pyro.poutine.condition(data=data), chirho_do(actions=acts):
                 values = self._program(n, like=noise[IMAGE_NOISE_SITE])
             names = list(acts) if worlds == "multi" else ["__fresh_split__"]

@@ -55,7 +55,7 @@ from workbench.scm.interventions import all_finite, as_values, check_category, c
 from workbench.scm.sites import noise_site
 from workbench.scm.weighting import likelihood_weighting
 
-__all__ = ["CounterfactualResult", "abduct", "counterfactual", "counterfactual_by_hand", "complete_units"]
+__all__ = ["CounterfactualResult", "abduct", "counterfactual", "counterfactual_by_hand", "complete_units", "world_handler"]
 
 
 @dataclass(frozen=True)
@@ -294,7 +294,7 @@ def _chirho_worlds(scm, units, acts, n_samples, n, worlds):
     """Our abduction, then ChiRho's worlds on the explicit-noise program, noise sites
     conditioned on the abducted noise."""
     noise = abduct(scm, units)
-    with _world_handler(worlds):
+    with world_handler(worlds):
         with pyro.poutine.condition(data=noise), chirho_do(actions=acts):
             values = scm.model(n_samples * n)
         fact, cf = _split_worlds(values, acts, worlds)
@@ -303,7 +303,7 @@ def _chirho_worlds(scm, units, acts, n_samples, n, worlds):
 
 def _chirho_abducts(scm, units, acts, n_samples, n, worlds):
     """ChiRho conditions the density form on the units and abducts additive noise itself."""
-    with _world_handler(worlds):
+    with world_handler(worlds):
         with chirho_condition(data=units), chirho_do(actions=acts):
             values = scm.model(n_samples * n, explicit_noise=False)
         fact, cf = _split_worlds(values, acts, worlds)
@@ -311,8 +311,19 @@ def _chirho_abducts(scm, units, acts, n_samples, n, worlds):
 
 
 @contextmanager
-def _world_handler(worlds: str):
-    """``torch.no_grad``, Pyro validation off, and ChiRho's multi- or twin-world handler."""
+def world_handler(worlds: str):
+    """``torch.no_grad``, Pyro validation off, and ChiRho's multi- or twin-world handler.
+
+    ``worlds="multi"`` gives one world per intervention (:class:`MultiWorldCounterfactual`),
+    anything else the twin world (:class:`TwinWorldCounterfactual`).
+
+    Examples
+    --------
+    >>> import torch
+    >>> with world_handler("twin"):
+    ...     torch.is_grad_enabled()
+    False
+    """
     handler = MultiWorldCounterfactual if worlds == "multi" else TwinWorldCounterfactual
     with torch.no_grad(), pyro.validation_enabled(False), handler(first_available_dim=-2):
         yield

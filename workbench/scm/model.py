@@ -55,7 +55,7 @@ from workbench.scm.mechanisms import Mechanism
 from workbench.scm.sites import UNITS, noise_site
 from workbench.scm.weighting import likelihood_weighting
 
-__all__ = ["SCM", "noise_site", "ParentTableError"]
+__all__ = ["SCM", "noise_site", "parent_tensor", "ParentTableError"]
 
 
 class ParentTableError(WorkbenchInputError):
@@ -72,8 +72,22 @@ class ParentTableError(WorkbenchInputError):
     """
 
 
-def _parent_tensor(values: Mapping[str, torch.Tensor], mech: Mechanism, n: int, dev) -> torch.Tensor:
-    """Stack the parents' values into ``(..., n_parents)`` (broadcasting world dims)."""
+def parent_tensor(values: Mapping[str, torch.Tensor], mech: Mechanism, n: int, dev) -> torch.Tensor:
+    """Stack the parents' values into ``(..., n_parents)`` (broadcasting world dims).
+
+    The one place a Pyro program turns ``values[parent]`` into the ``pa`` a mechanism takes,
+    ``mech(pa, u)``; a root gets an empty ``(n, 0)`` tensor.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from workbench.scm import LinearGaussian
+    >>> mech = LinearGaussian({"a": 1.0, "b": 2.0})
+    >>> parent_tensor({"a": torch.zeros(3), "b": torch.ones(3)}, mech, 3, "cpu")[0]
+    tensor([0., 1.])
+    >>> parent_tensor({}, LinearGaussian({}), 3, "cpu").shape
+    torch.Size([3, 0])
+    """
     if not mech.parents:
         return torch.zeros(n, 0, device=dev)
     cols = torch.broadcast_tensors(*[values[p].to(torch.get_default_dtype()) for p in mech.parents])
@@ -293,7 +307,7 @@ class SCM:
         with pyro.plate(UNITS, n, dim=-1):
             for v in self._order:
                 mech = self._mechanisms[v]
-                pa = _parent_tensor(values, mech, n, dev)
+                pa = parent_tensor(values, mech, n, dev)
                 if not explicit_noise and mech.has_density:
                     values[v] = pyro.sample(v, mech.distribution(pa))
                 else:  # the explicit-noise form (also for a mechanism with no density)
