@@ -16,7 +16,6 @@ SOURCES = package_sources(Path(workbench.__file__).parent)
 # this list once they land. Nothing else may lack an example.
 STILL_FILLING = (
     "workbench.latents.diffusion.directions",
-    "workbench.latents.diffusion.evaluation",
     "workbench.latents.diffusion.edits",
     "workbench.deepscm",
     "workbench.widgets.counterfactual_images",     # notebook 11's explorer (deepscm authors)
