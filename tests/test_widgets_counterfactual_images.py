@@ -50,6 +50,7 @@ def test_picking_another_digit_resets_the_sliders(view):
     view.thickness_slider.value = 5.5
     view.index_slider.value = 3
     assert view.index == 3 and view.thickness == pytest.approx(round(float(view.parents["thickness"][3]), 1))
+    assert view.thickness_slider.value == view.thickness and view.intensity_slider.value == view.intensity
     assert f"digit {int(view.parents['digit'][3])}" in view.label.value
     assert view.scores["ground truth"]["truth_l1"] == 0.0
 
