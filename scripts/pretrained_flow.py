@@ -9,6 +9,7 @@ flow_digits/ every 200 steps (a stopped run resumes bit-identically with the sam
 Evaluation on held-out digits (seed 12345), also runnable on a checkpoint::
 
     python scripts/pretrained_flow.py --checkpoint benchmarks/results/checkpoints/flow_digits --n 200
+    python scripts/pretrained_flow.py --ablation 600     # parents only as coupling channels
 
 composition (null intervention, 1 and 10 cycles, L1 0-255), do(thickness = t*) with t* drawn
 from the SCM's thickness law: the measured thickness (workbench.metrics.soundness.
@@ -131,10 +132,26 @@ def from_checkpoint(directory, name: str = "flow_digits") -> FlowImageMechanism:
     return mech.eval()
 
 
+def ablation(steps: int = 600, n: int = 200) -> dict:
+    """The same flow and training, the parents only as broadcast channels of the couplings: the
+    conditional priors and the parent maps frozen at zero (priors N(0, 1)). Compare with the
+    step-``steps`` checkpoint of the shipped recipe (manifest ``evaluation.during_training``)."""
+    wb.seed_everything(SEED)
+    mech = FlowImageMechanism(device="cpu", **SPECS["flow_digits"])
+    with torch.no_grad():
+        for p in [*mech.priors.parameters(), *mech.parent_maps.parameters()]:
+            p.zero_()
+            p.requires_grad_(False)
+    train(mech, training_data(), steps=steps, batch_size=BATCH, lr=LR, seed=SEED, progress=True)
+    return evaluate(mech.eval(), n=n)
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="Evaluate a flow_digits checkpoint on held-out digits.")
     parser.add_argument("--checkpoint", default=str(CHECKPOINTS / "flow_digits"))
     parser.add_argument("--n", type=int, default=200)
+    parser.add_argument("--ablation", type=int, default=0, metavar="STEPS",
+                        help="train and evaluate the broadcast-only ablation for STEPS steps instead")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    print(evaluate(from_checkpoint(args.checkpoint), n=args.n))
+    print(ablation(args.ablation, args.n) if args.ablation else evaluate(from_checkpoint(args.checkpoint), n=args.n))
