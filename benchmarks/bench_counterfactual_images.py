@@ -81,12 +81,16 @@ def axiom_digits_within_budget(mechanism, n: int, budget_s: float = ROW_BUDGET_S
     return int(max(PILOT, min(n, (budget_s * rate - n) // AXIOM_PASSES)))
 
 
+def _fmt(value) -> str:
+    return str(int(value)) if float(value).is_integer() and abs(value) < 1e6 else f"{value:.3g}"
+
+
 def markdown(table) -> str:
     """The table as GitHub markdown, one row per mechanism."""
     head = "| mechanism | " + " | ".join(SHOWN) + " |"
     lines = [head, "|" + "---|" * (len(SHOWN) + 1)]
     for _, row in table.iterrows():
-        lines.append(f"| {row['mechanism']} | " + " | ".join(f"{row[k]:.3g}" for k in SHOWN) + " |")
+        lines.append(f"| {row['mechanism']} | " + " | ".join(_fmt(row[k]) for k in SHOWN) + " |")
     return "\n".join(lines)
 
 
