@@ -14,7 +14,8 @@ thickness):
 * effectiveness of do(thickness = t*), t* the held-out thicknesses shuffled: the
   thickness measured by ``digit_morphometrics`` within 10% of t*, the slope of the measured
   change on the wanted one (1: all of it), and the digit kept (read by the
-  ``predictors_digits`` classifier);
+  ``predictors_digits`` classifier), and the slant kept (the slant, on a 0.025 grid, whose
+  exact render is nearest the counterfactual, against the factual slant: slant is image noise);
 * ground truth: pixel L1 to the exact counterfactual render beside the factual image's;
 * counterfactuals a second on this process's threads (a batch of 64).
 """
@@ -36,6 +37,13 @@ from workbench.metrics.soundness import DigitsGroundTruth, composition, digit_mo
 HELD_OUT_SEED = 12345
 
 
+def best_fitting_slant(images, parents, truth, candidates=torch.linspace(-0.3, 0.3, 25)):
+    """The slant whose exact render (same digit, thickness, intensity) is nearest each image."""
+    errors = torch.stack([(truth.scm.render({**parents, "slant": torch.full_like(parents["slant"], float(s))})
+                           - images).abs().flatten(1).mean(1) for s in candidates])
+    return candidates[errors.argmin(0)]
+
+
 def evaluate(mech, steps: int, iterations: int, n: int, cycles_n: int, classifier) -> dict:
     truth = DigitsGroundTruth()
     images, parents = truth.sample(n, generator=HELD_OUT_SEED)
@@ -53,11 +61,13 @@ def evaluate(mech, steps: int, iterations: int, n: int, cycles_n: int, classifie
     within = ((measured - target).abs() <= 0.1 * target).float()
     wanted, moved = target - parents["thickness"], measured - parents["thickness"]
     slope = float((wanted * moved).sum() / (wanted * wanted).sum())     # 1: the full change, 0: none
+    slant_error = (best_fitting_slant(cf, truth.parents_after(parents, do), truth) - parents["slant"]).abs()
     kept = (classifier.predict(cf)["digit"] == parents["digit"]).float()
     gt = ground_truth_error(scm, images, parents, do, truth)
     row.update(thickness_within_10pct=round(float(within.mean()), 3), digit_kept=round(float(kept.mean()), 3),
                thickness_abs_error=round(float((measured - target).abs().mean()), 3),
                thickness_response_slope=round(slope, 3),
+               slant_abs_error=round(float(slant_error.mean()), 4),
                ground_truth_l1=round(gt.scores["pixel_l1"], 3), factual_l1=round(gt.scores["factual_l1"], 3),
                counterfactuals_per_second=round(n / seconds, 2), threads=torch.get_num_threads())
     return row
@@ -68,11 +78,13 @@ def main() -> None:
     parser.add_argument("--name", default="ddim_digits")
     parser.add_argument("--directory", default=str(PRETRAINED_DIR), help="folder with the weights' manifest")
     parser.add_argument("--classifier-directory", default=str(PRETRAINED_DIR), help="where predictors_digits is")
-    parser.add_argument("--grid", nargs="+", default=["20:2"], help="settings S:k")
+    parser.add_argument("--grid", nargs="+", default=["20:2"], help="settings S:k ('none': only --record)")
     parser.add_argument("--n", type=int, default=64, help="held-out digits for effectiveness and ground truth")
     parser.add_argument("--cycles-n", type=int, default=32, help="held-out digits for composition")
     parser.add_argument("--record", action="store_true", help="write the rows into the manifest's evaluation")
     parser.add_argument("--default", default="20:2", help="with --record: the shipped default S:k")
+    parser.add_argument("--record-from", default=None,
+                        help="with --record: also the rows of this JSON-lines file (--out of earlier runs)")
     parser.add_argument("--why", default="", help="with --record: why that default")
     parser.add_argument("--out", default=None, help="also append the rows to this JSON-lines file")
     args = parser.parse_args()
@@ -80,7 +92,7 @@ def main() -> None:
     mech = load_pretrained(args.name, device="cpu", directory=args.directory)
     classifier = load_pretrained("predictors_digits", device="cpu", directory=args.classifier_directory)
     rows = []
-    for setting in args.grid:
+    for setting in [] if args.grid == ["none"] else args.grid:
         steps, iterations = (int(v) for v in setting.split(":"))
         rows.append(evaluate(mech, steps, iterations, args.n, args.cycles_n, classifier))
         print(json.dumps(rows[-1]), flush=True)
@@ -88,15 +100,31 @@ def main() -> None:
             with open(args.out, "a") as f:
                 f.write(json.dumps({"name": args.name, "directory": args.directory, **rows[-1]}) + "\n")
     if args.record:
-        entry = list_pretrained(args.directory)[args.name]
-        info = {k: v for k, v in entry.items() if k not in ("file", "sha256", "bytes", "config")}
-        command = ["python scripts/evaluate_ddim.py --grid", *args.grid, "--n", args.n, "--cycles-n",
-                   args.cycles_n, "--default", args.default, "--record"]
-        info["evaluation"] = {"held_out_seed": HELD_OUT_SEED, "command": " ".join(map(str, command)),
-                              "default": args.default, "why": args.why, "rows": rows}
-        mech = load_pretrained(args.name, device="cpu", directory=args.directory)
-        mech.steps, mech.iterations = (int(v) for v in args.default.split(":"))
-        save_pretrained(mech, args.name, info, Path(args.directory))
+        record(args, rows)
+
+
+def record(args, rows) -> None:
+    """Write the rows (and, with --record-from, every row of that JSON-lines file) into the manifest."""
+    entry = list_pretrained(args.directory)[args.name]
+    info = {k: v for k, v in entry.items() if k not in ("file", "sha256", "bytes", "config")}
+    intermediate = []
+    if args.record_from:
+        logged = [json.loads(line) for line in Path(args.record_from).read_text().splitlines() if line.strip()]
+        rows = rows + [{k: v for k, v in r.items() if k not in ("name", "directory")} for r in logged
+                       if Path(r["directory"]).resolve() == Path(args.directory).resolve()]
+        for r in logged:
+            if Path(r["directory"]).resolve() != Path(args.directory).resolve():
+                steps = list_pretrained(r["directory"])[args.name]["training"]["steps"]
+                intermediate.append({"training_steps": steps, **{k: v for k, v in r.items()
+                                                                 if k not in ("name", "directory")}})
+    command = ["python scripts/evaluate_ddim.py --grid", *args.grid, "--n", args.n, "--cycles-n", args.cycles_n,
+               "--default", args.default, "--record"] + (["--record-from", args.record_from] if args.record_from else [])
+    info["evaluation"] = {"held_out_seed": HELD_OUT_SEED, "command": " ".join(map(str, command)),
+                          "default": args.default, "why": args.why, "rows": rows,
+                          "intermediate_checkpoint_rows": intermediate}
+    mech = load_pretrained(args.name, device="cpu", directory=args.directory)
+    mech.steps, mech.iterations = (int(v) for v in args.default.split(":"))
+    save_pretrained(mech, args.name, info, Path(args.directory))
 
 if __name__ == "__main__":
     main()
