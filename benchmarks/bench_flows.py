@@ -46,7 +46,6 @@ the routes are in ``benchmarks/flow_routes.py``):
 
 from __future__ import annotations
 
-import math
 import sys
 import time
 from pathlib import Path
