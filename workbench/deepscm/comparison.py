@@ -42,6 +42,17 @@ def compare_counterfactuals(generators: Mapping, images, parents, interventions,
     images, parents : the factual digits and their four factors.
     interventions : dict
         ``do(...)`` on thickness and/or intensity (the others follow the digits' SCM).
+
+    Examples
+    --------
+    >>> from workbench.deepscm import IntensityScaling
+    >>> from workbench.deepscm.evaluation import evaluation_digits
+    >>> images, parents = evaluation_digits(3, seed=1)
+    >>> out = compare_counterfactuals({"toy": IntensityScaling()}, images, parents, {"thickness": 4.0})
+    >>> bool((out["toy"]["truth_l1"] > 0).all())       # the toy ignores thickness: wrong
+    True
+    >>> bool((out["ground truth"]["thickness"] > out["factual"]["thickness"]).all())
+    True
     """
     truth = truth or DigitsGroundTruth()
     measure = measure or digit_morphometrics(truth.dataset)

@@ -90,11 +90,13 @@ class ActNorm(nn.Module):
         self.log_scale = nn.Parameter(torch.zeros(1, channels, 1, 1))
 
     def forward(self, h, cond=None):
+        """Towards the noise: ``(x - bias) * exp(-log_scale)`` per channel, and its log-det."""
         pixels = h.shape[2] * h.shape[3]
         log_det = -self.log_scale.sum() * pixels
         return (h - self.bias) * torch.exp(-self.log_scale), log_det.expand(len(h))
 
     def inverse(self, h, cond=None):
+        """Towards the image: undo :meth:`forward` exactly."""
         return h * torch.exp(self.log_scale) + self.bias
 
 
@@ -119,10 +121,12 @@ class InvertibleConv(nn.Module):
         self.weight = nn.Parameter(q.float())
 
     def forward(self, h, cond=None):
+        """Towards the noise: the 1x1 convolution by ``W``, and its log-det."""
         log_det = torch.linalg.slogdet(self.weight.double())[1].float() * h.shape[2] * h.shape[3]
         return torch.einsum("ij,njhw->nihw", self.weight, h), log_det.expand(len(h))
 
     def inverse(self, h, cond=None):
+        """Towards the image: the 1x1 convolution by ``W^-1``."""
         inverse = torch.linalg.inv(self.weight.double()).to(h.dtype)
         return torch.einsum("ij,njhw->nihw", inverse, h)
 
@@ -162,11 +166,13 @@ class AffineCoupling(nn.Module):
         return SCALE_BOUND * torch.tanh(raw_scale / SCALE_BOUND), shift
 
     def forward(self, h, cond):
+        """Towards the noise: scale and shift one half given the other half and the parents; the log-det."""
         a, b = h[:, :self.keep], h[:, self.keep:]
         log_s, shift = self._scale_shift(a, cond)
         return torch.cat([a, b * torch.exp(log_s) + shift], 1), log_s.flatten(1).sum(1)
 
     def inverse(self, h, cond):
+        """Towards the image: undo :meth:`forward` exactly (the kept half is unchanged)."""
         a, b = h[:, :self.keep], h[:, self.keep:]
         log_s, shift = self._scale_shift(a, cond)
         return torch.cat([a, (b - shift) * torch.exp(-log_s)], 1)
@@ -201,10 +207,12 @@ class ConditionalGaussian(nn.Module):
         return mean, SIGMA_BOUND * torch.tanh(raw / SIGMA_BOUND)
 
     def forward(self, z, context):
+        """Standardize ``z`` by the mean and scale computed from the context; the log-det."""
         mean, log_sigma = self._mean_log_sigma(context)
         return (z - mean) * torch.exp(-log_sigma), -log_sigma.flatten(1).sum(1)
 
     def inverse(self, eps, context):
+        """Un-standardize: ``mean + scale * u`` from the same context."""
         mean, log_sigma = self._mean_log_sigma(context)
         return mean + eps * torch.exp(log_sigma)
 
@@ -253,6 +261,7 @@ class ParentMaps(nn.Module):
                                 for k in range(len(self.channels) - 1))
 
     def forward(self, condition):
+        """The parents' condition vector as a feature map at each scale."""
         coarse = self.sizes[-1]
         maps = [torch.relu(self.top(condition)).view(len(condition), self.channels[-1], *coarse)]
         for up in reversed(self.up):

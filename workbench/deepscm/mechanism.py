@@ -120,6 +120,7 @@ class ImageMechanism(nn.Module):
 
     @property
     def device(self) -> torch.device:
+        """The device of the mechanism's parameters (the CPU if it has none)."""
         first = next(iter(self.parameters()), None)
         return first.device if first is not None else torch.device("cpu")
 
@@ -161,8 +162,10 @@ class IntensityScaling(ImageMechanism):
             -1, *([1] * (like.dim() - 1)))
 
     def abduct(self, images, parents):
+        """The stroke at full brightness: ``255 * image / intensity``."""
         images = check_images(images)
         return (images / self._scale(parents, images)).clamp(0.0, 255.0 / 64.0)
 
     def predict(self, noise, parents):
+        """The stroke at the parents' intensity: ``intensity / 255 * u``."""
         return (noise * self._scale(parents, noise)).clamp(0.0, 1.0)

@@ -116,6 +116,7 @@ class DigitParentFlows(nn.Module):
 
     @property
     def device(self) -> torch.device:
+        """The device of the flows' parameters."""
         return self.thickness.device
 
     def scm(self) -> SCM:

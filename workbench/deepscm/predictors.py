@@ -79,10 +79,12 @@ class DigitPredictors(nn.Module):
 
     @property
     def config(self) -> dict:
+        """The settings that rebuild these predictors (what the manifest stores)."""
         return {"kind": self.kind, "channels": self.channels}
 
     @property
     def device(self) -> torch.device:
+        """The device of the predictors' parameters."""
         return next(self.parameters()).device
 
     def _check(self, images) -> torch.Tensor:

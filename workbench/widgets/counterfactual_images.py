@@ -50,6 +50,14 @@ class CounterfactualExplorer(widgets.VBox):
         Number of test digits to pick from (:func:`workbench.deepscm.evaluation.evaluation_digits`).
     seed : int
         Their seed.
+
+    Examples
+    --------
+    >>> from workbench.deepscm import IntensityScaling
+    >>> explorer = CounterfactualExplorer({"toy": IntensityScaling()}, n=3)
+    >>> explorer.thickness = 4.0                  # do(thickness = 4): the toy cannot follow
+    >>> explorer.scores["toy"]["truth_l1"] > explorer.scores["ground truth"]["truth_l1"]
+    True
     """
 
     index = traitlets.Int(0)

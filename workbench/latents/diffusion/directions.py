@@ -137,6 +137,7 @@ class LinearProbe:
     r2: float
 
     def predict(self, codes) -> torch.Tensor:
+        """The probe's reading of codes: ``codes @ weight + bias``."""
         return torch.as_tensor(codes, dtype=torch.float64).cpu() @ self.weight + self.bias
 
 

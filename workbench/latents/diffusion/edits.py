@@ -142,6 +142,7 @@ class Calibration:
 
     @property
     def relative_error(self) -> float:
+        """How far the calibrated step's measured change is from the intended one, as a fraction of it."""
         return abs(self.achieved - self.amount) / abs(self.amount)
 
     @property
