@@ -183,11 +183,8 @@ def response_probes(model, regressor, images, steps: int = 10, moves: int = 32, 
     >>> from workbench.latents.diffusion.model import DiffusionAutoencoder
     >>> _ = torch.manual_seed(0)
     >>> model = DiffusionAutoencoder((1, 8, 8), channels=4, semantic_dim=2, num_steps=20, device="cpu").eval()
-    >>> class Mean:
-    ...     factor_names = ["mean"]
-    ...     def predict(self, x):
-    ...         return x.mean(dim=(1, 2, 3))[:, None].cpu()
-    >>> [probe] = response_probes(model, Mean(), torch.rand(2, 1, 8, 8), steps=3, moves=6, size=0.05)
+    >>> from workbench.latents.diffusion.toy import MeanGrey   # a stand-in regressor
+    >>> [probe] = response_probes(model, MeanGrey(), torch.rand(2, 1, 8, 8), steps=3, moves=6, size=0.05)
     >>> probe.weight.shape, probe.r2 > 0.9
     (torch.Size([2]), True)
     """

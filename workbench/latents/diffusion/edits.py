@@ -21,18 +21,13 @@ Examples
 >>> from workbench.latents.diffusion.model import DiffusionAutoencoder
 >>> _ = torch.manual_seed(0)
 >>> model = DiffusionAutoencoder((1, 16, 16), channels=4, semantic_dim=3, num_steps=50, device="cpu").eval()
->>> class Brightness:                      # a stand-in regressor: one factor, the mean grey level
-...     factor_names = ["mean"]
-...     def measure(self, x):
-...         return x.mean(dim=(1, 2, 3))[:, None]
-...     def predict(self, x):
-...         return self.measure(x).detach().cpu()
+>>> from workbench.latents.diffusion.toy import MeanGrey   # a stand-in regressor: the mean grey level
 >>> images = torch.rand(4, 1, 16, 16, generator=torch.Generator().manual_seed(0))
->>> [probe] = response_jacobian(model, Brightness(), images, steps=5)
+>>> [probe] = response_jacobian(model, MeanGrey(), images, steps=5)
 >>> probe.weight.shape
 torch.Size([3])
 >>> delta = probe.weight / probe.weight.dot(probe.weight)    # +1 grey level per unit, to first order
->>> calibrated = calibrate_direction(model, Brightness(), images, delta, "mean", amount=0.01, steps=5)
+>>> calibrated = calibrate_direction(model, MeanGrey(), images, delta, "mean", amount=0.01, steps=5)
 >>> calibrated.converged, abs(calibrated.achieved - 0.01) <= 0.01 * calibrated.tolerance
 (True, True)
 """
@@ -89,11 +84,8 @@ def response_jacobian(model, regressor, images: torch.Tensor, steps: int = 10,
     >>> from workbench.latents.diffusion.model import DiffusionAutoencoder
     >>> _ = torch.manual_seed(0)
     >>> model = DiffusionAutoencoder((1, 8, 8), channels=4, semantic_dim=2, num_steps=20, device="cpu").eval()
-    >>> class Mean:
-    ...     factor_names = ["mean"]
-    ...     def measure(self, x):
-    ...         return x.mean(dim=(1, 2, 3))[:, None]
-    >>> [probe] = response_jacobian(model, Mean(), torch.rand(3, 1, 8, 8), steps=4)
+    >>> from workbench.latents.diffusion.toy import MeanGrey   # a stand-in regressor
+    >>> [probe] = response_jacobian(model, MeanGrey(), torch.rand(3, 1, 8, 8), steps=4)
     >>> probe.factor, probe.weight.shape, 0 <= probe.r2 <= 1
     ('mean', torch.Size([2]), True)
     """
@@ -168,12 +160,9 @@ def calibrate_direction(model, regressor, images: torch.Tensor, delta, factor: s
     >>> from workbench.latents.diffusion.model import DiffusionAutoencoder
     >>> _ = torch.manual_seed(0)
     >>> model = DiffusionAutoencoder((1, 8, 8), channels=4, semantic_dim=2, num_steps=20, device="cpu").eval()
-    >>> class Mean:
-    ...     factor_names = ["mean"]
-    ...     def predict(self, x):
-    ...         return x.mean(dim=(1, 2, 3))[:, None].cpu()
+    >>> from workbench.latents.diffusion.toy import MeanGrey   # a stand-in regressor
     >>> images = torch.rand(3, 1, 8, 8, generator=torch.Generator().manual_seed(0))
-    >>> c = calibrate_direction(model, Mean(), images, torch.tensor([1.0, 1.0]), "mean", amount=0.02, steps=4)
+    >>> c = calibrate_direction(model, MeanGrey(), images, torch.tensor([1.0, 1.0]), "mean", amount=0.02, steps=4)
     >>> c.relative_error <= 0.02, c.direction.shape
     (True, torch.Size([2]))
     """

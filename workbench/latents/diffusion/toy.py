@@ -27,7 +27,7 @@ from workbench.errors import WorkbenchInputError
 from workbench.latents.diffusion.model import DiffusionModel
 from workbench.latents.diffusion.schedule import NoiseSchedule
 
-__all__ = ["GaussianToyModel"]
+__all__ = ["GaussianToyModel", "MeanGrey"]
 
 
 class GaussianToyModel:
@@ -79,3 +79,29 @@ class GaussianToyModel:
         """The exact ``E[eps | x_t]`` at timestep ``t`` (``condition`` is ignored)."""
         a = float(self._a[int(torch.as_tensor(t).reshape(-1)[0])])
         return (1 - a) ** 0.5 * (x_t - a ** 0.5 * self.m) / (a * self.s ** 2 + 1 - a)
+
+
+class MeanGrey:
+    """A stand-in factor regressor for examples and tests: one factor, an image's mean grey level.
+
+    It has the interface of :class:`~workbench.latents.diffusion.regressors.FactorRegressor`
+    that edits and directions use: ``factor_names``, ``factor_range``, ``measure``
+    (differentiable) and ``predict`` (detached, on the CPU).
+
+    Examples
+    --------
+    >>> reader = MeanGrey()
+    >>> reader.predict(torch.full((2, 1, 4, 4), 0.25)).tolist()
+    [[0.25], [0.25]]
+    """
+
+    factor_names = ["mean"]
+    factor_range = torch.tensor([1.0])
+
+    def measure(self, x: torch.Tensor) -> torch.Tensor:
+        """The mean grey level of each image, ``(n, 1)``, with gradients."""
+        return x.mean(dim=(1, 2, 3))[:, None]
+
+    def predict(self, x: torch.Tensor) -> torch.Tensor:
+        """:meth:`measure`, detached and on the CPU."""
+        return self.measure(x).detach().cpu()
