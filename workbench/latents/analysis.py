@@ -51,7 +51,6 @@ def traverse(model, z, dim: int, values) -> torch.Tensor:
     >>> import torch
     >>> from workbench.latents.vae import VAE
     >>> model = VAE((1, 32, 32), latent_dim=3)
-    >>> images = torch.rand(4, 1, 32, 32)
     >>> traverse(model, torch.zeros(3), dim=0, values=torch.linspace(-2, 2, 5)).shape
     torch.Size([5, 1, 32, 32])
     """
@@ -75,7 +74,6 @@ def traversal_grid(model, z, values=None, dims=None) -> torch.Tensor:
     >>> import torch
     >>> from workbench.latents.vae import VAE
     >>> model = VAE((1, 32, 32), latent_dim=3)
-    >>> images = torch.rand(4, 1, 32, 32)
     >>> traversal_grid(model, torch.zeros(3), values=torch.linspace(-1, 1, 4)).shape
     torch.Size([3, 4, 1, 32, 32])
     """
