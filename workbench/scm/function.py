@@ -96,7 +96,9 @@ class FunctionMechanism(Mechanism):
         """Newton steps on each unit's noise so that ``f(pa, u)`` meets the observed value.
 
         Prior draws rarely reach far tails; this moves the chosen draw onto the value.
-        Units still missing by more than five bandwidths raise an error.
+        A callable autograd cannot differentiate in ``u`` (a step such as ``(u > 0).float()``)
+        has no slope to follow, so its chosen draw stands as it is. Units still missing by
+        more than five bandwidths raise an error.
         """
         if u.dim() != 1:
             return u
@@ -105,6 +107,8 @@ class FunctionMechanism(Mechanism):
             with torch.enable_grad():
                 x = u.detach().requires_grad_(True)
                 gap = self(pa, x) - value
+                if not gap.requires_grad:
+                    break
                 (slope,) = torch.autograd.grad(gap.sum(), x)
             ok = slope.abs() > 1e-6
             u = torch.where(ok, x.detach() - gap.detach() / torch.where(ok, slope, 1.0), x.detach())
