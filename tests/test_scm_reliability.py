@@ -8,7 +8,7 @@ import pyro.distributions as dist
 import pytest
 import torch
 
-from workbench.errors import WorkbenchInputError
+from workbench.errors import ShapeError, WorkbenchInputError
 from workbench.scm import (
     SCM, CategoryError, DiscreteCPT, FunctionMechanism, LinearGaussian, MemoryBudgetError,
     ParentTableError, random_discrete_scm,
@@ -104,3 +104,17 @@ def test_abduction_through_a_step_function_keeps_the_posterior():
     assert abs(float(u.mean()) - (2 / torch.pi) ** 0.5) < 0.04
     below = step.abduct(torch.zeros(n), torch.full((n, 1), 1.0))   # u <= -1
     assert bool((below <= -1.0).all())
+
+
+@pytest.mark.parametrize("pa, error, message", [
+    (torch.tensor([[-1]]), CategoryError, "got -1"),          # before: read the last row
+    (torch.tensor([[0.7]]), CategoryError, "got 0.7"),        # before: truncated to row 0
+    (torch.tensor([[2]]), CategoryError, "categories 0..1"),  # before: an IndexError
+    (torch.tensor([[0, 1]]), ShapeError, r"shape \(\.\.\., 1\)"),  # before: a wrong shape, silently
+])
+def test_a_lone_table_refuses_parent_values_that_are_not_its_categories(pa, error, message):
+    """Outside an SCM nothing checked a table's parent values before indexing with them."""
+    cpt = DiscreteCPT(["a"], GIVEN)
+    with pytest.raises(error, match=message):
+        cpt(pa, torch.zeros(1, 2))
+    assert cpt(torch.tensor([[1.0]]), torch.zeros(1, 2)).tolist() == [1]

@@ -48,7 +48,7 @@ import pyro.distributions as dist
 import torch
 
 from workbench.errors import ShapeError, WorkbenchInputError
-from workbench.scm.interventions import check_finite
+from workbench.scm.interventions import CategoryError, check_finite
 from workbench.scm.mlp import MLP, mlp
 
 __all__ = [
@@ -295,10 +295,44 @@ class DiscreteCPT(Mechanism):
         return dist.Gumbel(zero, 1.0).to_event(1)
 
     def logits(self, pa: torch.Tensor) -> torch.Tensor:
-        """``log table[pa]``, shape ``(..., K)``."""
+        """``log table[pa]``, shape ``(..., K)``; ``pa`` holds one category per parent.
+
+        Examples
+        --------
+        >>> import torch
+        >>> cpt = DiscreteCPT(["a"], torch.tensor([[0.9, 0.1], [0.2, 0.8]]))
+        >>> cpt.logits(torch.tensor([[1]])).exp()
+        tensor([[0.2000, 0.8000]])
+        >>> cpt.logits(torch.tensor([[-1]]))
+        Traceback (most recent call last):
+        ...
+        workbench.scm.interventions.CategoryError: Parent 'a' of a table must be one of its categories 0..1; got -1.
+        """
+        self._check_parent_categories(pa)
         pa = pa.long()
         index = tuple(pa[..., i] for i in range(pa.shape[-1]))
         return self.table.log()[index] if index else self.table.log().expand(*pa.shape[:-1], -1)
+
+    def _check_parent_categories(self, pa: torch.Tensor) -> None:
+        """Refuse parent values that would read the wrong row: a missing or extra column,
+        a fraction (truncated by ``.long()``), a negative category (Python's index -1 is
+        the last row) or one past the table."""
+        if pa.dim() == 0 or pa.shape[-1] != len(self.parents):
+            raise ShapeError(
+                f"A table with parents {list(self.parents)} needs parent values of shape "
+                f"(..., {len(self.parents)}); got shape {tuple(pa.shape)}."
+            )
+        for i, (name, size) in enumerate(zip(self.parents, self.parent_cardinalities)):
+            column = pa[..., i]
+            wrong = (column < 0) | (column > size - 1)
+            if column.is_floating_point():
+                wrong = wrong | (column != column.round())
+            if wrong.any():
+                bad = column[wrong][0].item()
+                raise CategoryError(
+                    f"Parent {name!r} of a table must be one of its categories 0..{size - 1}; "
+                    f"got {bad:g}."
+                )
 
     def __call__(self, pa, u):
         return torch.argmax(self.logits(pa) + u, dim=-1)
