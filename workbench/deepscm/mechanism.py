@@ -158,7 +158,8 @@ class IntensityScaling(ImageMechanism):
     exact = True
 
     def _scale(self, parents, like):
-        return (self.condition(parents)[:, -1] * INTENSITY_SCALE[1] + INTENSITY_SCALE[0]).div(255.0).view(
+        # no parameters, so no device of its own: compute where the images are
+        return (encode_parents(parents, device=like.device)[:, -1] * INTENSITY_SCALE[1] + INTENSITY_SCALE[0]).div(255.0).view(
             -1, *([1] * (like.dim() - 1)))
 
     def abduct(self, images, parents):
