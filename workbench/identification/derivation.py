@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from workbench.identification.expressions import Expression
 from workbench.identification.narration import LINE_TITLES, action, justification, query_latex
 
 __all__ = ["Step", "Derivation", "LINE_TITLES"]
@@ -44,8 +45,10 @@ class Step:
         :func:`~workbench.identification.narration.action`.
     component : frozenset or None
         The c-component (district) the step is about, if any.
-    result : str or None
-        LaTeX of the expression this call returned (filled in when it returns).
+    returned : Expression or None
+        The expression this call returned (filled in when it returns); :attr:`result`
+        is its LaTeX, rendered only when read (a derivation is built on every run of ID
+        and read far less often).
 
     Examples
     --------
@@ -61,7 +64,12 @@ class Step:
     joint: bool
     facts: dict = field(default_factory=dict)
     component: frozenset | None = None
-    result: str | None = None
+    returned: Expression | None = None
+
+    @property
+    def result(self) -> str | None:
+        """LaTeX of the expression this call returned, or None before it returns."""
+        return None if self.returned is None else self.returned.to_latex()
 
     @property
     def title(self) -> str:
@@ -109,7 +117,7 @@ class Derivation:
     steps: list = field(default_factory=list)
 
     def add(self, step: Step) -> Step:
-        """Append ``step`` and return it (its ``result`` is filled in later)."""
+        """Append ``step`` and return it (its ``returned`` is filled in later)."""
         self.steps.append(step)
         return step
 

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 import networkx as nx
 
 from workbench.errors import NotIdentifiableError
-from workbench.graphs import ADMG, ancestors, topological_order
+from workbench.graphs import ADMG, ancestors
 from workbench.identification._inputs import check_query
 from workbench.identification.derivation import Derivation, Step
 from workbench.identification.tables import DiscreteTable
@@ -179,7 +179,8 @@ class _ID:
     """One run of ID; holds the fixed topological order and the derivation (bare steps)."""
 
     def __init__(self, graph: ADMG):
-        self.order = topological_order(graph)
+        # check_query has validated the graph; topological_order would validate it again
+        self.order = list(nx.lexicographical_topological_sort(graph.directed, key=str))
         self.rank = {v: i for i, v in enumerate(self.order)}
         self.derivation = Derivation()
 
@@ -205,7 +206,7 @@ class _ID:
             out = self.run(y, x | w, p, g, depth + 1)
         else:
             return self.split(y, x, p, g, v, depth)
-        s.result = out.to_latex()
+        s.returned = out
         return out
 
     def split(self, y, x, p, g: ADMG, v: set, depth: int) -> Expression:
@@ -215,7 +216,7 @@ class _ID:
             s = self.step(4, depth, y, x, p, districts=districts, summed=v - (y | x))
             factors = [self.run(set(c), v - set(c), p, g, depth + 1) for c in districts]
             out = marginalize(product(factors), v - (y | x))
-            s.result = out.to_latex()
+            s.returned = out
             return out
         (district,) = districts
         components = g.c_components()
@@ -229,7 +230,7 @@ class _ID:
             bigger = next(c for c in components if district < c)
             s = self.step(7, depth, y, x, p, frozenset(bigger), district=district, bigger=bigger)
             out = self.run(y, x & bigger, self.factor(p, v, bigger), g.view(self.sort(bigger)), depth + 1)
-        s.result = out.to_latex()
+        s.returned = out
         return out
 
     def factor(self, p: Expression, scope: set, component) -> Expression:
