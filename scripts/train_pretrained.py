@@ -34,6 +34,7 @@ import pretrained_ddim  # noqa: E402
 import pretrained_deepscm  # noqa: E402
 import pretrained_diffusion  # noqa: E402
 import pretrained_flow  # noqa: E402
+import pretrained_pendulum  # noqa: E402
 import pretrained_predictors  # noqa: E402
 
 SPECS = {
@@ -140,7 +141,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=sorted(SPECS) + sorted(pretrained_diffusion.SPECS)
                         + sorted(pretrained_predictors.SPECS) + sorted(pretrained_deepscm.SPECS)
-                        + sorted(pretrained_flow.SPECS) + sorted(pretrained_ddim.SPECS), action="append",
+                        + sorted(pretrained_flow.SPECS) + sorted(pretrained_ddim.SPECS)
+                        + sorted(pretrained_pendulum.SPECS), action="append",
                         help="train only this model (repeatable)")
     parser.add_argument("--steps", type=int, default=None,
                         help="optimizer steps per model (default 1000; the diffusion family has its own)")
@@ -153,7 +155,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
     families = {name: family for family in (pretrained_predictors, pretrained_deepscm, pretrained_flow,
-                                            pretrained_ddim) for name in family.SPECS}
+                                            pretrained_ddim, pretrained_pendulum) for name in family.SPECS}
     own = [n for n in args.only or [] if n in families]
     for name in own:
         entry = families[name].train_one(name, args.steps, args.out)

@@ -13,6 +13,10 @@
 * Image mechanisms: a conditional VAE (:mod:`~workbench.deepscm.vae`, pretrained ``cvae_digits``).
 * A conditional diffusion mechanism (:mod:`~workbench.deepscm.diffusion`, pretrained
   ``ddim_digits``): abduction by deterministic DDIM inversion, prediction by DDIM decoding.
+* The pendulum (:mod:`~workbench.deepscm.pendulum`): :class:`PendulumDeepSCM`, theta, phi ->
+  shadow -> image, learned shadow flows (pretrained ``deepscm_parents_pendulum``) and a
+  conditional VAE image (``cvae_pendulum``), scored against the exact counterfactual renders
+  (:mod:`~workbench.deepscm.pendulum_evaluation`).
 """
 
 from workbench.deepscm.mechanism import IMAGE_PARENTS, ImageMechanism, IntensityScaling, encode_parents
@@ -24,8 +28,13 @@ from workbench.deepscm.predictors import DigitPredictors, evaluate_predictors, t
 from workbench.deepscm.flow import FlowImageMechanism, build_flow_mechanism
 from workbench.deepscm.diffusion import DiffusionMechanism, SemanticNoise, build_diffusion_mechanism
 
+from workbench.deepscm.pendulum_parents import PendulumParentFlows, exact_pendulum_parents
+from workbench.deepscm.pendulum_image import PendulumCVAE
+from workbench.deepscm.pendulum import PendulumDeepSCM
+
 __all__ = ["IMAGE_PARENTS", "ImageMechanism", "IntensityScaling", "encode_parents",
            "DigitPredictors", "evaluate_predictors", "train_predictors",
            "DigitParentFlows", "exact_digit_parents", "parent_scm", "DigitsDeepSCM", "ImageCounterfactual",
            "FlowImageMechanism", "build_flow_mechanism", "ConditionalVAE",
-           "DiffusionMechanism", "SemanticNoise", "build_diffusion_mechanism"]
+           "DiffusionMechanism", "SemanticNoise", "build_diffusion_mechanism",
+           "PendulumParentFlows", "exact_pendulum_parents", "PendulumCVAE", "PendulumDeepSCM"]
