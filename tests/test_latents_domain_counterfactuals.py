@@ -18,9 +18,11 @@ import torch
 from workbench.errors import NonFiniteValueError, ShapeError, UnknownVariableError, WorkbenchInputError
 from workbench.latents import training as loop
 from workbench.latents.domain_counterfactuals import (
-    DomainFit, DomainModel, LatentDomainSCM, all_counterfactuals, domain_counterfactual_error,
-    identity_counterfactuals, simulate, true_counterfactuals,
+    BENCHMARK_ROUNDS, DomainFit, DomainModel, FitRound, LatentDomainSCM, all_counterfactuals,
+    domain_counterfactual_error, fit_domain_model, identity_counterfactuals, simulate, true_counterfactuals,
+    two_rounds,
 )
+from workbench.latents.domain_counterfactuals.rounds import check_rounds
 
 
 # -- the metric ----------------------------------------------------------------------
@@ -262,3 +264,58 @@ def test_whitened_starts_scale_to_the_data_and_keep_returns_the_best_by_validati
         DomainFit(2, data.validation, latent_dim=3, init="pca", train_x=data.train)
     with pytest.raises(WorkbenchInputError):
         DomainFit(2, data.validation, latent_dim=3, init="whitened")
+
+
+# -- the rounds of a fit --------------------------------------------------------------
+def test_rounds_train_the_best_starts_never_lose_validation_likelihood_and_resume(tiny, tmp_path):
+    rounds = [FitRound(6, 3e-2, batch_size=20), FitRound(6, 3e-2, keep=2, batch_size=20),
+              FitRound(6, 3e-3, keep=1, batch_size=20)]
+    settings = {"k": 1, "restarts": 3, "progress": False, "device": "cpu"}
+    model = fit_domain_model(tiny, rounds=rounds, checkpoint_dir=tmp_path, **settings)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["round0", "round1", "round2"]
+    assert model.replicas == 2                          # one per seed
+    # each later round starts from the best weights of the one before (and keeps them
+    # if it finds nothing better): the fit is never worse than its first round alone
+    first = fit_domain_model(tiny, rounds=rounds[:1], **settings)
+    assert (model.validation_nll <= first.validation_nll + 1e-6).all()
+    assert (model.validation_nll < first.validation_nll).any()
+    # the same numbers from the weights themselves, on each seed's own validation data
+    torch.testing.assert_close(-model.log_prob_by_domain(tiny.validation).mean(dim=(1, 2)), model.validation_nll)
+    # a second call resumes every round from its checkpoint: the same weights, bit for bit
+    again = fit_domain_model(tiny, rounds=rounds, checkpoint_dir=tmp_path, **settings)
+    for (name, a), (_, b) in zip(model.state_dict().items(), again.state_dict().items()):
+        assert torch.equal(a, b), name
+
+
+def test_default_fit_is_the_two_round_schedule(tiny):
+    settings = {"k": 1, "restarts": 2, "batch_size": 20, "progress": False, "device": "cpu"}
+    default = fit_domain_model(tiny, explore_steps=4, steps=4, keep=2, **settings)
+    explicit = fit_domain_model(tiny, rounds=two_rounds(4, 4, keep=2, batch_size=20), **settings)
+    for (name, a), (_, b) in zip(default.state_dict().items(), explicit.state_dict().items()):
+        assert torch.equal(a, b), name
+    first, second = two_rounds(2000, 3000, keep=4)
+    assert (first.keep, first.temperatures, second.keep, second.anneal_steps) == (None, (0.5, 0.05), 4, 1500)
+
+
+def test_check_rounds_rejects_bad_schedules():
+    assert check_rounds(BENCHMARK_ROUNDS, restarts=32) == BENCHMARK_ROUNDS
+    assert [r.keep for r in BENCHMARK_ROUNDS] == [None, 8, 4]
+    with pytest.raises(WorkbenchInputError, match="non-empty"):
+        check_rounds([], restarts=4)
+    with pytest.raises(WorkbenchInputError, match="non-empty"):
+        check_rounds([(10, 1e-2)], restarts=4)
+    with pytest.raises(WorkbenchInputError, match="keep=None"):
+        check_rounds([FitRound(10, 1e-2, keep=2)], restarts=4)
+    with pytest.raises(WorkbenchInputError, match="the round before has 4"):
+        check_rounds([FitRound(10, 1e-2), FitRound(10, 1e-2, keep=5)], restarts=4)
+    with pytest.raises(WorkbenchInputError, match="the round before has 2"):
+        check_rounds([FitRound(10, 1e-2), FitRound(10, 1e-2, keep=2), FitRound(10, 1e-2, keep=3)], restarts=4)
+    with pytest.raises(WorkbenchInputError, match="Round 1 keeps None"):
+        check_rounds([FitRound(10, 1e-2), FitRound(10, 1e-2)], restarts=4)
+    with pytest.raises(WorkbenchInputError, match="positive"):
+        check_rounds([FitRound(0, 1e-2)], restarts=4)
+    with pytest.raises(WorkbenchInputError, match="positive"):
+        check_rounds([FitRound(10, -1.0)], restarts=4)
+    with pytest.raises(WorkbenchInputError):
+        fit_domain_model(simulate(2, [0], latent_dim=3, n_train=20, n_val=4, n_test=2), k=1, restarts=2,
+                         rounds=[FitRound(2, 1e-2), FitRound(2, 1e-2, keep=3)], progress=False)

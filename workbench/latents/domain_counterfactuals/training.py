@@ -12,9 +12,10 @@ latents and poor counterfactuals. Four remedies, none of which looks at the trut
    random orthogonal (one ``Q = I``) and ``c = mean x``, so every start sees whitened
    data with its kinks through the data's centre (on the 5-domain benchmark: mean error
    0.17 against 2.44 from ``W = Q``, ``c = 0``, the same 8 starts).
-3. **Restarts.** ``restarts`` such starts per seed; after a short exploration the
-   ``keep`` with the best *validation* likelihood are refined, and the best of those
-   (again on validation) is returned.
+3. **Restarts in rounds.** ``restarts`` such starts per seed; after a short exploration
+   the ``keep`` with the best *validation* likelihood are trained further, possibly over
+   several rounds (:mod:`~.rounds`: a long one at the large learning rate lets starts leave
+   a wrong basin), and the best of the last round (again on validation) is returned.
 4. **Selection on validation.** Every ``check_every`` steps the validation negative
    log-likelihood is measured and the best weights kept (the authors pick their
    checkpoint the same way).
@@ -41,6 +42,7 @@ import torch
 
 from workbench.errors import UnknownVariableError, WorkbenchInputError
 from workbench.latents.domain_counterfactuals.models import DomainModel
+from workbench.latents.domain_counterfactuals.rounds import check_rounds, two_rounds
 from workbench.latents.training import train
 
 __all__ = ["DomainFit", "fit_domain_model", "INITS"]
@@ -193,21 +195,22 @@ class DomainFit(torch.nn.Module):
 def fit_domain_model(data, *, kind: str = "sparse", k: int = 2, restarts: int = 8,
                      explore_steps: int = 2000, steps: int = 3000, batch_size: int = 500,
                      explore_lr: float = 3e-2, lr: float = 3e-3, seed: int = 0, init: str = "whitened",
-                     keep: int = 1,
-                     checkpoint_dir=None,
+                     keep: int = 1, rounds=None, checkpoint_dir=None,
                      progress: bool = True, device=None) -> DomainModel:
     """Fit one domain model per seed of ``data``; returns a model with one replica per seed.
 
-    Exploration: ``restarts`` starts per seed trained ``explore_steps`` steps at the
-    large learning rate ``explore_lr`` (it moves the kinks further; on the 2-domain
-    benchmark 3e-2 left 8 of 10 seeds near the truth, 3e-3 only 4), with the smoothed
-    count annealed from 0.5 to 0.05; ``init`` as for :class:`DomainFit` (``"identity"``:
-    the authors' ``W = I``, ``c = 0`` and random orthogonal ``W``; ``"mixed"``: half of
-    each). Refinement: each seed's ``keep`` best starts (validation likelihood)
-    trained ``steps`` more, annealed from 0.05 to 0.005 over the first half, exact
-    after; the best on validation is returned. Minibatches hold ``batch_size // D`` samples of every domain.
-    ``checkpoint_dir`` (optional) holds one checkpoint per phase; a stopped fit
-    resumes where it was.
+    The fit is a list of ``rounds`` (:class:`~.rounds.FitRound`): the first trains all
+    ``restarts`` starts per seed (``init`` as for :class:`DomainFit`: ``"identity"``, the
+    authors' ``W = I``, ``c = 0`` and random orthogonal ``W``; ``"whitened"``, scaled to
+    the data; ``"mixed"``, half of each), every later one the ``keep`` best of the round
+    before on validation likelihood; the best on validation of the last round is returned.
+    Without ``rounds``, two (:func:`~.rounds.two_rounds`): exploration, ``explore_steps``
+    at the large learning rate ``explore_lr`` (it moves the kinks further; on the 2-domain
+    benchmark 3e-2 left 8 of 10 seeds near the truth, 3e-3 only 4) with the smoothed count
+    annealed from 0.5 to 0.05, then refinement of the ``keep`` best, ``steps`` at ``lr``,
+    annealed from 0.05 to 0.005 over its first half, exact after. Minibatches hold
+    ``batch_size // D`` samples of every domain. ``checkpoint_dir`` (optional) holds one
+    checkpoint per round; a stopped fit resumes where it was.
 
     Examples
     --------
@@ -218,18 +221,25 @@ def fit_domain_model(data, *, kind: str = "sparse", k: int = 2, restarts: int = 
     (1, torch.Size([1]))
     >>> model.counterfactual(data.test_x[0, 0], 0, 1).shape   # domain 0 -> domain 1
     torch.Size([2, 3])
+    >>> from workbench.latents.domain_counterfactuals import FitRound
+    >>> three = [FitRound(3, 3e-2, batch_size=20), FitRound(3, 3e-2, keep=2, batch_size=20),
+    ...          FitRound(3, 3e-3, keep=1, batch_size=20)]
+    >>> fit_domain_model(data, restarts=3, rounds=three, progress=False).replicas
+    1
     """
+    rounds = check_rounds(two_rounds(explore_steps, steps, explore_lr, lr, keep, batch_size)
+                          if rounds is None else rounds, restarts)
     seeds, n_domains, latent_dim = len(data.scms), data.n_domains, data.scms[0].latent_dim
     common = {"kind": kind, "k": k, "latent_dim": latent_dim, "seeds": seeds, "device": device,
               "init_seed": seed}
-    per_domain = max(1, batch_size // n_domains)
     folder = None if checkpoint_dir is None else Path(checkpoint_dir)
-    explore = DomainFit(n_domains, data.validation, restarts=restarts, anneal_steps=explore_steps,
-                        temperatures=(0.5, 0.05), init=init, train_x=data.train, **common)
-    train(explore, data.train, steps=explore_steps, batch_size=per_domain, lr=explore_lr, seed=seed,
-          checkpoint_dir=None if folder is None else folder / "explore", progress=progress)
-    refine = DomainFit(n_domains, data.validation, anneal_steps=steps // 2, restarts=keep,
-                       temperatures=(0.05, 0.005), start=explore.best_model(keep), **common)
-    train(refine, data.train, steps=steps, batch_size=per_domain, lr=lr, seed=seed + 1,
-          checkpoint_dir=None if folder is None else folder / "refine", progress=progress)
-    return refine.best_model()
+    fit = None
+    for i, step in enumerate(rounds):
+        start = {"init": init, "train_x": data.train} if fit is None else {"start": fit.best_model(step.keep)}
+        fit = DomainFit(n_domains, data.validation, restarts=step.keep or restarts,
+                        anneal_steps=step.anneal_steps or step.steps, temperatures=step.temperatures,
+                        **start, **common)
+        train(fit, data.train, steps=step.steps, batch_size=max(1, step.batch_size // n_domains), lr=step.lr,
+              seed=seed + i, checkpoint_dir=None if folder is None else folder / f"round{i}",
+              progress=progress)
+    return fit.best_model()
