@@ -6,13 +6,12 @@ environment variable. ``seed_everything`` seeds every random number generator th
 workbench touches and clears Pyro's parameter store, so a seeded notebook gives the
 same numbers twice.
 
-How many threads torch uses is chosen from the CPUs this process may actually run on
-(:func:`available_cpus`: its scheduler affinity and its cgroup CPU quota, not the
-host's core count that ``os.cpu_count()`` reports), once at import and again with
-:func:`configure_threads`. Importing this module also sets
-``OMP_WAIT_POLICY=PASSIVE`` (unless it is already set) before torch loads OpenMP:
-idle OpenMP threads then sleep instead of spinning, which on a busy machine made
-small tensor work (MIG on 10k points) 20-40x slower. See :func:`thread_count`.
+How many threads torch uses is chosen once at import from the CPUs this process may
+actually run on, leaving one of them to the rest of the machine (see
+:mod:`workbench.threads`, whose functions are re-exported here). Importing this
+module also sets ``OMP_WAIT_POLICY=PASSIVE`` (unless it is already set) before torch
+loads OpenMP: idle OpenMP threads then sleep instead of spinning, which on a busy
+machine made small tensor work (MIG on 10k points) 20-40x slower.
 
 Examples
 --------
@@ -28,12 +27,9 @@ True
 
 from __future__ import annotations
 
-import math
 import os
 import random
-import warnings
 from contextlib import contextmanager
-from pathlib import Path
 
 # Before torch loads OpenMP (it reads this once): idle threads sleep, not spin.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
@@ -42,10 +38,12 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from workbench.errors import DeviceUnavailableError, WorkbenchInputError
+from workbench.threads import (available_cpus, cgroup_cpu_limit, configure_threads,  # noqa: F401
+                               default_threads, thread_count, using_threads)
 
 __all__ = ["device", "set_device", "using_device", "seed_everything", "describe",
-           "available_cpus", "cgroup_cpu_limit", "thread_count", "configure_threads",
-           "using_threads"]
+           "available_cpus", "cgroup_cpu_limit", "thread_count", "default_threads",
+           "configure_threads", "using_threads"]
 
 _override: torch.device | None = None
 
@@ -227,169 +225,3 @@ def describe() -> dict[str, str]:
     info["cuda"] = torch.version.cuda or "none (CPU build)"
     info["threads"] = f"{torch.get_num_threads()} of {available_cpus()} available CPU(s)"
     return info
-
-
-# ----- threads ---------------------------------------------------------------------
-
-def cgroup_cpu_limit(root="/sys/fs/cgroup") -> float | None:
-    """The CPU quota of this process's cgroup in CPUs (e.g. 1.0 on Binder), or ``None``.
-
-    Reads cgroup v2's ``cpu.max`` ("quota period", or "max" for no limit) and cgroup
-    v1's ``cpu.cfs_quota_us`` / ``cpu.cfs_period_us`` (quota -1 for no limit), at the
-    root of ``root`` and under this process's own cgroup path.
-
-    Examples
-    --------
-    >>> cgroup_cpu_limit("/no/such/folder") is None
-    True
-    """
-    root = Path(root)
-    own = _own_cgroup_paths()
-    for folder in [root / p for p in own.get("", [])] + [root]:
-        text = _read(folder / "cpu.max")
-        if text:
-            quota, _, period = text.partition(" ")
-            if quota != "max" and period:
-                return int(quota) / int(period)
-            return None
-    for sub in ("cpu", "cpu,cpuacct"):
-        for folder in [root / sub / p for p in own.get("cpu", [])] + [root / sub]:
-            quota, period = _read(folder / "cpu.cfs_quota_us"), _read(folder / "cpu.cfs_period_us")
-            if quota and period:
-                return None if int(quota) <= 0 else int(quota) / int(period)
-    return None
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text().strip()
-    except (OSError, ValueError):
-        return ""
-
-
-def _own_cgroup_paths() -> dict[str, list[str]]:
-    """``{controller: [relative path]}`` from ``/proc/self/cgroup`` ("" is cgroup v2)."""
-    paths: dict[str, list[str]] = {}
-    for line in _read(Path("/proc/self/cgroup")).splitlines():
-        _, controllers, path = (line.split(":", 2) + ["", ""])[:3]
-        rel = path.strip("/")
-        for name in controllers.split(",") if controllers else [""]:
-            if rel:
-                paths.setdefault(name, []).append(rel)
-    return paths
-
-
-def available_cpus(root="/sys/fs/cgroup") -> int:
-    """How many CPUs this process can really use: affinity, capped by the cgroup quota.
-
-    A fractional quota is rounded down (1.5 CPUs -> 1), never below 1.
-
-    Examples
-    --------
-    >>> available_cpus() >= 1
-    True
-    """
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):          # macOS, Windows
-        cpus = os.cpu_count() or 1
-    limit = cgroup_cpu_limit(root)
-    if limit is not None:
-        cpus = min(cpus, max(1, math.floor(limit)))
-    return max(1, cpus)
-
-
-def _positive_int(value, what: str) -> int:
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        number = 0
-    if isinstance(value, bool) or number < 1 or str(number) != str(value).strip():
-        raise WorkbenchInputError(f"{what} must be a positive integer, got {value!r}.")
-    return number
-
-
-def thread_count() -> int:
-    """The thread count the workbench uses, from the first of these that is set.
-
-    1. ``WORKBENCH_THREADS`` (our own override);
-    2. ``OMP_NUM_THREADS`` (as Dask workers set it: 1 each);
-    3. :func:`available_cpus`, but no more than torch's own default (its count of
-       physical cores: hyperthreads do not speed up its kernels).
-
-    Raises
-    ------
-    WorkbenchInputError
-        If the variable in force is not a positive integer.
-
-    Examples
-    --------
-    >>> saved = {k: os.environ.pop(k, None) for k in ("WORKBENCH_THREADS", "OMP_NUM_THREADS")}
-    >>> os.environ["OMP_NUM_THREADS"] = "3"
-    >>> thread_count()
-    3
-    >>> os.environ["WORKBENCH_THREADS"] = "2"      # our own override wins
-    >>> thread_count()
-    2
-    >>> os.environ["WORKBENCH_THREADS"] = "two"
-    >>> thread_count()
-    Traceback (most recent call last):
-    ...
-    workbench.errors.WorkbenchInputError: The environment variable WORKBENCH_THREADS must be a positive integer, got 'two'.
-    >>> for name, value in saved.items():         # put the environment back
-    ...     if value is None:
-    ...         del os.environ[name]
-    ...     else:
-    ...         os.environ[name] = value
-    """
-    for name in ("WORKBENCH_THREADS", "OMP_NUM_THREADS"):
-        value = os.environ.get(name, "").strip()
-        if value:
-            return _positive_int(value, f"The environment variable {name}")
-    return _default_threads()
-
-
-def _default_threads() -> int:
-    return max(1, min(available_cpus(), _TORCH_DEFAULT_THREADS))
-
-
-def configure_threads(n: int | None = None) -> int:
-    """Set torch's intra-op thread count to ``n`` (default :func:`thread_count`).
-
-    Examples
-    --------
-    >>> previous = torch.get_num_threads()
-    >>> configure_threads(1)
-    1
-    >>> configure_threads(previous) == previous
-    True
-    """
-    n = thread_count() if n is None else _positive_int(n, "The thread count")
-    torch.set_num_threads(n)
-    return n
-
-
-@contextmanager
-def using_threads(n: int):
-    """Run the block with torch on ``n`` threads, then restore the previous count.
-
-    Examples
-    --------
-    >>> with using_threads(1):
-    ...     torch.get_num_threads()
-    1
-    """
-    previous = torch.get_num_threads()
-    configure_threads(n)
-    try:
-        yield n
-    finally:
-        torch.set_num_threads(previous)
-
-
-_TORCH_DEFAULT_THREADS = torch.get_num_threads()     # before we change it
-try:
-    configure_threads()
-except WorkbenchInputError as _exc:             # a bad variable must not break the import
-    warnings.warn(f"{_exc} Using {_default_threads()} thread(s).", stacklevel=2)
-    torch.set_num_threads(_default_threads())
