@@ -50,7 +50,11 @@ def test_worker_processes_run_without_the_profiler_or_malloc_trimming_and_warm_u
     assert list(trim.values()) == [os.environ.get("MALLOC_TRIM_THRESHOLD_")] * 2   # glibc's default
     tick = client.run(lambda: __import__("dask").config.get("distributed.admin.tick.interval"))
     assert list(tick.values()) == ["1s", "1s"]
-    client.run(sweeps.executors.warm_worker)
+    if sweeps.executors.start_method() == "fork":     # forked: born with the run's modules
+        born = client.run(lambda: "torch._dynamo" in __import__("sys").modules)
+        assert list(born.values()) == [True, True]
+    assert list(client.run(sweeps.executors.warm_worker).values()) == [1, 1]
+    assert list(client.run(lambda: __import__("torch").get_num_threads()).values()) == [1, 1]
     imported = client.run(lambda: sorted({"torch._dynamo", "workbench.metrics"} & set(__import__("sys").modules)))
     assert list(imported.values()) == [["torch._dynamo", "workbench.metrics"]] * 2
 
