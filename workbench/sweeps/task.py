@@ -9,9 +9,10 @@ process-wide lock, so two runs sharing a process (a Dask worker with several
 threads) never interleave their use of the global random state.
 
 Artefacts go to ``<root>/runs/<key>/``: ``model.safetensors`` and ``manifest.json``
-(SHA-256 of the weights, via :func:`workbench.latents.save_pretrained`) and
-``run.json`` (the row). They are written in a temporary folder that is renamed into
-place as the last step, so the folder is either complete or absent. Training keeps
+(SHA-256 of the weights, in :func:`workbench.latents.save_pretrained`'s format) and
+``run.json`` (the row). They are written in a partial folder that is renamed into
+place as the last step, so the folder is either complete or absent
+(:mod:`workbench.sweeps.artefacts`). Training keeps
 its checkpoint in ``<root>/in_flight/<key>/`` meanwhile, so a run killed mid-way
 resumes from its last checkpoint, to the same weights, when the sweep is run again
 (runs shorter than ``CHECKPOINT_FROM_STEPS`` steps keep none: they simply run again).
@@ -22,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import threading
 import time
@@ -33,11 +33,11 @@ import torch
 
 from workbench.runtime import device as runtime_device
 from workbench.runtime import seed_everything, using_threads
+from workbench.sweeps.artefacts import RUN_FILE, WEIGHTS_FILE, write_run_folder
 from workbench.sweeps.keys import canonical_json, run_key
 
 __all__ = ["run_one", "load_images", "train_and_score", "RUN_FILE"]
 
-RUN_FILE = "run.json"
 CHECKPOINT_FROM_STEPS = 100   # runs this long keep a training checkpoint while they run
 _RUN_LOCK = threading.Lock()
 
@@ -133,25 +133,7 @@ def _row(config: dict, key: str) -> dict:
 
 
 def _save_artefacts(final: Path, model, row: dict) -> None:
-    from workbench.latents.pretrained import save_pretrained
-
-    # One partial folder per key (a key runs in one place at a time): a leftover from a
-    # run killed mid-write is found by one stat, not by listing the runs folder.
-    partial = final.parent / f".{final.name}.partial"
-    if partial.exists():
-        shutil.rmtree(partial)
-    partial.mkdir(parents=True)
-    try:
-        # no fsync: the folder's rename is the commit point, and finished_row checks the hash
-        entry = save_pretrained(model, "model", {"run": row["key"]}, directory=partial, durable=False)
-        row["weights_sha256"] = entry["sha256"]
-        (partial / RUN_FILE).write_bytes(json.dumps(row, indent=1, sort_keys=True).encode())
-        if final.exists():                     # an incomplete leftover cannot exist; a stale one may
-            shutil.rmtree(final)
-        os.replace(partial, final)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
+    write_run_folder(final, model, row)        # one name to time it by (the benchmark)
 
 
 def finished_row(root, key: str) -> dict | None:
@@ -175,7 +157,7 @@ def finished_row(root, key: str) -> dict | None:
     folder = Path(root) / "runs" / key
     try:
         row = json.loads((folder / RUN_FILE).read_text())
-        weights = (folder / "model.safetensors").read_bytes()
+        weights = (folder / WEIGHTS_FILE).read_bytes()
     except (OSError, ValueError):
         return None
     if not (isinstance(row, dict) and row.get("key") == key and row.get("status") == "ok"):

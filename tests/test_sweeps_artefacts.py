@@ -1,0 +1,94 @@
+"""A run folder written in one pass holds what save_pretrained and safetensors would write."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from safetensors.torch import load as load_safetensors
+from safetensors.torch import save as save_safetensors
+
+from workbench.latents import build_model, load_pretrained, save_pretrained
+from workbench.sweeps.artefacts import RUN_FILE, WEIGHTS_FILE, safetensors_parts, write_run_folder
+from workbench.sweeps.config import sweepable_models
+
+
+def _model(kind: str):
+    torch.manual_seed(0)
+    return build_model({"kind": kind, "image_shape": [1, 16, 16], "latent_dim": 4})
+
+
+@pytest.mark.parametrize("kind", sweepable_models())
+def test_the_weights_are_the_bytes_safetensors_writes(kind):
+    tensors = _model(kind).state_dict()
+    assert b"".join(safetensors_parts(tensors)) == save_safetensors(
+        {k: v.contiguous() for k, v in tensors.items()})
+
+
+@pytest.mark.parametrize("tensors", [
+    {"w": torch.randn(3, 5), "é": torch.randn(2), "a.b": torch.randn(1, 1, 7), "empty": torch.zeros(0)},
+    {"w": torch.randn(4).double(), "b": torch.tensor([True, False, True])},       # two dtypes
+    {"i": torch.arange(5), "h": torch.arange(3)},                                  # int64 only
+    {"t": torch.randn(3, 4).T},                                                    # not contiguous
+    {"bf": torch.randn(3).bfloat16()},                                             # no numpy view
+])
+def test_every_layout_matches_safetensors_and_loads_back(tensors):
+    data = b"".join(safetensors_parts(tensors))
+    assert data == save_safetensors({k: v.contiguous() for k, v in tensors.items()})
+    loaded = load_safetensors(data)
+    assert all(torch.equal(loaded[k], v) for k, v in tensors.items())
+
+
+def test_shared_memory_is_refused_as_safetensors_refuses_it():
+    weight = torch.randn(4)
+    with pytest.raises(RuntimeError):
+        save_safetensors({"a": weight, "b": weight})
+    with pytest.raises(RuntimeError):
+        safetensors_parts({"a": weight, "b": weight})
+
+
+def test_a_run_folder_is_what_save_pretrained_writes_and_loads_verified(tmp_path):
+    model = _model("beta_vae")
+    row = {"key": "abc", "status": "ok", "score.mig": 0.5}
+    sha = write_run_folder(tmp_path / "runs" / "abc", model, row)
+    save_pretrained(model, "model", {"run": "abc"}, directory=tmp_path / "reference", durable=False)
+    folder, reference = tmp_path / "runs" / "abc", tmp_path / "reference"
+    for name in (WEIGHTS_FILE, "manifest.json"):
+        assert (folder / name).read_bytes() == (reference / name).read_bytes(), name
+    assert json.loads((folder / RUN_FILE).read_text()) == {**row, "weights_sha256": sha}
+    loaded = load_pretrained("model", directory=folder)         # checks the SHA-256 first
+    assert all(torch.equal(a, b) for a, b in zip(loaded.state_dict().values(),
+                                                 model.state_dict().values()))
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["abc"]   # no partial left
+
+
+def test_a_leftover_partial_and_a_stale_folder_are_replaced(tmp_path):
+    model = _model("vae")
+    partial = tmp_path / ".k.partial"
+    partial.mkdir()
+    (partial / WEIGHTS_FILE).write_bytes(b"half a file")
+    stale = tmp_path / "k"
+    stale.mkdir()
+    (stale / "old.txt").write_text("stale")
+    write_run_folder(stale, model, {"key": "k"})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["k"]
+    assert sorted(p.name for p in stale.iterdir()) == ["manifest.json", WEIGHTS_FILE, RUN_FILE]
+
+
+def test_a_failed_write_leaves_no_partial_folder(tmp_path, monkeypatch):
+    import workbench.sweeps.artefacts as artefacts
+
+    calls = []
+
+    def fail_on_the_manifest(path, parts):
+        calls.append(path.name)
+        if path.name == "manifest.json":
+            raise OSError("disk full")
+        return original(path, parts)
+
+    original = artefacts._write_new
+    monkeypatch.setattr(artefacts, "_write_new", fail_on_the_manifest)
+    with pytest.raises(OSError, match="disk full"):
+        write_run_folder(tmp_path / "k", _model("vae"), {"key": "k"})
+    assert calls == [WEIGHTS_FILE, "manifest.json"] and list(tmp_path.iterdir()) == []
