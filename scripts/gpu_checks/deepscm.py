@@ -65,12 +65,22 @@ def _parents(n: int, g: torch.Generator) -> dict:
             "intensity": 160.0 + 40.0 * torch.rand(n, generator=g)}
 
 
+def _inputs(name, cls, n):
+    """Images and two parent draws in the mechanism's own layout (digits', or the pendulum's)."""
+    from workbench.deepscm.pendulum_parents import PENDULUM_VARIABLES, pendulum_parent_data
+
+    shape = (1, 16, 16) if name in SMALL else tuple(getattr(cls(), "image_shape", (1, 32, 32)))
+    g = torch.Generator().manual_seed(0)
+    images = (torch.rand(n, *shape, generator=g) > 0.6).float() * 0.9
+    if tuple(getattr(cls, "parents", ())) == PENDULUM_VARIABLES:
+        factual, new = (pendulum_parent_data(n, seed=s) for s in (0, 1))
+        return images, *({v: d[v] for v in PENDULUM_VARIABLES} for d in (factual, new))
+    return images, _parents(n, g), _parents(n, g)
+
+
 def _one(name, cls, device, n, steps):
     build, layout = SMALL.get(name, (lambda cls, device: cls(device=device), None))
-    side = 16 if name in SMALL else 32
-    g = torch.Generator().manual_seed(0)
-    images = (torch.rand(n, 1, side, side, generator=g) > 0.6).float() * 0.9
-    factual, new = _parents(n, g), _parents(n, g)
+    images, factual, new = _inputs(name, cls, n)
     wb.seed_everything(0)
     cpu, dev = twins(lambda d: build(cls, d), device)
     rows = [compare("deepscm", f"{name} counterfactual: abduct + predict ({n})",
