@@ -94,7 +94,7 @@ def test_censored_flow_loss_is_the_tobit_likelihood():
     z_floor = flow.transform(c[on_floor])(x[on_floor])[:, 0]
     expected = torch.cat([torch.distributions.Normal(0.0, 1.0).cdf(z_floor).log(),
                           flow.log_prob(x[~on_floor], c[~on_floor])])
-    assert math.isclose(float(loss.detach()), -float(expected.mean()), rel_tol=1e-5)
+    assert math.isclose(float(loss.detach()), -float(expected.detach().mean()), rel_tol=1e-5)
     assert terms["censored"] == 0.5
 
 
@@ -189,6 +189,26 @@ def test_shipped_model_moves_the_shadow_and_not_the_pendulum():
     scm = PendulumDeepSCM(load_pretrained("cvae_pendulum", device="cpu"),
                           load_pretrained("deepscm_parents_pendulum", device="cpu"))
     truth, _ = true_counterfactual(values, {"phi": target})
-    s = region_scores(images, scm(images, values, {"phi": target}), truth)
+    s = region_scores(images, scm(images, values, {"phi": target}), truth, scm(images, values, {}))
     assert s["pixel_l1"] < s["factual_l1"] / 3
-    assert s["pendulum_change"] < s["shadow_change"] / 4
+    # what the action changed (from the model's own reconstruction): the pendulum a few grey levels
+    # (the truth: 0), the shadow and the sun as much as the truth does, within 10%
+    assert s["pendulum_action"] < s["shadow_action"] / 4 and s["pendulum_change_true"] == 0.0
+    for region in ("shadow", "sun"):
+        assert abs(s[f"{region}_action"] - s[f"{region}_change_true"]) < 0.1 * s[f"{region}_change_true"]
+
+
+def test_exercise_4_rejects_blank_and_wrong_answers_and_accepts_the_deep_scm_s_answer():
+    from workbench.exercises import check, exercise
+    from workbench.exercises.pendulum_counterfactuals import TARGET_PHI, UNIT
+
+    unit = {k: torch.tensor([v]) for k, v in UNIT.items()}
+    after = PendulumDeepSCM(PendulumCVAE(channels=8, hidden=16)).parents_after(unit, {"phi": TARGET_PHI})
+    assert check("11", 4, float(after["shadow_position"][0]))            # the library's route agrees
+    ns = {}
+    exec(exercise("11", 4).solution, ns)
+    assert check("11", 4, ns["position_answer"])
+    assert repr(check("11", 4, None)).startswith("No answer yet")
+    for wrong in (UNIT["shadow_position"], 6.0839, ns["position_answer"] + 0.05, "left"):
+        verdict = check("11", 4, wrong)
+        assert not verdict and verdict.message.startswith("Not yet: "), wrong

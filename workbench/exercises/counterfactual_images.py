@@ -88,3 +88,5 @@ def _unchanged_effectiveness(answer):
           "the unchanged image keeps each digit's thickness: count |t - t*| <= 0.1 t* over the 1,000 "
           "test digits of evaluation_digits(1000, seed=2026) and draw_targets(parents, seed=2026).")
     return f"{truth:.3f}: the floor any mechanism must beat on effectiveness (the goal is 0.9)."
+
+from workbench.exercises import pendulum_counterfactuals  # noqa: E402,F401  (exercise 4: the pendulum)
