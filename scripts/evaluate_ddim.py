@@ -6,7 +6,8 @@ Usage (from the repository root, one thread)::
     python scripts/evaluate_ddim.py --grid 20:2 --n 200 --record       # into the manifest
 
 Each setting ``S:k`` is S DDIM steps each way and k fixed-point refinements of every
-inversion step. Per setting, on held-out digits of the SCM (seed 12345), through
+inversion step (the teaching solver); ``S:k:tol`` the Anderson solver, at most k iterations a
+step, stopped at the residual ``tol`` (``workbench.deepscm.ddim_anderson``). Per setting, on held-out digits of the SCM (seed 12345), through
 ``DigitsDeepSCM(mechanism)`` (the digits' exact parent mechanisms, so intensity follows
 thickness):
 
@@ -44,12 +45,33 @@ def best_fitting_slant(images, parents, truth, candidates=torch.linspace(-0.3, 0
     return candidates[errors.argmin(0)]
 
 
-def evaluate(mech, steps: int, iterations: int, n: int, cycles_n: int, classifier) -> dict:
+def apply_setting(mech, setting: str) -> dict:
+    """Set ``S:k`` (teaching fixed-point solver) or ``S:k:tol`` (Anderson) on the mechanism."""
+    parts = setting.split(":")
+    mech.steps, mech.iterations = int(parts[0]), int(parts[1])
+    mech.solver = "anderson" if len(parts) == 3 else "fixed_point"
+    mech.tolerance = float(parts[2]) if len(parts) == 3 else mech.tolerance
+    return {"steps": mech.steps, "iterations": mech.iterations, "solver": mech.solver,
+            **({"tolerance": mech.tolerance} if len(parts) == 3 else {})}
+
+
+def unet_passes(mech, images, parents) -> float:
+    """UNet passes per counterfactual (inversion plus decoding), counted on these images."""
+    count = [0]
+    hook = mech.diffusion.unet.register_forward_pre_hook(lambda net, args: count.__setitem__(0, count[0] + len(args[0])))
+    try:
+        mech.counterfactual(images, parents, parents)
+    finally:
+        hook.remove()
+    return count[0] / len(images)
+
+
+def evaluate(mech, setting: str, n: int, cycles_n: int, classifier) -> dict:
     truth = DigitsGroundTruth()
     images, parents = truth.sample(n, generator=HELD_OUT_SEED)
-    mech.steps, mech.iterations = steps, iterations
+    row = {**apply_setting(mech, setting), "images": n}
     scm = DigitsDeepSCM(mech)
-    row = {"steps": steps, "iterations": iterations, "images": n}
+    row["unet_passes"] = round(unet_passes(mech, images[:16], {k: v[:16] for k, v in parents.items()}), 1)
     comp = composition(scm, images[:cycles_n], {k: v[:cycles_n] for k, v in parents.items()}, cycles=(1, 10))
     row.update({f"composition_l1_{k}": round(v, 3) for k, v in comp.scores.items()}, composition_images=cycles_n)
     target = parents["thickness"][torch.randperm(n, generator=torch.Generator().manual_seed(1))]
@@ -78,11 +100,12 @@ def main() -> None:
     parser.add_argument("--name", default="ddim_digits")
     parser.add_argument("--directory", default=str(PRETRAINED_DIR), help="folder with the weights' manifest")
     parser.add_argument("--classifier-directory", default=str(PRETRAINED_DIR), help="where predictors_digits is")
-    parser.add_argument("--grid", nargs="+", default=["20:2"], help="settings S:k ('none': only --record)")
+    parser.add_argument("--grid", nargs="+", default=["20:2"],
+                        help="settings S:k or S:k:tol ('none': only --record)")
     parser.add_argument("--n", type=int, default=64, help="held-out digits for effectiveness and ground truth")
     parser.add_argument("--cycles-n", type=int, default=32, help="held-out digits for composition")
     parser.add_argument("--record", action="store_true", help="write the rows into the manifest's evaluation")
-    parser.add_argument("--default", default="20:2", help="with --record: the shipped default S:k")
+    parser.add_argument("--default", default="20:2", help="with --record: the shipped default S:k or S:k:tol")
     parser.add_argument("--record-from", default=None,
                         help="with --record: also the rows of this JSON-lines file (--out of earlier runs)")
     parser.add_argument("--why", default="", help="with --record: why that default")
@@ -93,8 +116,7 @@ def main() -> None:
     classifier = load_pretrained("predictors_digits", device="cpu", directory=args.classifier_directory)
     rows = []
     for setting in [] if args.grid == ["none"] else args.grid:
-        steps, iterations = (int(v) for v in setting.split(":"))
-        rows.append(evaluate(mech, steps, iterations, args.n, args.cycles_n, classifier))
+        rows.append(evaluate(mech, setting, args.n, args.cycles_n, classifier))
         print(json.dumps(rows[-1]), flush=True)
         if args.out:
             with open(args.out, "a") as f:
@@ -123,7 +145,7 @@ def record(args, rows) -> None:
                           "default": args.default, "why": args.why, "rows": rows,
                           "intermediate_checkpoint_rows": intermediate}
     mech = load_pretrained(args.name, device="cpu", directory=args.directory)
-    mech.steps, mech.iterations = (int(v) for v in args.default.split(":"))
+    apply_setting(mech, args.default)
     save_pretrained(mech, args.name, info, Path(args.directory))
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from workbench.deepscm import DiffusionMechanism, DigitsDeepSCM, SemanticNoise, encode_parents
+from workbench.deepscm.ddim_anderson import invert_ddim_anderson
 from workbench.deepscm.ddim_inversion import invert_ddim_fixed_point
 from workbench.deepscm.diffusion import build_diffusion_mechanism
 from workbench.errors import NonFiniteValueError, ShapeError, WorkbenchInputError
@@ -70,6 +71,51 @@ def test_fixed_point_abduction_is_what_the_decoder_undoes():
                     .abs().max()) for k in (0, 5, 20, 200)]
     assert all(a > b for a, b in zip(errors, errors[1:])), errors
     assert errors[0] > 1e-2 and errors[-1] < 1e-5, errors
+
+
+def test_anderson_solver_with_its_speedups_off_is_the_teaching_loop(tiny, held_out):
+    images, parents = held_out
+    condition = encode_parents(parents)
+    for k in (0, 1, 3):
+        teaching = invert_ddim_fixed_point(tiny.diffusion, images, condition, steps=6, iterations=k)
+        fast = invert_ddim_anderson(tiny.diffusion, images, condition, steps=6, tolerance=0, max_iterations=k,
+                                    memory=0, warm_start=False)
+        assert torch.equal(fast, teaching), k
+
+
+def test_anderson_solver_reaches_the_teaching_fixed_point_in_fewer_passes(tiny, held_out):
+    # independent route: the teaching loop run to convergence (50 plain iterations a step)
+    images, parents = held_out
+    condition = encode_parents(parents)
+    converged = invert_ddim_fixed_point(tiny.diffusion, images, condition, steps=25, iterations=50)
+    info = {}
+    fast = invert_ddim_anderson(tiny.diffusion, images, condition, steps=25, tolerance=1e-6, max_iterations=30,
+                                info=info)
+    plain = invert_ddim_fixed_point(tiny.diffusion, images, condition, steps=25, iterations=2)
+    assert float((fast - converged).abs().max()) < 1e-4 < float((plain - converged).abs().max())
+    assert info["passes"] < 25 * 30 / 3                # the tolerance stopped it early
+    # the decoder undoes it: the null counterfactual returns the image
+    x = tiny.predict(fast, parents, steps=25)
+    assert float((x - images).abs().mean() * 255) < 0.05
+
+
+def test_mechanism_solver_option_and_its_errors(tiny, held_out):
+    images, parents = held_out
+    fast = DiffusionMechanism(SHAPE, channels=4, num_steps=100, steps=5, iterations=6, solver="anderson",
+                              tolerance=1e-5, device="cpu").eval()
+    fast.load_state_dict(tiny.state_dict())
+    expected = invert_ddim_anderson(tiny.diffusion, images, encode_parents(parents), steps=5, tolerance=1e-5,
+                                    max_iterations=6)
+    assert torch.equal(fast.abduct(images, parents), expected)
+    assert build_diffusion_mechanism(fast.config).config == fast.config
+    assert (fast.config["solver"], fast.config["tolerance"]) == ("anderson", 1e-5)
+    with pytest.raises(WorkbenchInputError, match="solver"):
+        DiffusionMechanism(SHAPE, channels=4, num_steps=100, solver="newton", device="cpu")
+    for bad in (-1.0, float("nan"), "1e-3"):
+        with pytest.raises(WorkbenchInputError, match="tolerance"):
+            DiffusionMechanism(SHAPE, channels=4, num_steps=100, tolerance=bad, device="cpu")
+    with pytest.raises(WorkbenchInputError, match="max_iterations"):
+        invert_ddim_anderson(tiny.diffusion, images, steps=2, max_iterations=-1)
 
 
 def test_the_generator_protocol_through_the_deep_scm(tiny, held_out):

@@ -11,10 +11,11 @@ import torch
 
 from workbench.deepscm import DigitPredictors, IntensityScaling
 from workbench.deepscm.evaluation import (
-    MECHANISMS, _batched, as_generator, axiom_scores, draw_targets, effectiveness_scores,
+    MECHANISMS, as_generator, axiom_scores, draw_targets, effectiveness_scores,
     evaluation_digits, load_mechanisms, soundness_row, soundness_table, truth_scores,
 )
 from workbench.deepscm.predictors import evaluate_predictors, predictor_training_data
+from workbench.deepscm.table_workers import BatchRunner
 from workbench.errors import ShapeError
 from workbench.latents.pretrained import list_pretrained, load_pretrained
 from workbench.metrics.errors import MetricInputError
@@ -96,9 +97,28 @@ def test_batching_does_not_change_the_answer(digits):
     images, parents, targets = digits
     truth = DigitsGroundTruth()
     do = {"thickness": targets["thickness"]}
-    assert torch.equal(_batched(truth, 5)(images, parents, do), truth(images, parents, do))
-    scores = axiom_scores(_batched(truth, 7), images, parents, targets, truth.parents_after)
+    assert torch.equal(BatchRunner(truth, 5)(images, parents, do), truth(images, parents, do))
+    scores = axiom_scores(BatchRunner(truth, 7), images, parents, targets, truth.parents_after)
     assert scores["composition_10"] == 0.0
+
+
+def test_two_workers_give_the_row_of_one():
+    # a tiny untrained DDIM mechanism (the Anderson solver stops image by image), 6 digits in
+    # batches of 3: each of the 2 processes gets one, and no number of the row may move
+    from workbench.deepscm import DiffusionMechanism
+    torch.manual_seed(0)
+    tiny = DiffusionMechanism(channels=4, num_steps=20, steps=2, iterations=2, solver="anderson",
+                              tolerance=1e-3, device="cpu").eval()
+    images, parents = evaluation_digits(6, SEED)
+    targets = draw_targets(parents, SEED)
+    rows = [soundness_row("tiny", tiny, images, parents, targets, predictors=ORACLE, batch_size=3, workers=w)
+            for w in (1, 2)]
+    timing = ("counterfactuals_per_s", "seconds", "cpu_seconds", "workers")
+    serial, parallel = ({k: v for k, v in row.items() if k not in timing} for row in rows)
+    assert serial == parallel
+    assert (rows[0]["workers"], rows[1]["workers"]) == (1, 2) and serial["composition_10"] > 0
+    with pytest.raises(MetricInputError, match="picklable"):
+        BatchRunner(lambda x, pa, do: x, 2, workers=2)
 
 
 def test_targets_are_seeded_and_change_the_digit(digits):
@@ -168,3 +188,9 @@ def test_axioms_on_fewer_digits_are_those_digits_scores(digits):
     assert few["composition_10"] == alone["composition_10"] and few["truth_l1"] != alone["truth_l1"]
     with pytest.raises(MetricInputError, match="axiom_digits"):
         soundness_row("shift", shift, images, parents, targets, predictors=ORACLE, axiom_digits=N + 1)
+    # a budget: as many digits as fit (none left: the first digit only; plenty: all of them)
+    tight = soundness_row("shift", shift, images, parents, targets, predictors=ORACLE, row_seconds=0.0)
+    ample = soundness_row("shift", shift, images, parents, targets, predictors=ORACLE, row_seconds=3600.0)
+    assert (tight["axiom_digits"], ample["axiom_digits"]) == (1, N) and ample["cpu_seconds"] > 0
+    with pytest.raises(MetricInputError, match="not both"):
+        soundness_row("shift", shift, images, parents, targets, predictors=ORACLE, axiom_digits=4, row_seconds=1.0)

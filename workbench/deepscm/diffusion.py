@@ -43,6 +43,7 @@ from typing import Mapping, NamedTuple
 
 import torch
 
+from workbench.deepscm.ddim_anderson import invert_ddim_anderson
 from workbench.deepscm.ddim_inversion import invert_ddim_fixed_point
 from workbench.deepscm.mechanism import ImageMechanism, encode_parents
 from workbench.errors import ShapeError, WorkbenchInputError
@@ -52,10 +53,16 @@ from workbench.latents.diffusion.unet import SemanticEncoder
 from workbench.latents.pretrained import register_builder
 from workbench.runtime import device as runtime_device
 
-__all__ = ["DiffusionMechanism", "SemanticNoise", "CONDITION_DIM", "build_diffusion_mechanism"]
+__all__ = ["DiffusionMechanism", "SemanticNoise", "CONDITION_DIM", "SOLVERS", "build_diffusion_mechanism",
+           "check_steps"]
 
 #: length of :func:`encode_parents`'s vector: 10 digit classes, thickness, intensity
 CONDITION_DIM = 12
+
+#: how each inversion step's fixed point is found: the teaching loop of ``iterations`` plain
+#: iterations, or the warm-started Anderson iterations that stop at ``tolerance``
+#: (:mod:`~workbench.deepscm.ddim_anderson`; ``iterations`` is then their most a step)
+SOLVERS = ("fixed_point", "anderson")
 
 
 class SemanticNoise(NamedTuple):
@@ -73,7 +80,18 @@ class SemanticNoise(NamedTuple):
     x_T: torch.Tensor
 
 
-def _check_steps(steps, num_steps: int) -> int:
+def check_steps(steps, num_steps: int) -> int:
+    """``steps`` if it is a whole number of DDIM steps from 1 to ``num_steps``, else a typed error.
+
+    Examples
+    --------
+    >>> check_steps(20, 1000)
+    20
+    >>> check_steps(0, 1000)
+    Traceback (most recent call last):
+    ...
+    workbench.errors.WorkbenchInputError: steps must be a whole number of DDIM steps from 1 to 1000 (the model's T), got 0.
+    """
     if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= num_steps:
         raise WorkbenchInputError(f"steps must be a whole number of DDIM steps from 1 to {num_steps} "
                                   f"(the model's T), got {steps!r}.")
@@ -85,6 +103,14 @@ def _check_iterations(iterations) -> int:
         raise WorkbenchInputError(f"iterations (fixed-point refinements of each inversion step) must be a "
                                   f"whole number >= 0, got {iterations!r}.")
     return iterations
+
+
+def _check_solver(solver, tolerance) -> tuple[str, float]:
+    if solver not in SOLVERS:
+        raise WorkbenchInputError(f"solver must be one of {SOLVERS}, got {solver!r}.")
+    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not tolerance >= 0:
+        raise WorkbenchInputError(f"tolerance must be a number >= 0 (model-space residual), got {tolerance!r}.")
+    return solver, float(tolerance)
 
 
 class DiffusionMechanism(ImageMechanism):
@@ -102,7 +128,15 @@ class DiffusionMechanism(ImageMechanism):
         The default number of DDIM steps ``S`` of :meth:`abduct` and :meth:`predict`.
     iterations : int
         The default number of fixed-point refinements of each inversion step (0: plain DDIM
-        inversion; each one costs another UNet pass a step).
+        inversion; each one costs another UNet pass a step); with ``solver="anderson"``, the
+        most a step.
+    solver : {"fixed_point", "anderson"}
+        ``"fixed_point"``: the teaching loop (:mod:`~workbench.deepscm.ddim_inversion`);
+        ``"anderson"``: warm-started Anderson iterations stopped at ``tolerance``
+        (:mod:`~workbench.deepscm.ddim_anderson`), the same fixed point for fewer passes.
+    tolerance : float
+        With ``solver="anderson"``: an image stops iterating at a step once its largest
+        residual (model space) is at most this.
     num_steps, schedule : the diffusion's ``T`` and noise schedule.
     device : optional
 
@@ -121,15 +155,17 @@ class DiffusionMechanism(ImageMechanism):
     exact = False
 
     def __init__(self, image_shape=(1, 32, 32), channels: int = 16, semantic_dim: int = 0, steps: int = 20,
-                 iterations: int = 0, num_steps: int = 1000, schedule: str = "linear", device=None):
+                 iterations: int = 0, num_steps: int = 1000, schedule: str = "linear", solver: str = "fixed_point",
+                 tolerance: float = 1e-3, device=None):
         super().__init__()
         if isinstance(semantic_dim, bool) or not isinstance(semantic_dim, int) or semantic_dim < 0:
             raise WorkbenchInputError(f"semantic_dim must be a whole number >= 0, got {semantic_dim!r}.")
         self.semantic_dim = semantic_dim
         self.diffusion = DiffusionModel(image_shape, channels, CONDITION_DIM + semantic_dim,
                                         schedule=schedule, num_steps=num_steps, device="cpu")
-        self.steps = _check_steps(steps, self.diffusion.schedule.num_steps)
+        self.steps = check_steps(steps, self.diffusion.schedule.num_steps)
         self.iterations = _check_iterations(iterations)
+        self.solver, self.tolerance = _check_solver(solver, tolerance)
         self.encoder = SemanticEncoder(self.diffusion.image_shape, semantic_dim) if semantic_dim else None
         self.kl_scale = 1.0                          # set by the shared training loop; unused
         self.to(runtime_device(device))
@@ -145,8 +181,8 @@ class DiffusionMechanism(ImageMechanism):
         d = self.diffusion
         return {"kind": self.kind, "image_shape": list(d.image_shape), "channels": d.channels,
                 "semantic_dim": self.semantic_dim, "steps": self.steps, "iterations": self.iterations,
-                "num_steps": d.schedule.num_steps,
-                "schedule": d.schedule_name}
+                "num_steps": d.schedule.num_steps, "schedule": d.schedule_name, "solver": self.solver,
+                "tolerance": self.tolerance}
 
     def condition(self, parents) -> torch.Tensor:
         """The parents' condition vector ``(n, 12)`` on this device; a tensor passes through."""
@@ -161,7 +197,7 @@ class DiffusionMechanism(ImageMechanism):
         return condition if z_sem is None else torch.cat([condition, z_sem], 1)
 
     def _steps(self, steps) -> int:
-        return self.steps if steps is None else _check_steps(steps, self.diffusion.schedule.num_steps)
+        return self.steps if steps is None else check_steps(steps, self.diffusion.schedule.num_steps)
 
     def _images(self, images, condition) -> torch.Tensor:
         images = self.diffusion.check_images(torch.as_tensor(images))
@@ -188,14 +224,20 @@ class DiffusionMechanism(ImageMechanism):
     def abduct(self, images: torch.Tensor, parents: Mapping[str, torch.Tensor], steps: int | None = None,
                iterations: int | None = None):
         """The image noise: ``x_T``, deterministic DDIM inversion under the parents in ``steps`` steps,
-        each refined by ``iterations`` fixed-point iterations (None: the mechanism's defaults);
+        each refined by ``iterations`` fixed-point iterations (None: the mechanism's defaults; with
+        ``solver="anderson"`` at most that many, stopped at ``tolerance``);
         with a semantic encoder, :class:`SemanticNoise` ``(z_sem, x_T)``."""
         steps, condition = self._steps(steps), self.condition(parents)
         iterations = self.iterations if iterations is None else _check_iterations(iterations)
         images = self._images(images, condition)
         z_sem = self.encode(images) if self.encoder is not None else None
-        x_T = invert_ddim_fixed_point(self.diffusion, images, self._full_condition(condition, z_sem),
-                                      steps=steps, iterations=iterations)
+        condition = self._full_condition(condition, z_sem)
+        self.solver, self.tolerance = _check_solver(self.solver, self.tolerance)
+        if self.solver == "anderson":
+            x_T = invert_ddim_anderson(self.diffusion, images, condition, steps=steps, tolerance=self.tolerance,
+                                       max_iterations=iterations)
+        else:
+            x_T = invert_ddim_fixed_point(self.diffusion, images, condition, steps=steps, iterations=iterations)
         return x_T if z_sem is None else SemanticNoise(z_sem, x_T)
 
     @torch.no_grad()
