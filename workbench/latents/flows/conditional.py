@@ -223,8 +223,13 @@ class ConditionalFlow(nn.Module):
         return self._log_prob(*self._check(x, c))
 
     def _log_prob(self, x, c):
-        z, ladj = self._transform(c).call_and_ladj(x)
-        return -0.5 * (z ** 2).sum(-1) - 0.5 * self.features * math.log(2 * math.pi) + ladj
+        # the standardisation written out (not as a transform object: it is most of a training
+        # step's overhead over zuko's own flow): z = (x - loc) / scale, log |dz/dx| = -sum log scale
+        if c is not None:
+            c = (c - self.c_loc) / self.c_scale
+        z, ladj = self.net(c).transform.call_and_ladj((x - self.x_loc) / self.x_scale)
+        return (-0.5 * (z ** 2).sum(-1) - 0.5 * self.features * math.log(2 * math.pi) + ladj
+                - self.x_scale.log().sum())
 
     def sample(self, c: torch.Tensor | None = None, n: int | None = None, generator=None) -> torch.Tensor:
         """Draws of ``x``: one per row of ``c``, or ``n`` of them for an unconditional flow."""

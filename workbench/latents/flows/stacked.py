@@ -42,6 +42,7 @@ from torch import nn
 from workbench.errors import UnknownVariableError, WorkbenchInputError
 from workbench.latents.flows.mechanism import FlowMechanism
 from workbench.latents.flows.splines import UNIVARIATE
+from workbench.latents.flows.stacked_mlp import batched_mlp
 from workbench.latents.training import TrainResult, train
 
 __all__ = ["StackedFlows", "fit_flow_scm"]
@@ -143,6 +144,9 @@ class StackedFlows(nn.Module):
         views = [piece.view(shape) for piece, shape in zip(pieces, self._shapes)]
         return views[0], views[1::2], views[2::2]
 
+    def _root_phi(self):
+        return self.flat[:math.prod(self._shapes[0])].view(self._shapes[0])
+
     @torch.no_grad()
     def write_back(self) -> None:
         """Copy the stacked weights back into the mechanisms (after training)."""
@@ -182,19 +186,14 @@ class StackedFlows(nn.Module):
 
         ``which`` (indices into the children) restricts the networks evaluated."""
         n = x.shape[0]
-        _, weights, biases = self._views()
         if which is None:                     # every network: the stacked weights as they are
-            index, mask, loc, scale = self.parent_index, self.parent_mask, self.c_loc, self.c_scale
+            index, mask, loc, scale, groups = self.parent_index, self.parent_mask, self.c_loc, self.c_scale, None
         else:
             index, mask, loc, scale = (t[which] for t in (self.parent_index, self.parent_mask, self.c_loc, self.c_scale))
             groups = (which[:, None] * self.layers + torch.arange(self.layers, device=self.device)).reshape(-1)
-            weights, biases = [w[groups] for w in weights], [b[groups] for b in biases]
         ctx = ((x[:, index] - loc) / scale * mask).transpose(0, 1)             # (C, n, width)
         h = ctx.unsqueeze(1).expand(-1, self.layers, -1, -1).reshape(len(index) * self.layers, n, -1)
-        for k, (w, b) in enumerate(zip(weights, biases)):
-            h = torch.baddbmm(b, h, w)
-            if k < len(weights) - 1:
-                h = h.relu()
+        h = batched_mlp(self.flat, h, self._shapes[1:], start=math.prod(self._shapes[0]), groups=groups)
         return h.reshape(len(index), self.layers, n, -1)
 
     def _forward(self, x: torch.Tensor, cols, phi):
@@ -212,7 +211,7 @@ class StackedFlows(nn.Module):
         one spline call for every variable at once."""
         phi = self.parameters_of(x)
         if self.root_columns:
-            phi = torch.cat([self._views()[0].unsqueeze(2).expand(-1, -1, x.shape[0], -1), phi])
+            phi = torch.cat([self._root_phi().unsqueeze(2).expand(-1, -1, x.shape[0], -1), phi])
         return self._forward(x, self.stack_order, phi)
 
     def abduct(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -234,33 +233,52 @@ class StackedFlows(nn.Module):
             v, _ = f(v, phi[:, t], inverse=True)
         return (v.T * self.x_scale[cols] + self.x_loc[cols])
 
-    @torch.no_grad()
+    def _generations(self, do) -> list:
+        """The intervened variables' descendants, grouped by *generation* (1 + the latest
+        changed parent's): ``[(names, child indices, columns), ...]`` in order."""
+        level = {v: 0 for v in do}
+        for i in self.child_columns:
+            v = self.variables[i]
+            changed = [level[p] for p in self.mechanisms[v].parents if p in level]
+            if v not in do and changed:
+                level[v] = 1 + max(changed)
+        out = []
+        for generation in sorted(set(level.values()) - {0}):
+            cols = [i for i, v in enumerate(self.variables) if level.get(v) == generation]
+            which = torch.tensor([self.child_columns.index(i) for i in cols], device=self.device)
+            out.append((which, cols))
+        return out
+
+    #: units per batch in :meth:`counterfactual`: the intermediate tensors then stay in the CPU's cache
+    chunk = 2048
+
+    @torch.inference_mode()
     def counterfactual(self, units: Mapping[str, torch.Tensor], do: Mapping[str, float]) -> dict:
         """Each unit's values had ``do`` been applied (fully observed units, exact abduction).
 
-        As the SCM's one-step route: only the intervened variables' descendants change; they
-        are recomputed one *generation* at a time (all whose changed parents are done), each
-        generation in one batched call.
+        As the SCM's one-step route: only the intervened variables' descendants change, so
+        only their noise is abducted (one batched call), and they are recomputed one
+        *generation* at a time (all whose changed parents are done), each generation in one
+        batched call; the units go through in batches of :attr:`chunk`.
         """
         x = torch.stack([torch.as_tensor(units[v], dtype=torch.get_default_dtype()) for v in self.variables],
                         -1).to(self.device)
         unknown = [v for v in do if v not in self.variables]
         if unknown:
             raise UnknownVariableError(unknown[0], self.variables, what="intervened variable")
-        u, _ = self.abduct(x)
-        cf, level = x.clone(), {v: 0 for v in do}
+        generations = self._generations(do)
+        cf = x.clone()
         for v, a in do.items():
             cf[:, self.variables.index(v)] = torch.as_tensor(a, dtype=cf.dtype, device=self.device)
-        for i in self.child_columns:                 # generation = 1 + the latest changed parent's
-            v = self.variables[i]
-            changed = [level[p] for p in self.mechanisms[v].parents if p in level]
-            if v not in do and changed:
-                level[v] = 1 + max(changed)
-        for generation in sorted(set(level.values()) - {0}):
-            names = [v for v in self.variables if level.get(v) == generation]
-            which = torch.tensor([self.child_columns.index(self.variables.index(v)) for v in names], device=self.device)
-            cols = [self.variables.index(v) for v in names]
-            cf[:, cols] = self.generate(u, cf, which)
+        if generations:
+            which = torch.cat([w for w, _ in generations])
+            cols = [c for _, group in generations for c in group]
+            for start in range(0, len(x), self.chunk):
+                part, changed = x[start:start + self.chunk], cf[start:start + self.chunk]   # views
+                u = torch.zeros_like(part)
+                u[:, cols] = self._forward(part, cols, self.parameters_of(part, which))[0].T
+                for w, group in generations:
+                    changed[:, group] = self.generate(u, changed, w)
         return {v: cf[:, i] for i, v in enumerate(self.variables)}
 
     def loss(self, batch: torch.Tensor, generator=None):
