@@ -15,7 +15,6 @@ import workbench as wb
 from workbench.errors import UnknownVariableError, WorkbenchInputError
 from workbench.latents.flows import FlowMechanism, StackedFlows, fit_flow_scm
 from workbench.latents.flows.splines import affine, spline
-from workbench.latents.flows.stacked_mlp import batched_mlp, layer_views
 from workbench.scm import SCM, counterfactual
 
 PARENTS = {"a": [], "b": ["a"], "c": ["a"], "d": ["b", "c"]}
@@ -78,19 +77,6 @@ def test_spline_backward_is_autograd_through_zukos_spline():
     assert bool((x.abs() > 5).any()) and bool((got[1][x.abs() > 5] == 0).all())   # identity tails: no gradient
     small = (x[0, :6].detach().clone().requires_grad_(), phi[0, :6].detach().clone().requires_grad_())
     assert torch.autograd.gradcheck(lambda a, p: spline(a, p), small)
-
-
-def test_batched_mlp_backward_is_autograds():
-    layout = [(3, 2, 5), (3, 1, 5), (3, 5, 5), (3, 1, 5), (3, 5, 4), (3, 1, 4)]   # three nets 2 -> 5 -> 5 -> 4
-    g = torch.Generator().manual_seed(2)
-    flat = torch.randn(sum(a * b * c for a, b, c in layout), generator=g, dtype=torch.float64, requires_grad=True)
-    h = torch.randn(3, 7, 2, generator=g, dtype=torch.float64, requires_grad=True)
-    weights, biases = layer_views(flat, layout)
-    by_hand = torch.relu(torch.relu(h @ weights[0] + biases[0]) @ weights[1] + biases[1]) @ weights[2] + biases[2]
-    torch.testing.assert_close(batched_mlp(flat, h, layout), by_hand)
-    assert torch.autograd.gradcheck(lambda f, x: batched_mlp(f, x, layout), (flat, h))
-    groups = torch.tensor([2, 0])                                    # a subset of the networks, in any order
-    torch.testing.assert_close(batched_mlp(flat, h[groups], layout, groups=groups), by_hand[groups])
 
 
 def test_stacked_log_prob_equals_each_mechanisms_own(fitted):

@@ -42,7 +42,6 @@ from torch import nn
 from workbench.errors import UnknownVariableError, WorkbenchInputError
 from workbench.latents.flows.mechanism import FlowMechanism
 from workbench.latents.flows.splines import UNIVARIATE
-from workbench.latents.flows.stacked_mlp import batched_mlp
 from workbench.latents.training import TrainResult, train
 
 __all__ = ["StackedFlows", "fit_flow_scm"]
@@ -186,14 +185,19 @@ class StackedFlows(nn.Module):
 
         ``which`` (indices into the children) restricts the networks evaluated."""
         n = x.shape[0]
+        _, weights, biases = self._views()
         if which is None:                     # every network: the stacked weights as they are
-            index, mask, loc, scale, groups = self.parent_index, self.parent_mask, self.c_loc, self.c_scale, None
+            index, mask, loc, scale = self.parent_index, self.parent_mask, self.c_loc, self.c_scale
         else:
             index, mask, loc, scale = (t[which] for t in (self.parent_index, self.parent_mask, self.c_loc, self.c_scale))
             groups = (which[:, None] * self.layers + torch.arange(self.layers, device=self.device)).reshape(-1)
+            weights, biases = [w[groups] for w in weights], [b[groups] for b in biases]
         ctx = ((x[:, index] - loc) / scale * mask).transpose(0, 1)             # (C, n, width)
         h = ctx.unsqueeze(1).expand(-1, self.layers, -1, -1).reshape(len(index) * self.layers, n, -1)
-        h = batched_mlp(self.flat, h, self._shapes[1:], start=math.prod(self._shapes[0]), groups=groups)
+        for k, (w, b) in enumerate(zip(weights, biases)):
+            h = torch.baddbmm(b, h, w)
+            if k < len(weights) - 1:
+                h = h.relu_()
         return h.reshape(len(index), self.layers, n, -1)
 
     def _forward(self, x: torch.Tensor, cols, phi):
