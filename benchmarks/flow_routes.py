@@ -55,6 +55,24 @@ def teaching_fit(scm, data, steps, seed=0):
     return SCM(mechs)
 
 
+def wrapper_in_bare_loop_fit(scm, data, steps, seed=0):
+    """The teaching route's flows (``ConditionalFlow.loss``, standardisation built in) in raw
+    zuko's bare loop: the wrapper's own overhead, without the training loop's."""
+    torch.manual_seed(seed)
+    mechs = _mechanisms(scm)
+    for v, m in mechs.items():
+        batch = m.training_data(data, v)
+        m.net.standardize(*m.net.split(batch))
+        opt = torch.optim.Adam(m.net.parameters(), lr=LR)
+        g = torch.Generator().manual_seed(seed)
+        for _ in range(steps):
+            loss, _ = m.net.loss(batch[torch.randint(0, len(batch), (BATCH,), generator=g)])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    return SCM(mechs)
+
+
 class _Expand(torch.distributions.Transform):
     """Broadcast a value to the flow's batch shape: Pyro's spline does not broadcast its input
     against parameters that carry ChiRho's world dimension (glue the deepscm route needs here)."""
