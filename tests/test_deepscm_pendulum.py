@@ -180,6 +180,8 @@ def test_shipped_parents_move_the_shadow_as_the_true_equations_say():
     # a pixel at 32x32 is 0.69 world units; off the floor the learned shadow is within a tenth of one
     assert float((after["shadow_position"] - truth["shadow_position"]).abs().mean()) < 0.1
     assert float((after["shadow_length"] - truth["shadow_length"])[off].abs().mean()) < 0.1
+    null = scm.parents_after(values, {})                  # exact inversion: the input back, floor units too
+    assert all(torch.allclose(null[v], values[v], atol=1e-5) for v in PENDULUM_VARIABLES)
 
 
 @pretrained
