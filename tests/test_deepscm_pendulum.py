@@ -148,6 +148,10 @@ def test_typed_errors_on_bad_input(units, tiny):
     for phi in (3.5, -0.2, math.pi / 8):
         with pytest.raises(InterventionRangeError, match=r"\(0, pi\)"):
             scm.counterfactual(images, values, {"phi": phi})
+    with pytest.raises(InterventionRangeError, match="negative"):
+        scm.counterfactual(images, values, {"shadow_length": -1.0})
+    with pytest.raises(WorkbenchInputError, match="dict"):
+        scm.parents_after([1.0, 2.0], {"phi": 1.0})
     with pytest.raises(WorkbenchInputError, match="image"):
         scm.counterfactual(images, values, {"image": images})
     with pytest.raises(WorkbenchInputError, match="worlds"):

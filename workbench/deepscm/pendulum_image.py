@@ -34,7 +34,7 @@ import torch
 from workbench.deepscm.pendulum_parents import PENDULUM_VARIABLES, ROOT_RANGE
 from workbench.deepscm.vae import ConditionalVAE
 from workbench.datasets.scm import InterventionRangeError
-from workbench.errors import UnknownVariableError
+from workbench.errors import UnknownVariableError, WorkbenchInputError
 from workbench.latents.objectives import bernoulli_log_likelihood, gaussian_kl
 from workbench.latents.pretrained import register_builder
 from workbench.metrics.soundness.generators import check_images, check_parents
@@ -65,7 +65,8 @@ def check_pendulum_values(values: Mapping, n: int | None = None) -> dict[str, to
     workbench.datasets.scm.InterventionRangeError: phi = 3.5 is outside [0.942, 2.31], the range this model was fitted on (phi is the light's angle above the ground, in (0, pi), so its shadow falls on the ground strip).
     """
     if not isinstance(values, Mapping):
-        raise UnknownVariableError(PENDULUM_VARIABLES[0], [], what="variable")
+        raise WorkbenchInputError(f"values must be a dict {{variable: tensor (n,)}} of "
+                                  f"{', '.join(PENDULUM_VARIABLES)}; got {type(values).__name__}.")
     for name in PENDULUM_VARIABLES:
         if name not in values:
             raise UnknownVariableError(name, list(values), what="variable")
@@ -79,6 +80,9 @@ def check_pendulum_values(values: Mapping, n: int | None = None) -> dict[str, to
                    "strip" if name == "phi" else "theta is the pendulum's angle from the vertical")
             raise InterventionRangeError(f"{name} = {float(bad[0]):.3g} is outside [{low:.3g}, {high:.3g}], "
                                          f"the range this model was fitted on ({why}).")
+    if bool((out["shadow_length"] < 0).any()):
+        raise InterventionRangeError(f"shadow_length = {float(out['shadow_length'].min()):.3g} is negative; a "
+                                     "shadow's length is at least 0 (the SCM's own shadows are at least 3).")
     return out
 
 
