@@ -22,6 +22,7 @@ from workbench.latents.domain_counterfactuals import (
     domain_counterfactual_error, fit_domain_model, identity_counterfactuals, simulate, true_counterfactuals,
     two_rounds,
 )
+from workbench.latents.domain_counterfactuals.latent_fit import best_last, fit_latent_scm
 from workbench.latents.domain_counterfactuals.rounds import check_rounds
 
 
@@ -269,7 +270,7 @@ def test_whitened_starts_scale_to_the_data_and_keep_returns_the_best_by_validati
 # -- the rounds of a fit --------------------------------------------------------------
 def test_rounds_train_the_best_starts_never_lose_validation_likelihood_and_resume(tiny, tmp_path):
     rounds = [FitRound(6, 3e-2, batch_size=20), FitRound(6, 3e-2, keep=2, batch_size=20),
-              FitRound(6, 3e-3, keep=1, batch_size=20)]
+              FitRound(6, 3e-3, keep=1, batch_size=20, refit_latents=True)]
     settings = {"k": 1, "restarts": 3, "progress": False, "device": "cpu"}
     model = fit_domain_model(tiny, rounds=rounds, checkpoint_dir=tmp_path, **settings)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["round0", "round1", "round2"]
@@ -299,7 +300,7 @@ def test_default_fit_is_the_two_round_schedule(tiny):
 
 def test_check_rounds_rejects_bad_schedules():
     assert check_rounds(BENCHMARK_ROUNDS, restarts=32) == BENCHMARK_ROUNDS
-    assert [r.keep for r in BENCHMARK_ROUNDS] == [None, 8, 4]
+    assert [r.keep for r in BENCHMARK_ROUNDS] == [None, 8, 4, 2]
     with pytest.raises(WorkbenchInputError, match="non-empty"):
         check_rounds([], restarts=4)
     with pytest.raises(WorkbenchInputError, match="non-empty"):
@@ -319,3 +320,60 @@ def test_check_rounds_rejects_bad_schedules():
     with pytest.raises(WorkbenchInputError):
         fit_domain_model(simulate(2, [0], latent_dim=3, n_train=20, n_val=4, n_test=2), k=1, restarts=2,
                          rounds=[FitRound(2, 1e-2), FitRound(2, 1e-2, keep=3)], progress=False)
+
+
+# -- the latent SCM in closed form ------------------------------------------------------
+def _planted(scm, replicas=1):
+    """A model holding the generator's parameters (as in the test above), ``replicas`` copies."""
+    model = DomainModel(scm.n_domains, latent_dim=scm.latent_dim, k=len(scm.intervened), replicas=replicas)
+    with torch.no_grad():
+        model.mixing[:] = scm.mixing.T / scm.scale
+        model.shared_weights[:] = scm.weights[0].T
+        model.domain_weights[:] = scm.weights.transpose(1, 2)
+        model.shared_scales.zero_()
+        model.domain_scales.zero_()
+        model.shared_biases[:] = scm.biases[0]
+        model.domain_biases[:] = scm.biases
+    return model
+
+
+def test_latent_refit_undoes_permuted_and_flipped_columns_of_the_true_map():
+    data = simulate(2, seeds=[4], latent_dim=4, n_train=20_000, n_val=10, n_test=200)
+    truth = true_counterfactuals(data.scms, data.test_noise)
+    scrambled = _planted(data.scms[0])
+    gen = torch.Generator().manual_seed(0)
+    with torch.no_grad():                   # the true hyperplanes, latents in another order, two
+        scrambled.mixing[0] = scrambled.mixing[0][:, [3, 0, 2, 1]] * torch.tensor([1.0, -1.0, 1.0, -1.0])
+        for p in (scrambled.shared_weights, scrambled.domain_weights, scrambled.shared_biases,
+                  scrambled.domain_biases):  # signs flipped, and a random latent SCM
+            p.copy_(torch.randn(p.shape, generator=gen))
+    refit = fit_latent_scm(scrambled, data.train, samples=20_000)
+    error = domain_counterfactual_error(all_counterfactuals(refit, data.test_x), truth)
+    assert float(error[0]) < 1e-3
+    x = data.train.permute(1, 2, 0, 3)
+    planted = _planted(data.scms[0])
+    with torch.no_grad():                   # its likelihood: the truth's, or a little above (an MLE)
+        gap = refit.log_prob_by_domain(x).mean() - planted.log_prob_by_domain(x).mean()
+    assert 0 <= float(gap) < 1e-3
+
+
+def test_latent_refit_never_lowers_the_likelihood_on_its_rows_and_rejects_bad_shapes(tiny):
+    model = DomainModel(2, latent_dim=3, k=1, replicas=4, seed=3)
+    refit = fit_latent_scm(model, tiny.train, restarts=2, samples=300)
+    x = tiny.train.permute(1, 2, 0, 3).repeat_interleave(2, dim=0)
+    with torch.no_grad():
+        before, after = model.log_prob_by_domain(x).mean((1, 2)), refit.log_prob_by_domain(x).mean((1, 2))
+    assert (after > before).all()
+    assert torch.equal(refit.offset, model.offset)              # c stays; W only re-signed and reordered
+    assert torch.equal(refit.mixing.abs().sort(-1).values, model.mixing.abs().sort(-1).values)
+    with pytest.raises(ShapeError, match="seeds \\* restarts"):
+        fit_latent_scm(model, tiny.train, restarts=1)
+
+
+def test_best_last_scores_are_the_closed_form_log_determinants():
+    mean = torch.zeros(1, 2, 3, dtype=torch.float64)
+    cov = torch.eye(3, dtype=torch.float64).repeat(1, 2, 1, 1)
+    cov[0, 1, 1, 1] = 9.0                   # latent 1 differs between domains
+    order, score = best_last(mean, cov, k=1)
+    assert order.tolist() == [[0, 2, 1]]
+    assert float(score) == pytest.approx(-0.5 * math.log(3.0))   # -(log 1 + (log 1 + log 9) / 2) / 2

@@ -13,6 +13,8 @@ invertible latent domain (ILD) model, ``x = g(f_d(e))``, the answer is exact: ab
   validation) through the workbench's one training loop.
 * :mod:`~.rounds`: :class:`FitRound`, the fit's schedule (rounds of training, each on
   the best starts of the round before) and the benchmark's.
+* :mod:`~.latent_fit`: :func:`fit_latent_scm`, the latent SCM in closed form given ``g``
+  (the best signs and last ``k`` latents, exactly).
 * :mod:`~.evaluation`: :func:`domain_counterfactual_error`, the authors' metric.
 * :mod:`~.data`: :func:`simulate`, the train / validation / test draws of many seeds.
 * :mod:`~.demo`: :func:`load_demo`, the shipped 2-domain sparse and dense fits with
@@ -26,6 +28,7 @@ from workbench.latents.domain_counterfactuals.evaluation import (
     true_counterfactuals,
 )
 from workbench.latents.domain_counterfactuals.generator import LatentDomainSCM
+from workbench.latents.domain_counterfactuals.latent_fit import fit_latent_scm
 from workbench.latents.domain_counterfactuals.models import KINDS, DomainModel
 from workbench.latents.domain_counterfactuals.rounds import BENCHMARK_ROUNDS, FitRound, two_rounds
 from workbench.latents.domain_counterfactuals.training import DomainFit, fit_domain_model
@@ -34,5 +37,5 @@ __all__ = [
     "LatentDomainSCM", "DomainModel", "KINDS", "DomainFit", "fit_domain_model", "simulate",
     "DomainData", "domain_counterfactual_error", "all_counterfactuals", "true_counterfactuals",
     "identity_counterfactuals", "compare_counterfactuals", "load_demo", "DomainDemo",
-    "FitRound", "BENCHMARK_ROUNDS", "two_rounds",
+    "FitRound", "BENCHMARK_ROUNDS", "two_rounds", "fit_latent_scm",
 ]

@@ -4,7 +4,7 @@ Gradient ascent on this likelihood stalls easily: the LeakyReLU in ``g`` puts a 
 into the density of ``x`` along each kink, and the exact log-determinant (a *count* of
 negative coordinates) has no gradient, so nothing pulls the kinks into place; started
 from ``W = I`` most runs settle about one nat short of the truth, with the wrong
-latents and poor counterfactuals. Four remedies, none of which looks at the truth:
+latents and poor counterfactuals. Five remedies, none of which looks at the truth:
 
 1. **A smoothed count while training.** ``sigmoid(-u / T)`` replaces ``1[u < 0]``
    in the log-determinant, with ``T`` annealed geometrically and then set to 0 (exact).
@@ -16,7 +16,10 @@ latents and poor counterfactuals. Four remedies, none of which looks at the trut
    the ``keep`` with the best *validation* likelihood are trained further, possibly over
    several rounds (:mod:`~.rounds`: a long one at the large learning rate lets starts leave
    a wrong basin), and the best of the last round (again on validation) is returned.
-4. **Selection on validation.** Every ``check_every`` steps the validation negative
+4. **The discrete moves in closed form** (``FitRound(refit_latents=True)``): beside each
+   start, its latent SCM refitted exactly given ``g`` with the best signs of ``W``'s
+   columns and the best last ``k`` latents (:mod:`~.latent_fit`), moves no gradient makes.
+5. **Selection on validation.** Every ``check_every`` steps the validation negative
    log-likelihood is measured and the best weights kept (the authors pick their
    checkpoint the same way).
 
@@ -41,6 +44,7 @@ from pathlib import Path
 import torch
 
 from workbench.errors import UnknownVariableError, WorkbenchInputError
+from workbench.latents.domain_counterfactuals.latent_fit import fit_latent_scm
 from workbench.latents.domain_counterfactuals.models import DomainModel
 from workbench.latents.domain_counterfactuals.rounds import check_rounds, two_rounds
 from workbench.latents.training import train
@@ -235,7 +239,7 @@ def fit_domain_model(data, *, kind: str = "sparse", k: int = 2, restarts: int = 
     folder = None if checkpoint_dir is None else Path(checkpoint_dir)
     fit = None
     for i, step in enumerate(rounds):
-        start = {"init": init, "train_x": data.train} if fit is None else {"start": fit.best_model(step.keep)}
+        start = {"init": init, "train_x": data.train} if fit is None else {"start": _kept(fit, step, data, common)}
         fit = DomainFit(n_domains, data.validation, restarts=step.keep or restarts,
                         anneal_steps=step.anneal_steps or step.steps, temperatures=step.temperatures,
                         **start, **common)
@@ -243,3 +247,20 @@ def fit_domain_model(data, *, kind: str = "sparse", k: int = 2, restarts: int = 
               seed=seed + i, checkpoint_dir=None if folder is None else folder / f"round{i}",
               progress=progress)
     return fit.best_model()
+
+
+def _kept(fit: DomainFit, step, data, common: dict) -> DomainModel:
+    """The starts of a round: the previous round's ``step.keep`` best on validation, chosen among
+    its starts and (``step.refit_latents``) their closed-form latent refits."""
+    if not step.refit_latents:
+        return fit.best_model(step.keep)
+    everyone = fit.best_model(fit.restarts)
+    refits = fit_latent_scm(everyone, data.train, restarts=fit.restarts)
+    both = DomainModel(**{**{k: v for k, v in everyone.config.items() if k != "kind"}, "kind": everyone.kind,
+                          "replicas": 2 * everyone.replicas}, device=everyone.device)
+    pairs = (everyone.state_dict(), refits.state_dict())
+    both.load_state_dict({name: torch.cat([p[name].view(fit.seeds, fit.restarts, *p[name].shape[1:])
+                                           for p in pairs], 1).flatten(0, 1)
+                          for name, _ in everyone.named_parameters()} | dict(both.named_buffers()))
+    pick = DomainFit(both.n_domains, data.validation, restarts=2 * fit.restarts, start=both, **common)
+    return pick.best_model(step.keep)
