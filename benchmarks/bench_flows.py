@@ -24,7 +24,9 @@ overheads are medians of many back-to-back pairs, with their quartiles.
   variable after the other (the teaching route): the same minibatches, so the weights
   must agree (``agree``: held-out NLL within 1e-3 nats; the weights' difference in notes).
 - ``train steps (raw zuko)``: the teaching route against the same zuko flows trained by a
-  bare loop (no standardisation wrapper, no training loop): the wrapper's overhead, goal <= 10 %.
+  bare loop (no standardisation wrapper, no training loop): the wrapper's overhead, goal <= 10 %,
+  as the median of back-to-back pairs of 75-step fits; beside it the wrapper alone (its loss in
+  that bare loop), which separates the wrapper from the training loop's reproducible minibatches.
 - ``counterfactuals``: units/s of ``StackedFlows.counterfactual`` (exact abduction of every
   variable in one call, then the descendants of the ``do`` one generation at a time) on
   10,000 units, ``do(x1 = median)``, vs the deepscm route: the Pyro flows' model under

@@ -127,7 +127,8 @@ class _Spline(torch.autograd.Function):
     @staticmethod
     @once_differentiable
     def backward(ctx, gy, gl):
-        return (*_spline_backward(gy, gl, ctx.b, ctx.terms, ctx.bound), None, None)
+        g_x, g_phi = _spline_backward(gy, gl, ctx.b, ctx.terms, ctx.bound)
+        return g_x, g_phi, None, None
 
 
 def _spline_backward(gy, gl, b, terms, bound):
