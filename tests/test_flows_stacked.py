@@ -54,6 +54,9 @@ def test_spline_and_affine_equal_zukos_transforms_both_ways():
     torch.testing.assert_close(back, zuko_t.inv(y.clone()), atol=2e-4, rtol=1e-4)
     torch.testing.assert_close(back_ladj, ladj, atol=2e-3, rtol=1e-3)   # log f'(x) at the recovered x
     assert bool((x.abs() > 5).any())                                # identity tails were exercised
+    for inverse, value in ((False, x), (True, y)):                   # the log-slope can be skipped
+        without = spline(value, phi, inverse=inverse, with_ladj=False)
+        assert without[1] is None and torch.equal(without[0], spline(value, phi, inverse=inverse)[0])
     phi2 = torch.randn(3, 400, 2, generator=g)
     zuko_a = zuko.transforms.MonotonicAffineTransform(phi2[..., 0], phi2[..., 1])
     y2, ladj2 = zuko_a.call_and_ladj(x)

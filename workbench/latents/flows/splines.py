@@ -97,8 +97,9 @@ def _bin(v: torch.Tensor, phi: torch.Tensor, row: int, bound: float, slope: floa
     return out
 
 
-def _forward_values(x, b):
-    """``y``, ``log f'(x)`` and the intermediate terms of the forward formula (inside the bound)."""
+def _forward_values(x, b, with_ladj=True):
+    """``y``, ``log f'(x)`` (``None`` unless ``with_ladj``) and the intermediate terms of the
+    forward formula (inside the bound)."""
     m = b["m"]
     d0, d1 = b["d"][..., 0], b["d"][..., 1]
     dx, dy = b["dx"], b["dy"]
@@ -108,8 +109,10 @@ def _forward_values(x, b):
     c = d0 + d1 - 2 * s
     den = s + c * t
     ratio = (s * z ** 2 + d0 * t) / den
-    slope_num = 2 * s * t + d0 * (1 - z) ** 2 + d1 * z ** 2
     y = torch.where(m > 0, b["y0"] + dy * ratio, x)
+    if not with_ladj:
+        return y, None, {}
+    slope_num = 2 * s * t + d0 * (1 - z) ** 2 + d1 * z ** 2
     ladj = m * (s ** 2 * slope_num / den ** 2).log()
     return y, ladj, {"s": s, "z": z, "t": t, "c": c, "den": den, "ratio": ratio, "slope_num": slope_num}
 
@@ -159,8 +162,8 @@ def _spline_backward(gy, gl, b, terms, bound):
     return g_x, g_phi
 
 
-def _inverse(y: torch.Tensor, phi: torch.Tensor, bound: float, slope: float):
-    """``x = f^{-1}(y)`` and ``log f'(x)`` (zuko's quadratic root)."""
+def _inverse(y: torch.Tensor, phi: torch.Tensor, bound: float, slope: float, with_ladj: bool = True):
+    """``x = f^{-1}(y)`` and ``log f'(x)`` (``None`` unless ``with_ladj``; zuko's quadratic root)."""
     b = _bin(y, phi, 1, bound, slope)
     m = b["m"]
     d0, d1, dy = b["d"][..., 0], b["d"][..., 1], b["dy"]
@@ -171,18 +174,22 @@ def _inverse(y: torch.Tensor, phi: torch.Tensor, bound: float, slope: float):
     qb = dy * d0 - y_ * curve
     qc = -s * y_
     z = 2 * qc / (-qb - (qb ** 2 - 4 * qa * qc).sqrt())
+    x = torch.where(m > 0, b["x0"] + z * b["dx"], y)
+    if not with_ladj:
+        return x, None
     t = z * (1 - z)
     jacobian = s ** 2 * (2 * s * t + d0 * (1 - z) ** 2 + d1 * z ** 2) / (s + curve * t) ** 2
-    return torch.where(m > 0, b["x0"] + z * b["dx"], y), m * jacobian.log()
+    return x, m * jacobian.log()
 
 
 def spline(x: torch.Tensor, phi: torch.Tensor, *, inverse: bool = False, bound: float = 5.0,
-           slope: float = 1e-3):
+           slope: float = 1e-3, with_ladj: bool = True):
     """zuko's rational-quadratic spline ``y = f(x)`` (or ``x = f^-1(y)``) and ``log |f'(x)|``.
 
     ``phi`` holds each element's unconstrained ``widths, heights, derivatives`` side by
     side, shape ``x.shape + (3 * bins - 1,)``. Outside ``[-bound, bound]`` the map is the
-    identity. With ``inverse=True`` it returns ``(x, log |f'(x)|)`` for the given ``y``.
+    identity. With ``inverse=True`` it returns ``(x, log |f'(x)|)`` for the given ``y``;
+    ``with_ladj=False`` skips the log-slope (``None`` in its place).
     The forward map's gradient is hand-written; the inverse is differentiated by autograd.
 
     Examples
@@ -194,13 +201,14 @@ def spline(x: torch.Tensor, phi: torch.Tensor, *, inverse: bool = False, bound: 
     """
     x = x.expand(phi.shape[:-1])
     if inverse:
-        return _inverse(x, phi, bound, slope)
+        return _inverse(x, phi, bound, slope, with_ladj)
     if torch.is_grad_enabled() and (x.requires_grad or phi.requires_grad):
         return _Spline.apply(x, phi, bound, slope)
-    return _forward_values(x, _bin(x, phi, 0, bound, slope))[:2]
+    return _forward_values(x, _bin(x, phi, 0, bound, slope), with_ladj)[:2]
 
 
-def affine(x: torch.Tensor, phi: torch.Tensor, *, inverse: bool = False, slope: float = 1e-3):
+def affine(x: torch.Tensor, phi: torch.Tensor, *, inverse: bool = False, slope: float = 1e-3,
+           with_ladj: bool = True):
     """zuko's monotonic affine map ``y = x * exp(s') + shift`` (``phi = [shift, s]``) and its log-slope.
 
     Examples
@@ -213,7 +221,7 @@ def affine(x: torch.Tensor, phi: torch.Tensor, *, inverse: bool = False, slope: 
     shift, raw = phi[..., 0], phi[..., 1]
     log_scale = raw / (1 + (raw / math.log(slope)).abs())
     out = (x - shift) / log_scale.exp() if inverse else x * log_scale.exp() + shift
-    return out, log_scale
+    return out, (log_scale if with_ladj else None)
 
 
 #: the univariate map of each flow kind of :data:`~workbench.latents.flows.FLOW_KINDS`

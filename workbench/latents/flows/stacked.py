@@ -180,34 +180,41 @@ class StackedFlows(nn.Module):
         """``(number of variables,)``: the shape of one row the training loop feeds in."""
         return (len(self.variables),)
 
-    def parameters_of(self, x: torch.Tensor, which=None) -> torch.Tensor:
-        """The children's univariate parameters for the units ``x (n, V)``: ``(C, layers, n, total)``.
-
-        ``which`` (indices into the children) restricts the networks evaluated."""
-        n = x.shape[0]
+    def _select(self, which=None) -> dict:
+        """The children ``which`` (indices; all when ``None``): their parents, standardisation,
+        network weights and columns, read once for :meth:`parameters_of` and :meth:`generate`."""
         _, weights, biases = self._views()
         if which is None:                     # every network: the stacked weights as they are
-            index, mask, loc, scale = self.parent_index, self.parent_mask, self.c_loc, self.c_scale
-        else:
-            index, mask, loc, scale = (t[which] for t in (self.parent_index, self.parent_mask, self.c_loc, self.c_scale))
-            groups = (which[:, None] * self.layers + torch.arange(self.layers, device=self.device)).reshape(-1)
-            weights, biases = [w[groups] for w in weights], [b[groups] for b in biases]
-        ctx = ((x[:, index] - loc) / scale * mask).transpose(0, 1)             # (C, n, width)
-        h = ctx.unsqueeze(1).expand(-1, self.layers, -1, -1).reshape(len(index) * self.layers, n, -1)
-        for k, (w, b) in enumerate(zip(weights, biases)):
-            h = torch.baddbmm(b, h, w)
-            if k < len(weights) - 1:
-                h = h.relu_()
-        return h.reshape(len(index), self.layers, n, -1)
+            return {"index": self.parent_index, "mask": self.parent_mask, "loc": self.c_loc, "scale": self.c_scale,
+                    "weights": weights, "biases": biases, "cols": self.child_columns}
+        groups = (which[:, None] * self.layers + torch.arange(self.layers, device=self.device)).reshape(-1)
+        return {"index": self.parent_index[which], "mask": self.parent_mask[which], "loc": self.c_loc[which],
+                "scale": self.c_scale[which], "weights": [w[groups] for w in weights],
+                "biases": [b[groups] for b in biases], "cols": [self.child_columns[i] for i in which.tolist()]}
 
-    def _forward(self, x: torch.Tensor, cols, phi):
-        """``u`` and ``log |du/dx|`` of the columns ``cols`` of ``x``, both ``(len(cols), n)``."""
+    def parameters_of(self, x: torch.Tensor, which=None, selected=None) -> torch.Tensor:
+        """The children's univariate parameters for the units ``x (n, V)``: ``(C, layers, n, total)``.
+
+        ``which`` (indices into the children) restricts the networks evaluated (or ``selected``,
+        what :meth:`_select` returned for them)."""
+        n, sel = x.shape[0], selected or self._select(which)
+        ctx = ((x[:, sel["index"]] - sel["loc"]) / sel["scale"] * sel["mask"]).transpose(0, 1)   # (C, n, width)
+        h = ctx.unsqueeze(1).expand(-1, self.layers, -1, -1).reshape(len(sel["index"]) * self.layers, n, -1)
+        for k, (w, b) in enumerate(zip(sel["weights"], sel["biases"])):
+            h = torch.baddbmm(b, h, w)
+            if k < len(sel["weights"]) - 1:
+                h = h.relu_()
+        return h.reshape(len(sel["index"]), self.layers, n, -1)
+
+    def _forward(self, x: torch.Tensor, cols, phi, with_ladj: bool = True):
+        """``u`` and ``log |du/dx|`` (``None`` unless ``with_ladj``) of the columns ``cols`` of ``x``,
+        both ``(len(cols), n)``."""
         f = UNIVARIATE[self.flow_kind]
         z = ((x[:, cols] - self.x_loc[cols]) / self.x_scale[cols]).T
-        ladj = -self.x_scale[cols].log().unsqueeze(-1).expand_as(z)
+        ladj = -self.x_scale[cols].log().unsqueeze(-1).expand_as(z) if with_ladj else None
         for t in range(self.layers):
-            z, step = f(z, phi[:, t])
-            ladj = ladj + step
+            z, step = f(z, phi[:, t], with_ladj=with_ladj)
+            ladj = ladj + step if with_ladj else None
         return z, ladj
 
     def _stacked_noise(self, x: torch.Tensor):
@@ -228,18 +235,19 @@ class StackedFlows(nn.Module):
         u, ladj = self.abduct(x)
         return -0.5 * u ** 2 - _HALF_LOG_2PI + ladj
 
-    def generate(self, u: torch.Tensor, x: torch.Tensor, which: torch.Tensor) -> torch.Tensor:
-        """``T^{-1}(u; parents)`` for the children ``which`` (indices), their parents read from ``x``."""
-        phi, f = self.parameters_of(x, which), UNIVARIATE[self.flow_kind]
-        cols = torch.as_tensor(self.child_columns, device=self.device)[which]
+    def generate(self, u: torch.Tensor, x: torch.Tensor, which=None, selected=None) -> torch.Tensor:
+        """``T^{-1}(u; parents)`` for the children ``which`` (indices; or ``selected``, what
+        :meth:`_select` returned for them), their parents read from ``x``: ``(n, len(which))``."""
+        sel = selected or self._select(which)
+        phi, f, cols = self.parameters_of(x, selected=sel), UNIVARIATE[self.flow_kind], sel["cols"]
         v = u[:, cols].T
         for t in reversed(range(self.layers)):
-            v, _ = f(v, phi[:, t], inverse=True)
+            v, _ = f(v, phi[:, t], inverse=True, with_ladj=False)
         return (v.T * self.x_scale[cols] + self.x_loc[cols])
 
     def _generations(self, do) -> list:
         """The intervened variables' descendants, grouped by *generation* (1 + the latest
-        changed parent's): ``[(names, child indices, columns), ...]`` in order."""
+        changed parent's): ``[(child indices, their selection), ...]`` in order (see :meth:`_select`)."""
         level = {v: 0 for v in do}
         for i in self.child_columns:
             v = self.variables[i]
@@ -250,7 +258,7 @@ class StackedFlows(nn.Module):
         for generation in sorted(set(level.values()) - {0}):
             cols = [i for i, v in enumerate(self.variables) if level.get(v) == generation]
             which = torch.tensor([self.child_columns.index(i) for i in cols], device=self.device)
-            out.append((which, cols))
+            out.append((which, self._select(which)))
         return out
 
     #: units per batch in :meth:`counterfactual`: the intermediate tensors then stay in the CPU's cache
@@ -275,14 +283,14 @@ class StackedFlows(nn.Module):
         for v, a in do.items():
             cf[:, self.variables.index(v)] = torch.as_tensor(a, dtype=cf.dtype, device=self.device)
         if generations:
-            which = torch.cat([w for w, _ in generations])
-            cols = [c for _, group in generations for c in group]
+            needed = self._select(torch.cat([which for which, _ in generations]))
             for start in range(0, len(x), self.chunk):
                 part, changed = x[start:start + self.chunk], cf[start:start + self.chunk]   # views
                 u = torch.zeros_like(part)
-                u[:, cols] = self._forward(part, cols, self.parameters_of(part, which))[0].T
-                for w, group in generations:
-                    changed[:, group] = self.generate(u, changed, w)
+                phi = self.parameters_of(part, selected=needed)
+                u[:, needed["cols"]] = self._forward(part, needed["cols"], phi, with_ladj=False)[0].T
+                for _, sel in generations:
+                    changed[:, sel["cols"]] = self.generate(u, changed, selected=sel)
         return {v: cf[:, i] for i, v in enumerate(self.variables)}
 
     def loss(self, batch: torch.Tensor, generator=None):
