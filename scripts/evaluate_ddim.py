@@ -109,6 +109,8 @@ def main() -> None:
     parser.add_argument("--record-from", default=None,
                         help="with --record: also the rows of this JSON-lines file (--out of earlier runs)")
     parser.add_argument("--why", default="", help="with --record: why that default")
+    parser.add_argument("--keep-rows", action="store_true",
+                        help="with --record: keep the rows already in the manifest's evaluation, add these")
     parser.add_argument("--out", default=None, help="also append the rows to this JSON-lines file")
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -129,7 +131,8 @@ def record(args, rows) -> None:
     """Write the rows (and, with --record-from, every row of that JSON-lines file) into the manifest."""
     entry = list_pretrained(args.directory)[args.name]
     info = {k: v for k, v in entry.items() if k not in ("file", "sha256", "bytes", "config")}
-    intermediate = []
+    kept = info.get("evaluation", {}) if args.keep_rows else {}
+    rows, intermediate = kept.get("rows", []) + rows, list(kept.get("intermediate_checkpoint_rows", []))
     if args.record_from:
         logged = [json.loads(line) for line in Path(args.record_from).read_text().splitlines() if line.strip()]
         rows = rows + [{k: v for k, v in r.items() if k not in ("name", "directory")} for r in logged
@@ -140,7 +143,8 @@ def record(args, rows) -> None:
                 intermediate.append({"training_steps": steps, **{k: v for k, v in r.items()
                                                                  if k not in ("name", "directory")}})
     command = ["python scripts/evaluate_ddim.py --grid", *args.grid, "--n", args.n, "--cycles-n", args.cycles_n,
-               "--default", args.default, "--record"] + (["--record-from", args.record_from] if args.record_from else [])
+               "--default", args.default, "--record"] + (["--record-from", args.record_from] if args.record_from else []) \
+        + (["--keep-rows"] if args.keep_rows else [])
     info["evaluation"] = {"held_out_seed": HELD_OUT_SEED, "command": " ".join(map(str, command)),
                           "default": args.default, "why": args.why, "rows": rows,
                           "intermediate_checkpoint_rows": intermediate}
