@@ -115,7 +115,8 @@ def run(quick: bool = False, steps: int | None = None, workers: int = 1, only=ME
                  "agree": best is not None and best <= GOALS["truth_ratio"],
                  "notes": (f"best truth_l1 / factual_truth_l1 {best:.3g} (goal <= 0.333)" if best is not None
                            else "no learned mechanism present") +
-                          (f"; missing: {', '.join(missing)}" if missing else "; all three present")})
+                          (f"; missing: {', '.join(missing)}" if missing else
+                           "; all three present" if set(only) == set(MECHANISMS) else f"; only {', '.join(only)}")})
     return rows
 
 

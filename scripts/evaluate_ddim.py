@@ -58,7 +58,8 @@ def apply_setting(mech, setting: str) -> dict:
 def unet_passes(mech, images, parents) -> float:
     """UNet passes per counterfactual (inversion plus decoding), counted on these images."""
     count = [0]
-    hook = mech.diffusion.unet.register_forward_pre_hook(lambda net, args: count.__setitem__(0, count[0] + len(args[0])))
+    hook = mech.diffusion.unet.register_forward_pre_hook(
+        lambda net, args: count.__setitem__(0, count[0] + len(args[0])))
     try:
         mech.counterfactual(images, parents, parents)
     finally:
@@ -143,8 +144,8 @@ def record(args, rows) -> None:
                 intermediate.append({"training_steps": steps, **{k: v for k, v in r.items()
                                                                  if k not in ("name", "directory")}})
     command = ["python scripts/evaluate_ddim.py --grid", *args.grid, "--n", args.n, "--cycles-n", args.cycles_n,
-               "--default", args.default, "--record"] + (["--record-from", args.record_from] if args.record_from else []) \
-        + (["--keep-rows"] if args.keep_rows else [])
+               "--default", args.default, "--record"]
+    command += (["--record-from", args.record_from] if args.record_from else []) + (["--keep-rows"] if args.keep_rows else [])
     info["evaluation"] = {"held_out_seed": HELD_OUT_SEED, "command": " ".join(map(str, command)),
                           "default": args.default, "why": args.why, "rows": rows,
                           "intermediate_checkpoint_rows": intermediate}

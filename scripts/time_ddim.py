@@ -51,6 +51,6 @@ if __name__ == "__main__":
             hook.remove()
             passes[setting] = count[0] / len(images)
     for setting in args.settings:
-        print(f"{setting}: {len(images) / best[setting]:.2f} counterfactuals/s, {passes[setting]:.1f} UNet passes each, "
-              f"{passes[setting] * len(images) / best[setting]:.0f} passes/s; load average {os.getloadavg()[0]:.1f}",
-              flush=True)
+        rate = len(images) / best[setting]
+        print(f"{setting}: {rate:.2f} counterfactuals/s, {passes[setting]:.1f} UNet passes each, "
+              f"{passes[setting] * rate:.0f} passes/s; load average {os.getloadavg()[0]:.1f}", flush=True)
