@@ -81,6 +81,9 @@ def test_anderson_solver_with_its_speedups_off_is_the_teaching_loop(tiny, held_o
         fast = invert_ddim_anderson(tiny.diffusion, images, condition, steps=6, tolerance=0, max_iterations=k,
                                     memory=0, warm_start=False)
         assert torch.equal(fast, teaching), k
+    # no iterations: plain DDIM inversion, whatever the first-guess option says
+    plain = invert_ddim_anderson(tiny.diffusion, images, condition, steps=6, max_iterations=0, warm_start=True)
+    assert torch.equal(plain, invert_ddim(tiny.diffusion, images, condition, steps=6))
 
 
 def test_anderson_solver_reaches_the_teaching_fixed_point_in_fewer_passes(tiny, held_out):

@@ -85,7 +85,8 @@ def invert_ddim_anderson(model, images: torch.Tensor, condition=None, *, steps: 
     memory : int
         Past iterates Anderson combines (0: plain fixed-point iterations).
     warm_start : bool
-        First guess from the previous step's last noise (no pass) rather than ``eps(x_prev, t)``.
+        First guess from the previous step's last noise (no pass) rather than ``eps(x_prev, t)``
+        (with ``max_iterations=0`` the plain guess is kept: this is then plain DDIM inversion).
     info : dict, optional
         Receives ``"passes"``: the UNet passes per image the inversion took (mean).
 
@@ -119,7 +120,7 @@ def invert_ddim_anderson(model, images: torch.Tensor, condition=None, *, steps: 
     passes, eps_last = 0, None
     for i, t in enumerate(ts):
         a_prev, a_t = (alpha_bar[ts[i - 1]] if i > 0 else 1.0), alpha_bar[t]
-        if warm_start and eps_last is not None:
+        if warm_start and eps_last is not None and max_iterations > 0:     # (0 iterations: plain inversion)
             eps0 = eps_last
         else:
             eps0, passes = model.predict_noise(x, t, cond), passes + n
