@@ -59,7 +59,7 @@ def _tables(bins: int, dtype: torch.dtype, device: torch.device) -> dict:
     j = torch.arange(bins)
     below, at = (j < k[:, None]).to(dtype), (j == k[:, None]).to(dtype)
     onehot = torch.eye(bins + 1, dtype=dtype)[knots][..., 1:bins] * valid[..., None]   # (..., 2, bins - 1)
-    return {k_: t.to(device) for k_, t in {
+    return {name: t.to(device) for name, t in {
         "steps": torch.ones(bins, bins + 1, dtype=dtype).triu(1),       # p @ steps = pad(p, (1, 0)).cumsum
         "index": torch.cat([knots, where], -1),                          # long (bins + 2, 4)
         "facts": torch.cat([inside[:, None], valid], -1),                # m, valid d0, valid d1
@@ -76,7 +76,7 @@ def _bin(v: torch.Tensor, phi: torch.Tensor, row: int, bound: float, slope: floa
     raw = phi[..., :2 * bins].unflatten(-1, (2, bins))           # widths and heights at once
     squash = (raw * (2 / log_slope)).abs_().add_(1)              # zuko: r / (1 + |2 r / log slope|)
     e = (raw / squash).exp_()                                    # softmax numerators (|r / squash| < 3.5)
-    cumulative = e @ tables["steps"]                             # (..., 2, bins + 1): 0, …, sum of e
+    cumulative = e @ tables["steps"]                             # (..., 2, bins + 1): 0, ..., sum of e
     total = cumulative[..., bins]
     # how many knots lie strictly below v (the knots' scale, not v's, is mapped)
     at = ((v / bound + 1) * (total[..., row] / 2)).unsqueeze(-1).contiguous()
