@@ -109,8 +109,9 @@ def train_crl_family(steps: int, seeds: int, directory, workdir: str, first_seed
 def train_domaincf_family(directory, workdir: str, seed: int = 1, restarts: int = 24) -> None:
     """Sparse and dense domain models (Zhou et al.) on the 2-domain generator of ``seed``.
 
-    With more restarts than the benchmark's 8 (one seed is cheap), so the shipped fit is
-    less often one of the wrong solutions; both models get the same settings.
+    24 starts in the two rounds of ``fit_domain_model``'s default (exploration, refinement;
+    not the benchmark's four-round ``BENCHMARK_ROUNDS``), from ``init="identity"``: the
+    settings the shipped weights were fitted with; both models get the same settings.
     """
     from workbench.latents.domain_counterfactuals import (
         all_counterfactuals, domain_counterfactual_error, fit_domain_model, identity_counterfactuals,
