@@ -62,8 +62,8 @@ PUBLISHED = {"sparse": {2: (2.920, 3.002), 3: (2.635, 3.062), 5: (2.039, 2.372),
 FULL = {"domains": (2, 3, 5, 10), "seeds": 10, "n_train": 100_000, "restarts": 32,
         "rounds": BENCHMARK_ROUNDS}
 QUICK = {"domains": (2, 3), "seeds": 3, "n_train": 20_000, "restarts": 8,
-         "rounds": (FitRound(300, 3e-2, None, (0.5, 0.05)), FitRound(300, 3e-2, 4, (0.05, 0.05)),
-                    FitRound(600, 3e-3, 2, (0.05, 0.005), 300))}
+         "rounds": (FitRound(300, 3e-2, None, (0.5, 0.05)), FitRound(300, 3e-2, 4, (0.05, 0.05), refit_latents=True),
+                    FitRound(600, 3e-3, 2, (0.05, 0.005), 300, refit_latents=True))}
 
 
 def _errors(settings: dict, n_domains: int, kind: str) -> dict:
