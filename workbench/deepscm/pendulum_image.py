@@ -35,7 +35,6 @@ from workbench.deepscm.pendulum_parents import PENDULUM_VARIABLES, ROOT_RANGE
 from workbench.deepscm.vae import ConditionalVAE
 from workbench.datasets.scm import InterventionRangeError
 from workbench.errors import UnknownVariableError, WorkbenchInputError
-from workbench.latents.objectives import bernoulli_log_likelihood, gaussian_kl
 from workbench.latents.pretrained import register_builder
 from workbench.metrics.soundness.generators import check_images, check_parents
 
@@ -145,21 +144,6 @@ class PendulumCVAE(ConditionalVAE):
         images = check_images(images)
         pa = check_parents({v: values[v] for v in PENDULUM_VARIABLES}, len(images))
         return images, torch.stack([pa[v] for v in PENDULUM_VARIABLES], 1)
-
-    def loss(self, images: torch.Tensor, table: torch.Tensor, generator=None):
-        """The negative beta-ELBO of a batch (as the digits' cVAE), the condition from ``table``."""
-        images = images.to(self.device, torch.float32)
-        centre = table.new_tensor([CONDITION_SCALE[v][0] for v in PENDULUM_VARIABLES])
-        spread = table.new_tensor([CONDITION_SCALE[v][1] for v in PENDULUM_VARIABLES])
-        condition = ((table - centre) / spread).to(self.device)
-        mean, logvar = self._posterior(images, condition)
-        eps = torch.randn(mean.shape, generator=generator, device=mean.device, dtype=mean.dtype)
-        z = mean + torch.exp(0.5 * logvar) * eps
-        reconstruction = -bernoulli_log_likelihood(self._logits(z, condition), images).mean()
-        kl = gaussian_kl(mean, logvar).mean()
-        loss = reconstruction + self.kl_scale * self.beta * kl
-        return loss, {"loss": float(loss.detach()), "reconstruction": float(reconstruction.detach()),
-                      "kl": float(kl.detach()), "elbo": float(-(reconstruction + kl).detach())}
 
 
 def _build_pendulum_cvae(config: dict, device) -> PendulumCVAE:

@@ -174,9 +174,13 @@ class ConditionalVAE(ImageMechanism):
         return images, torch.stack([pa[v] for v in IMAGE_PARENTS], 1)
 
     def loss(self, images: torch.Tensor, table: torch.Tensor, generator=None):
-        """The negative beta-ELBO of a batch, averaged, and its terms as floats."""
+        """The negative beta-ELBO of a batch, averaged, and its terms as floats.
+
+        ``table`` holds the parents as columns in the order of :attr:`parents` (as
+        :meth:`training_data` writes them); :meth:`condition` encodes them.
+        """
         images = images.to(self.device, torch.float32)
-        condition = self.condition({v: table[:, k] for k, v in enumerate(IMAGE_PARENTS)})
+        condition = self.condition({v: table[:, k] for k, v in enumerate(self.parents)})
         mean, logvar = self._posterior(images, condition)
         eps = torch.randn(mean.shape, generator=generator, device=mean.device, dtype=mean.dtype)
         z = mean + torch.exp(0.5 * logvar) * eps
