@@ -6,4 +6,6 @@ cd "$(dirname "$0")/.."
 PY="$(bash scripts/env.sh test)"
 extra=()
 [ "$(id -u)" = "0" ] && extra+=(--allow-root)   # Jupyter refuses to run as root without it
-exec "$PY" -m jupyterlab --ip=127.0.0.1 "${extra[@]}" "$@" notebooks/00_start_here.ipynb
+# Serve the whole repository (as Binder does), not only notebooks/: apps/ and its Voila pages
+# (/voila/render/apps/<app>.ipynb) must be reachable from the same server.
+exec "$PY" -m jupyterlab --ip=127.0.0.1 --ServerApp.root_dir=. "${extra[@]}" "$@" notebooks/00_start_here.ipynb

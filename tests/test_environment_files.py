@@ -68,3 +68,9 @@ def test_readme_gives_the_two_commands(script):
 
 def test_ci_runs_the_readme_test_command():
     assert "bash scripts/test.sh" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_lab_script_serves_the_repository_so_the_voila_apps_are_reachable():
+    # README: inside the JupyterLab of scripts/lab.sh, /voila/render/apps/<app>.ipynb opens an
+    # app; with a notebook path alone Jupyter would serve only notebooks/.
+    assert "--ServerApp.root_dir=." in (ROOT / "scripts" / "lab.sh").read_text()
