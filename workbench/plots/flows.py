@@ -17,7 +17,8 @@ __all__ = ["plot_flow_stage"]
 def plot_flow_stage(stages, k: int, *, size: float = 4.2):
     """Stage ``k`` of :class:`~workbench.latents.flows.FlowStages`: the base samples where
     the layers so far have moved them, coloured by their cumulative log|det|, over the
-    grid warped the same way. Equal axis scales, so shapes are not distorted.
+    grid warped the same way. Equal axis scales, so shapes are not distorted; one colour
+    scale, symmetric about 0, for all stages, so a colour means the same log|det| in each.
 
     Examples
     --------
@@ -27,6 +28,9 @@ def plot_flow_stage(stages, k: int, *, size: float = 4.2):
     >>> fig = plot_flow_stage(stages, len(stages) - 1, size=3.0)
     >>> fig.axes[0].get_title(), fig.get_size_inches().tolist()
     ('stage 2: data units (standardisation undone)', [3.0, 3.0])
+    >>> limits = [plot_flow_stage(stages, j).axes[0].collections[-1].get_clim() for j in (0, 2)]
+    >>> limits[0] == limits[1] and limits[0][0] == -limits[0][1]
+    True
     """
     import matplotlib.pyplot as plt
     import torch
@@ -35,8 +39,10 @@ def plot_flow_stage(stages, k: int, *, size: float = 4.2):
     for line in stages.grids[k]:
         ax.plot(line[:, 0], line[:, 1], color="0.75", lw=0.7, zorder=1)
     pts, ld = stages.points[k], stages.log_det[k]
+    # One colour scale for every stage, centred on 0, so colours compare from stage to stage.
+    reach = max(max(float(d.abs().max()) for d in stages.log_det), 1e-3)
     art = ax.scatter(pts[:, 0], pts[:, 1], c=ld, s=5, cmap="coolwarm", zorder=2,
-                     vmin=min(float(ld.min()), -1e-3), vmax=max(float(ld.max()), 1e-3))
+                     vmin=-reach, vmax=reach)
     fig.colorbar(art, ax=ax, fraction=0.046, pad=0.04, label="log |det dz_k / dz_0|")
     q = torch.quantile(pts, torch.tensor([0.005, 0.995]), dim=0)   # a square around 99% of points
     centre, half = (q[0] + q[1]) / 2, 0.6 * float((q[1] - q[0]).max())
