@@ -55,6 +55,8 @@ def score_distributions(table, *, by: str = "setting", kind: str = "box", metric
     >>> fig = score_distributions(table, kind="violin")
     >>> fig.axes[0].get_title(), len(fig.axes[0].collections) >= 2
     ('sap', True)
+    >>> score_distributions(table, by="seed").get_suptitle()
+    'score by seed: one dot per run'
     >>> score_distributions(table, kind="bar")
     Traceback (most recent call last):
     ...
@@ -88,7 +90,8 @@ def score_distributions(table, *, by: str = "setting", kind: str = "box", metric
         ax.set_xticks(positions, [str(g) for g in groups], rotation=30, ha="right")
         ax.set_title(metric)
         ax.set_ylabel("score" if ax is axes[0][0] else "")
-    fig.suptitle(f"score by {by}: one dot per seed")
+    dots = "one dot per seed" if by == "setting" else "one dot per run"   # seed x setting
+    fig.suptitle(f"score by {by}: {dots}")
     return fig
 
 

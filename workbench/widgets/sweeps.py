@@ -15,6 +15,8 @@ Examples
 >>> view.controls["metric"].value = "sap"
 >>> view.metric, bytes(view.image.value[:4])
 ('sap', b'\\x89PNG')
+>>> view.image.layout.width.endswith("px")
+True
 >>> view.metric = "dci"
 Traceback (most recent call last):
 ...
@@ -66,7 +68,7 @@ class SweepExplorer(widgets.VBox):
             "kind": widgets.ToggleButtons(options=["box", "violin"], description="plot",
                                           style={"button_width": "64px"}),
         }
-        self.image = widgets.Image(format="png")
+        self.image = widgets.Image(format="png", layout=widgets.Layout(height="auto"))
         super().__init__([widgets.HBox(list(self.controls.values())), self.image])
         for name, control in self.controls.items():
             widgets.link((control, "value"), (self, name))
@@ -99,6 +101,9 @@ class SweepExplorer(widgets.VBox):
         import matplotlib.pyplot as plt
 
         fig = score_distributions(self.table, by=self.by, kind=self.kind, metrics=[self.metric],
-                                  width=4.5, height=3.2)
-        self.image.value = figure_to_png(fig)     # shown at its own pixel size
+                                  width=6.0, height=3.6)
+        png = figure_to_png(fig)
         plt.close(fig)
+        # At its own pixel size (the PNG header's width): a VBox would stretch it, blurred.
+        self.image.layout.width = f"{int.from_bytes(png[16:20], 'big')}px"
+        self.image.value = png
