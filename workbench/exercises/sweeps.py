@@ -46,13 +46,13 @@ def _grid_size(n_runs):
 
 @register("12", 2, answers=("skipped",), context=("sweep",),
           solution="import dataclasses\n"
-                   'longer = dataclasses.replace(sweep, training={**sweep.training, "steps": 100})\n'
-                   "skipped = len(set(sweep.keys()) & set(longer.keys()))",
+                   'shorter = dataclasses.replace(sweep, training={**sweep.training, "steps": 100})\n'
+                   "skipped = len(set(sweep.keys()) & set(shorter.keys()))",
           blank="set skipped to how many finished runs a rerun with 100 steps would skip.")
 def _rerun_after_a_change(skipped, *, sweep):
     n = number(skipped, "skipped")
-    longer = dataclasses.replace(sweep, training={**sweep.training, "steps": 100})
-    right = len(set(sweep.keys()) & set(longer.keys()))
+    shorter = dataclasses.replace(sweep, training={**sweep.training, "steps": 100})
+    right = len(set(sweep.keys()) & set(shorter.keys()))
     if n == len(sweep.runs()):
         raise Wrong("the number of steps is part of every run's configuration, and so of its key.")
     if n != right:
