@@ -98,10 +98,10 @@ def names(answer, what: str) -> set[str]:
     >>> names("z", "the adjustment set")
     Traceback (most recent call last):
     ...
-    workbench.exercises.registry.Wrong: the adjustment set should be a set of names such as {'x', 'y'}, not str 'z'.
+    workbench.exercises.registry.Wrong: the adjustment set should be a set or list of names such as {'x', 'y'} or ['x'], not str 'z'.
     """
     if isinstance(answer, str) or not isinstance(answer, (set, frozenset, list, tuple)):
-        raise Wrong(f"{what} should be a set of names such as {{'x', 'y'}}, "
+        raise Wrong(f"{what} should be a set or list of names such as {{'x', 'y'}} or ['x'], "
                     f"not {type(answer).__name__} {answer!r}.")
     if not all(isinstance(a, str) for a in answer):
         raise Wrong(f"{what} should hold variable names as strings, got {sorted(map(repr, answer))}.")

@@ -78,6 +78,9 @@ def _unchanged_effectiveness(answer):
     t, t_star = parents["thickness"], draw_targets(parents, seed=2026)["thickness"]
     truth = float(((t - t_star).abs() <= 0.1 * t_star).float().mean())
     answer = number(answer, "within_answer")
+    if not 0.0 <= answer <= 1.0:
+        raise Wrong(f"within_answer is a fraction of the digits, so it lies in [0, 1]; got {answer:g}. "
+                    "A percentage? Divide by 100.")
     if answer < 1e-6:
         raise Wrong("not zero: where the factual thickness already lies within 10% of t*, doing "
                     "nothing counts as effective.")
