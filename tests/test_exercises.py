@@ -47,7 +47,7 @@ def _notebook_state(notebook: str) -> dict:
     if notebook == "07":
         from workbench.latents.domain_counterfactuals.demo import load_demo
         demo = load_demo()
-        return {"scm": demo.scm, "x_obs": demo.x[1500]}
+        return {"generator": demo.scm, "x_obs": demo.x[1500]}
     if notebook == "09":
         codes = {kind: wb.metrics.constructed_codes(kind, n_points=2000, seed=0)
                  for kind in ("mixed", "disentangled")}
@@ -124,8 +124,8 @@ def _wrong_answers(ex, ns, right):
         ("07", 1): lambda: [(right[0] + math.log(2),), (right[0] + 2 * math.log(2),), ("-1.85",)],
         ("07", 2): lambda: [(0.0,), (4.0,), (1.5,)],
         ("07", 3): lambda: [(["x1", "x3"],), (["x1", "x2"],), ([],), ("x1",)],
-        ("07", 4): lambda: [(ns["x_obs"],), (ns["scm"].counterfactual(ns["x_obs"][None], 0, 1)[0],),
-                            (ns["scm"].unobserve(ns["x_obs"][None])[0],), (right[0][:3],), ("x'",)],
+        ("07", 4): lambda: [(ns["x_obs"],), (ns["generator"].counterfactual(ns["x_obs"][None], 0, 1)[0],),
+                            (ns["generator"].unobserve(ns["x_obs"][None])[0],), (right[0][:3],), ("x'",)],
         ("10", 1): lambda: [(1.0,), (0.5,), (0.0,), ("high",)],
         ("10", 2): lambda: [(1,), (0,), (3,)],
         ("10", 3): lambda: [({"theta", "phi"},), ({"theta", "phi", "shadow_position", "shadow_length"},),
