@@ -23,6 +23,9 @@ Rows:
   scoring); goal: ``ratio`` >= 0.95 (keys, results rows, run folders with their SHA-256
   manifest, the executor: at most 5 % more than the runs). ``agree``: 99 finished rows
   and one recorded error. Best of 2 in full mode.
+- ``threads``: the same fixed workload on 1 thread (the default on 2 CPUs, see
+  :func:`workbench.threads.default_threads`) and on 2, on the machine as it is: what
+  leaving a CPU to the rest costs a training step when nothing else runs.
 - ``under load``: MIG and SAP on 10k codes and a 10-node linear SCM drawing 10k units,
   each in a fresh process while two busy loops compete for the cores, with the
   workbench's thread settings (the available CPUs less one, ``OMP_WAIT_POLICY=PASSIVE``).
@@ -70,7 +73,7 @@ def _load() -> str:
 
 WORKLOAD = r"""
 import sys, time, torch
-torch.set_num_threads(1)
+torch.set_num_threads(int(sys.argv[2]) if len(sys.argv) > 2 else 1)
 torch.manual_seed(0)
 net = torch.nn.Sequential(torch.nn.Conv2d(1, 32, 4, 2, 1), torch.nn.ReLU(), torch.nn.Flatten(),
                           torch.nn.Linear(32 * 8 * 8, 10))
@@ -83,11 +86,20 @@ print(time.perf_counter() - start)
 """
 
 
-def _workloads(count: int, steps: int) -> list[float]:
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    procs = [subprocess.Popen([sys.executable, "-c", WORKLOAD, str(steps)], env=env,
+def _workloads(count: int, steps: int, threads: int = 1) -> list[float]:
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": "PASSIVE"}   # as the workbench
+    procs = [subprocess.Popen([sys.executable, "-c", WORKLOAD, str(steps), str(threads)], env=env,
                               stdout=subprocess.PIPE, text=True) for _ in range(count)]
     return [float(p.communicate(timeout=300)[0]) for p in procs]
+
+
+def threads_row(quick: bool) -> dict:
+    """What the default of one thread on 2 CPUs costs a training step on a quiet machine."""
+    steps = 150 if quick else 400
+    one, two = _workloads(1, steps, 1)[0], _workloads(1, steps, 2)[0]
+    return _row("threads", "training steps, the default 1 thread vs 2 (fixed torch workload)", one,
+                "2 threads", two, True, f"2 threads (passive waits) take {two / one:.2f}x the 1-thread "
+                f"time; load average {_load()}")
 
 
 def machine_row(quick: bool) -> dict:
@@ -327,7 +339,8 @@ def load_rows(quick: bool) -> list[dict]:
 def run(quick: bool = False) -> list[dict]:
     global VERDICT
     before = _load()
-    rows = [machine_row(quick)] + dask_rows(quick) + bookkeeping_rows(quick) + load_rows(quick)
+    rows = ([machine_row(quick)] + dask_rows(quick) + bookkeeping_rows(quick) + [threads_row(quick)]
+            + load_rows(quick))
     ceiling = rows[0]["ratio"]
     busy = float(before.split("/")[0]) > BUSY_LOAD or ceiling < FULL_CEILING
     VERDICT = (f"load average before {before}, after {_load()}; 2-process ceiling {ceiling:.2f}x: "

@@ -8,7 +8,8 @@ one training loop (:func:`workbench.latents.train`), scores it with
 
 * ``results.jsonl``: one row per finished run (:mod:`.store`), keyed by a stable
   hash of the run's configuration and the package version (:func:`run_key`);
-* ``runs/<key>/``: the run's weights with their SHA-256 manifest, written atomically.
+* ``runs/<key>/``: the run's weights with their SHA-256 manifest, written atomically
+  (:mod:`.artefacts`).
 
 Runs execute serially, on a Dask ``LocalCluster``, or on any Dask scheduler
 (:mod:`.executors`), with the same numbers on the CPU whichever is used. A rerun skips
