@@ -160,12 +160,12 @@ def default_threads(cpus: int | None = None) -> int:
     A parallel region ends when its slowest thread does. With a thread on every
     CPU, any other runnable process (the notebook server, a browser, another
     kernel, a busy loop) leaves one of them waiting in the run queue, and every
-    region waits for it: on a 2-CPU machine under two busy loops, MIG on 10k points
-    took 0.27x its quiet one-thread speed on 2 threads. Small tensor work gains
-    nothing from a second thread even on a quiet machine (MIG: 3.5 ms on one thread,
-    4.0 ms on two). So: ``cpus - 1`` threads, at least 1 (Binder's one CPU: 1; two
-    CPUs: 1; eight: 7), and no more than torch's count of physical cores
-    (hyperthreads do not speed up its kernels).
+    region waits for it: on the shared 2-CPU machine a training step took 2.4-5x its
+    one-thread time on 2 threads (``benchmarks/bench_sweeps.py``, threads row). Small
+    tensor work gains nothing from a second thread even on a quiet machine (MIG on 10k
+    points: 3.5 ms on one thread, 4.0 ms on two). So: ``cpus - 1`` threads, at least 1
+    (Binder's one CPU: 1; two CPUs: 1; eight: 7), and no more than torch's count of
+    physical cores (hyperthreads do not speed up its kernels).
 
     Parameters
     ----------
