@@ -14,7 +14,7 @@ view of each tensor's memory, and each view is hashed and written as it is. The 
 on disk are those of ``safetensors.torch.save`` (tests compare them); whatever the
 fast path does not cover (tensors of several dtypes, shared memory, bfloat16, a
 big-endian machine) goes through ``safetensors.torch.save`` itself. Measured on the
-sweep benchmark's tiny VAE (669 kB of weights, one loaded core): 1.4 ms a folder
+sweep benchmark's tiny VAE (669 kB of weights, one loaded core): 1.6 ms a folder
 instead of 3.2 ms; what is left is mostly SHA-256 itself, computed on a second thread
 while the weights are written (both release the GIL).
 
