@@ -45,6 +45,8 @@ class SweepReport:
     --------
     >>> print(SweepReport(Path("sweep"), total=3, ran=2, skipped=1, seconds=1.25, executor="serial"))
     3 runs: 2 ran (0 failed), 1 already done, 0 recovered; 1.2 s on serial
+    >>> print(SweepReport(Path("sweep"), total=1, ran=1, failed=1, seconds=0.5, executor="serial"))
+    1 run: 1 ran (1 failed), 0 already done, 0 recovered; 0.5 s on serial
     """
 
     root: Path
@@ -63,7 +65,7 @@ class SweepReport:
         return results_table(self.root)
 
     def __str__(self) -> str:
-        return (f"{self.total} runs: {self.ran} ran ({self.failed} failed), {self.skipped} "
+        return (f"{self.total} run{'' if self.total == 1 else 's'}: {self.ran} ran ({self.failed} failed), {self.skipped} "
                 f"already done, {self.recovered} recovered; {self.seconds:.1f} s on {self.executor}")
 
 
