@@ -65,7 +65,8 @@ class SweepReport:
         return results_table(self.root)
 
     def __str__(self) -> str:
-        return (f"{self.total} run{'' if self.total == 1 else 's'}: {self.ran} ran ({self.failed} failed), {self.skipped} "
+        runs = "1 run" if self.total == 1 else f"{self.total} runs"
+        return (f"{runs}: {self.ran} ran ({self.failed} failed), {self.skipped} "
                 f"already done, {self.recovered} recovered; {self.seconds:.1f} s on {self.executor}")
 
 
