@@ -4,11 +4,11 @@ Examples
 --------
 >>> from workbench.exercises import check
 >>> from workbench.latents.domain_counterfactuals import LatentDomainSCM
->>> scm = LatentDomainSCM(2, seed=1)
->>> x, _, _ = scm.sample(1, seed=0)
->>> check("07", 4, x[1], scm=scm, x_obs=x[1])
+>>> generator = LatentDomainSCM(2, seed=1)
+>>> x, _, _ = generator.sample(1, seed=0)
+>>> check("07", 4, x[1], generator=generator, x_obs=x[1])
 Not yet: that is x itself (x' = x, "nothing changes"). Abduct the noise in domain 1, ...
->>> check("07", 4, scm.counterfactual(x[1:], 1, 0)[0], scm=scm, x_obs=x[1]).correct
+>>> check("07", 4, generator.counterfactual(x[1:], 1, 0)[0], generator=generator, x_obs=x[1]).correct
 True
 """
 
