@@ -254,7 +254,7 @@ def bookkeeping_rows(quick: bool) -> list[dict]:
                  "the runs' own time", own, agree,
                  f"{good} rows + {len(failed)} error ({failed[0]['error'][:40] if failed else ''}...); "
                  f"bookkeeping {(wall - own) / len(rows) * 1e3:.1f} ms a run, of which writing the run "
-                 f"folder (weights, SHA-256 manifest, run.json) {artefacts_s / good * 1e3:.1f} ms; "
+                 f"folder (weights, SHA-256 manifest with the row) {artefacts_s / good * 1e3:.1f} ms; "
                  f"runs {own / len(rows) * 1e3:.0f} ms each; goal ratio >= 0.95")]
 
 

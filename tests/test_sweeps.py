@@ -73,7 +73,7 @@ def test_sweep_writes_rows_artefacts_and_a_rerun_skips_them(tmp_path):
         manifest = json.loads((folder / "manifest.json").read_text())["models"]["model"]
         weights = (folder / "model.safetensors").read_bytes()
         assert manifest["sha256"] == hashlib.sha256(weights).hexdigest()
-        assert json.loads((folder / "run.json").read_text())["weights_sha256"] == manifest["sha256"]
+        assert manifest["row"]["weights_sha256"] == manifest["sha256"] and manifest["row"]["key"] == key
     loaded = workbench.latents.load_pretrained("model", directory=tmp_path / "runs" / sweep.keys()[0])
     assert loaded.kind == "vae"
     lines = (tmp_path / "results.jsonl").read_text().splitlines()

@@ -10,7 +10,8 @@ from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
 from workbench.latents import build_model, load_pretrained, save_pretrained
-from workbench.sweeps.artefacts import RUN_FILE, WEIGHTS_FILE, safetensors_parts, write_run_folder
+from workbench.sweeps.artefacts import (MANIFEST_FILE, WEIGHTS_FILE, read_run_folder, safetensors_parts,
+                                        write_run_folder)
 from workbench.sweeps.config import sweepable_models
 
 
@@ -52,11 +53,12 @@ def test_a_run_folder_is_what_save_pretrained_writes_and_loads_verified(tmp_path
     model = _model("beta_vae")
     row = {"key": "abc", "status": "ok", "score.mig": 0.5}
     sha = write_run_folder(tmp_path / "runs" / "abc", model, row)
-    save_pretrained(model, "model", {"run": "abc"}, directory=tmp_path / "reference", durable=False)
+    save_pretrained(model, "model", {"run": "abc", "row": {**row, "weights_sha256": sha}},
+                    directory=tmp_path / "reference", durable=False)
     folder, reference = tmp_path / "runs" / "abc", tmp_path / "reference"
-    for name in (WEIGHTS_FILE, "manifest.json"):
+    for name in (WEIGHTS_FILE, MANIFEST_FILE):
         assert (folder / name).read_bytes() == (reference / name).read_bytes(), name
-    assert json.loads((folder / RUN_FILE).read_text()) == {**row, "weights_sha256": sha}
+    assert read_run_folder(folder) == {**row, "weights_sha256": sha}
     loaded = load_pretrained("model", directory=folder)         # checks the SHA-256 first
     assert all(torch.equal(a, b) for a, b in zip(loaded.state_dict().values(),
                                                  model.state_dict().values()))
@@ -73,7 +75,7 @@ def test_a_leftover_partial_and_a_stale_folder_are_replaced(tmp_path):
     (stale / "old.txt").write_text("stale")
     write_run_folder(stale, model, {"key": "k"})
     assert sorted(p.name for p in tmp_path.iterdir()) == ["k"]
-    assert sorted(p.name for p in stale.iterdir()) == ["manifest.json", WEIGHTS_FILE, RUN_FILE]
+    assert sorted(p.name for p in stale.iterdir()) == [MANIFEST_FILE, WEIGHTS_FILE]
 
 
 def test_a_failed_write_leaves_no_partial_folder(tmp_path, monkeypatch):
@@ -92,3 +94,56 @@ def test_a_failed_write_leaves_no_partial_folder(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="disk full"):
         write_run_folder(tmp_path / "k", _model("vae"), {"key": "k"})
     assert calls == [WEIGHTS_FILE, "manifest.json"] and list(tmp_path.iterdir()) == []
+
+
+def test_short_writes_still_write_every_byte(tmp_path, monkeypatch):
+    import os
+
+    import workbench.sweeps.artefacts as artefacts
+
+    real_writev, calls = os.writev, []
+
+    def at_most_1000_bytes(fd, buffers):       # a disk that takes a little at a time
+        calls.append(len(buffers))
+        taken, left = [], 1000
+        for buffer in buffers:
+            piece = memoryview(buffer)[:left]
+            taken.append(piece)
+            left -= len(piece)
+            if not left:
+                break
+        return real_writev(fd, taken)
+
+    monkeypatch.setattr(artefacts.os, "writev", at_most_1000_bytes)
+    model = _model("vae")
+    write_run_folder(tmp_path / "k", model, {"key": "k"})
+    assert len(calls) > 100
+    assert (tmp_path / "k" / WEIGHTS_FILE).read_bytes() == save_safetensors(
+        {k: v.contiguous() for k, v in model.state_dict().items()})
+
+
+def test_a_stale_file_in_the_folder_s_place_is_replaced(tmp_path):
+    (tmp_path / "k").write_text("not a folder")
+    write_run_folder(tmp_path / "k", _model("vae"), {"key": "k", "status": "ok"})
+    assert read_run_folder(tmp_path / "k")["key"] == "k"
+
+
+@pytest.mark.parametrize("damage", ["no manifest", "no row", "row disagrees", "not json", "no weights"])
+def test_a_damaged_folder_reads_as_none(tmp_path, damage):
+    folder = tmp_path / "k"
+    write_run_folder(folder, _model("vae"), {"key": "k", "status": "ok"})
+    manifest = json.loads((folder / MANIFEST_FILE).read_text())
+    entry = manifest["models"]["model"]
+    if damage == "no manifest":
+        (folder / MANIFEST_FILE).unlink()
+    elif damage == "no weights":
+        (folder / WEIGHTS_FILE).unlink()
+    elif damage == "not json":
+        (folder / MANIFEST_FILE).write_text("{")
+    else:
+        if damage == "no row":
+            del entry["row"]
+        else:
+            entry["row"]["weights_sha256"] = "0" * 64
+        (folder / MANIFEST_FILE).write_text(json.dumps(manifest))
+    assert read_run_folder(folder) is None

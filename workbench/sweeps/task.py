@@ -9,20 +9,18 @@ process-wide lock, so two runs sharing a process (a Dask worker with several
 threads) never interleave their use of the global random state.
 
 Artefacts go to ``<root>/runs/<key>/``: ``model.safetensors`` and ``manifest.json``
-(SHA-256 of the weights, in :func:`workbench.latents.save_pretrained`'s format) and
-``run.json`` (the row). They are written in a partial folder that is renamed into
+(SHA-256 of the weights, in :func:`workbench.latents.save_pretrained`'s format, with
+the row). They are written in a partial folder that is renamed into
 place as the last step, so the folder is either complete or absent
 (:mod:`workbench.sweeps.artefacts`). Training keeps
 its checkpoint in ``<root>/in_flight/<key>/`` meanwhile, so a run killed mid-way
 resumes from its last checkpoint, to the same weights, when the sweep is run again
 (runs shorter than ``CHECKPOINT_FROM_STEPS`` steps keep none: they simply run again).
-A finished run is recognised by its ``run.json`` *and* weights whose SHA-256 matches it.
+A finished run is recognised by its manifest's row *and* weights whose SHA-256 matches it.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import shutil
 import threading
 import time
@@ -33,10 +31,10 @@ import torch
 
 from workbench.runtime import device as runtime_device
 from workbench.runtime import seed_everything, using_threads
-from workbench.sweeps.artefacts import RUN_FILE, WEIGHTS_FILE, write_run_folder
+from workbench.sweeps.artefacts import read_run_folder, write_run_folder
 from workbench.sweeps.keys import canonical_json, run_key
 
-__all__ = ["run_one", "load_images", "train_and_score", "RUN_FILE"]
+__all__ = ["run_one", "load_images", "train_and_score"]
 
 CHECKPOINT_FROM_STEPS = 100   # runs this long keep a training checkpoint while they run
 _RUN_LOCK = threading.Lock()
@@ -154,15 +152,8 @@ def finished_row(root, key: str) -> dict | None:
     >>> finished_row(root, key) is None
     True
     """
-    folder = Path(root) / "runs" / key
-    try:
-        row = json.loads((folder / RUN_FILE).read_text())
-        weights = (folder / WEIGHTS_FILE).read_bytes()
-    except (OSError, ValueError):
-        return None
-    if not (isinstance(row, dict) and row.get("key") == key and row.get("status") == "ok"):
-        return None
-    return row if hashlib.sha256(weights).hexdigest() == row.get("weights_sha256") else None
+    row = read_run_folder(Path(root) / "runs" / key)
+    return row if row is not None and row.get("key") == key and row.get("status") == "ok" else None
 
 
 def run_one(config: dict, root) -> dict:
@@ -204,7 +195,7 @@ def run_one(config: dict, root) -> dict:
                         **{f"score.{name}": float(r.score) for name, r in scores.items()},
                         "seconds": round(time.perf_counter() - started, 4)})
             _save_artefacts(root / "runs" / key, model, row)
-            if (root / "in_flight" / key).exists():
+            if int(config["training"]["steps"]) >= CHECKPOINT_FROM_STEPS:   # only these kept one
                 shutil.rmtree(root / "in_flight" / key, ignore_errors=True)
     except Exception as exc:  # noqa: BLE001 - a failed run is a row, not a stopped sweep
         row.update({"status": "error", "error": f"{type(exc).__name__}: {exc}",
