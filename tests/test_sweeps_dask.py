@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -99,3 +100,33 @@ def test_a_failing_run_on_a_worker_is_a_row(client, tmp_path):
 def test_an_unreachable_scheduler_is_a_typed_error(tmp_path):
     with pytest.raises(sweeps.ExecutorError, match="Cannot reach a Dask scheduler"):
         DaskExecutor(address="tcp://127.0.0.1:9")
+
+
+def test_a_local_cluster_started_from_a_jupyter_kernel_gives_the_serial_table(reference, tmp_path):
+    """``executor="local"`` inside a real kernel: its workers are forked from a process with
+    the kernel's own threads (heartbeat, IOPub) running, and must still run every run."""
+    from jupyter_client.manager import start_new_kernel
+
+    code = f"""
+from tests.sweeps_fixtures import tiny_sweep
+from workbench.sweeps.executors import start_method
+report = tiny_sweep(seeds={GRID['seeds']!r}).run(r"{tmp_path}", executor="local", progress=True)
+print(start_method(), report.ran, report.failed, report.executor)
+"""
+    km, kc = start_new_kernel(kernel_name="python3", cwd=str(Path(__file__).resolve().parents[1]))
+    try:
+        reply = kc.execute_interactive(code, timeout=300, output_hook=_collect(printed := []))
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    assert reply["content"]["status"] == "ok", reply["content"]
+    method, ran, failed, executor = "".join(printed).split()[-4:]
+    assert (ran, failed, executor) == ("6", "0", "dask") and method in ("fork", "spawn")
+    pd.testing.assert_frame_equal(comparable(sweeps.wide_table(tmp_path)), reference)
+
+
+def _collect(printed: list):
+    def hook(message):
+        if message["msg_type"] == "stream" and message["content"]["name"] == "stdout":
+            printed.append(message["content"]["text"])
+    return hook
