@@ -23,6 +23,7 @@ Examples
 from __future__ import annotations
 
 import functools
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,14 @@ from workbench.sweeps.store import ResultStore
 from workbench.sweeps.task import _row, finished_row, run_one
 
 __all__ = ["run_sweep", "SweepReport"]
+
+
+def _run_folders(root) -> set[str]:
+    """Names in ``<root>/runs`` (one listing, not a look per key: a new sweep has none)."""
+    try:
+        return set(os.listdir(Path(root) / "runs"))
+    except FileNotFoundError:
+        return set()
 
 
 @dataclass
@@ -114,11 +123,11 @@ def run_sweep(sweep, root, *, executor="auto", progress: bool = True, retry_fail
     done = {k for k, row in latest.items()
             if row.get("status") == "ok" or (not retry_failed and row.get("status") == "error")}
     report = SweepReport(Path(root), total=len(configs), skipped=len(done & set(configs)))
-    todo = []
+    todo, folders = [], _run_folders(root)
     for key, config in configs.items():
         if key in done:
             continue
-        saved = finished_row(root, key)
+        saved = finished_row(root, key) if key in folders else None
         if saved is not None:                  # artefacts complete, row never written
             store.append(saved)
             report.recovered += 1
