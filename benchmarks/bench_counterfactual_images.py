@@ -24,13 +24,17 @@ pass) runs them on the first ``axiom_digits`` digits; effectiveness and the grou
 always use all 1,000. ``--workers 2`` shares each mechanism's batches between 2 processes
 of one thread each (the goal is for 2 cores; the numbers are those of one worker, only the
 seconds change; ``cpu_seconds`` counts both); the DDIM mechanism runs in batches of 64
-(its UNet passes a second are highest there, ``benchmarks/REPORT.md``).
+(its UNet passes a second are highest there, ``benchmarks/REPORT.md``) and through its traced
+and frozen UNet (:class:`workbench.latents.diffusion.fast_unet.FastUNet`, the same noise to
+float rounding; ``--teaching-unet`` runs the teaching forward instead), and, being
+deterministic, has the two axiom passes that repeat its effectiveness pass answered from
+memory (:class:`workbench.deepscm.table_workers.BatchRunner`).
 
 No peer runs: the published code needs JAX 0.3.5 or CUDA checkpoints. The full table goes to
 ``benchmarks/results/counterfactual_images.md``.
 
     nice -n 10 python benchmarks/bench_counterfactual_images.py [--quick] [--steps K] [--workers W]
-        [--only ddim_digits]
+        [--only ddim_digits] [--teaching-unet]
 """
 
 from __future__ import annotations
@@ -86,9 +90,10 @@ def markdown(table) -> str:
     return "\n".join(lines)
 
 
-def run(quick: bool = False, steps: int | None = None, workers: int = 1, only=MECHANISMS) -> list[dict]:
+def run(quick: bool = False, steps: int | None = None, workers: int = 1, only=MECHANISMS,
+        fast: bool = True) -> list[dict]:
     n = 100 if quick else 1000
-    mechanisms, missing = load_mechanisms(only, device="cpu", ddim_steps=steps)
+    mechanisms, missing = load_mechanisms(only, device="cpu", ddim_steps=steps, fast=fast)
     with one_thread():
         start = time.perf_counter()
         tables = [soundness_table({TOY: IntensityScaling()}, n=n)]
@@ -128,5 +133,5 @@ if __name__ == "__main__":
     steps, workers = _option("--steps"), int(_option("--workers", 1))
     only = tuple(_option("--only", ",".join(MECHANISMS)).split(","))
     for r in run(quick="--quick" in sys.argv, steps=None if steps is None else int(steps), workers=workers,
-                 only=only):
+                 only=only, fast="--teaching-unet" not in sys.argv):
         print(r, flush=True)

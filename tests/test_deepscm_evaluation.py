@@ -121,6 +121,48 @@ def test_two_workers_give_the_row_of_one():
         BatchRunner(lambda x, pa, do: x, 2, workers=2)
 
 
+def test_exact_repeats_come_from_memory_and_change_nothing(monkeypatch):
+    # the effectiveness pass is remembered; reversibility's first step and commutativity's
+    # (thickness, digit) order repeat it exactly, so a deterministic mechanism's row is the row
+    # computed without the memory, number for number
+    from workbench.deepscm import DiffusionMechanism
+    torch.manual_seed(0)
+    tiny = DiffusionMechanism(channels=4, num_steps=20, steps=2, iterations=2, solver="anderson",
+                              tolerance=1e-3, device="cpu").eval()
+    images, parents = evaluation_digits(6, SEED)
+    targets = draw_targets(parents, SEED)
+    counts = []
+    close = BatchRunner.close
+    monkeypatch.setattr(BatchRunner, "close", lambda self: counts.append(
+        (self.remembered_batches, self.batches_from_memory)) or close(self))
+    timing = ("counterfactuals_per_s", "seconds", "cpu_seconds")
+    rows = []
+    for deterministic in (True, False):
+        monkeypatch.setattr(DiffusionMechanism, "deterministic", deterministic)
+        row = soundness_row("tiny", tiny, images, parents, targets, predictors=ORACLE, batch_size=3)
+        rows.append({k: v for k, v in row.items() if k not in timing})
+    assert rows[0] == rows[1] and counts == [(2, 4), (0, 0)]
+
+
+def test_memory_answers_only_an_exact_repeat():
+    calls = []
+
+    def counting(images, parents, interventions):
+        calls.append(len(images))
+        return images + interventions["t"].view(-1, 1, 1, 1)
+
+    x, pa = torch.rand(4, 1, 2, 2), {"t": torch.zeros(4)}
+    with BatchRunner(counting, batch_size=2) as run:
+        kept = run(x, pa, {"t": 1.0}, remember=True)
+        assert torch.equal(run(x, pa, {"t": 1.0}), kept) and calls == [2, 2]
+        nudged = x.clone()
+        nudged[3, 0, 0, 0] += 1e-6                                     # the second batch differs
+        assert torch.equal(run(nudged, pa, {"t": 1.0})[2:], nudged[2:] + 1) and calls == [2, 2, 2]
+        run(x, pa, {"t": 2.0})                                         # another intervention
+        run(x, {"t": torch.zeros(4, dtype=torch.float64)}, {"t": 1.0})   # another dtype
+        assert calls == [2, 2, 2, 2, 2, 2, 2] and run.batches_from_memory == 3
+
+
 def test_targets_are_seeded_and_change_the_digit(digits):
     _, parents, targets = digits
     again = draw_targets(parents, SEED)

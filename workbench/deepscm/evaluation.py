@@ -57,13 +57,19 @@ REFERENCES = ("ground truth", "unchanged image")
 #: generator passes of the axioms over their digits: composition 10, reversibility 2 x 5,
 #: commutativity 4
 AXIOM_PASSES = 24
+#: of which repeat the effectiveness pass ``do(thickness = t*)`` on the factual digits: the
+#: first step of reversibility and of commutativity's ``(thickness, digit)`` order
+REPEATED_PASSES = 2
 
 
-def load_mechanisms(names=MECHANISMS, device=None, ddim_steps: int | None = None) -> tuple[dict, list]:
+def load_mechanisms(names=MECHANISMS, device=None, ddim_steps: int | None = None,
+                    fast: bool = False) -> tuple[dict, list]:
     """``({name: mechanism}, missing)``: the pretrained mechanisms that exist, and those that do not.
 
     ``ddim_steps`` sets the DDIM steps each way of a diffusion mechanism (fewer: faster and
-    coarser); the others have no such option.
+    coarser); ``fast`` runs its UNet traced and frozen
+    (:class:`~workbench.latents.diffusion.fast_unet.FastUNet`: the same noise to float
+    rounding, faster on a CPU); the others have no such options.
 
     Examples
     --------
@@ -79,6 +85,8 @@ def load_mechanisms(names=MECHANISMS, device=None, ddim_steps: int | None = None
     for mechanism in found.values():
         if ddim_steps is not None and isinstance(mechanism, DiffusionMechanism):
             mechanism.steps = check_steps(ddim_steps, mechanism.diffusion.schedule.num_steps)
+        if isinstance(mechanism, DiffusionMechanism):
+            mechanism.fast = bool(fast)
     return found, [name for name in names if name not in shipped]
 
 
@@ -187,9 +195,13 @@ def soundness_row(name: str, model, images, parents, targets, *, predictors, tru
     for a slow generator (``axiom_digits`` is recorded in the row); effectiveness and the
     ground truth always use every digit. ``row_seconds`` (instead of ``axiom_digits``): the
     axioms on as many first digits as fit in what the effectiveness pass leaves of this budget,
-    at that pass's rate. ``workers``: processes that share the generator's batches
-    (:class:`~workbench.deepscm.table_workers.BatchRunner`; the same numbers as one). The row's
-    ``cpu_seconds`` add this process's CPU time and its workers'.
+    at that pass's rate after its first ``workers`` batches (those start the workers: spawn,
+    imports, a traced UNet). ``workers``: processes that share the generator's batches
+    (:class:`~workbench.deepscm.table_workers.BatchRunner`; the same numbers as one). A
+    generator that says ``deterministic = True`` has the ``REPEATED_PASSES`` axiom passes that
+    repeat the effectiveness pass answered from it (the same images, parents and intervention,
+    checked exactly; the same counterfactuals, computed once), and the budget counts the
+    passes left. The row's ``cpu_seconds`` add this process's CPU time and its workers'.
 
     Examples
     --------
@@ -209,13 +221,21 @@ def soundness_row(name: str, model, images, parents, targets, *, predictors, tru
     started, cpu_started = time.perf_counter(), _cpu_seconds()
     parents_after = getattr(generator, "parents_after", truth.parents_after)
     thicker = {"thickness": targets["thickness"]}
+    remember = bool(getattr(model, "deterministic", False))
     with BatchRunner(model, batch_size, workers) as run:
+        head = min(len(images), batch_size * workers)            # the batches that start the workers
         tick = time.perf_counter()
-        counterfactuals = run(images, parents, thicker)
-        per_second = len(images) / max(time.perf_counter() - tick, 1e-9)
+        parts = [run(images[:head], _rows(parents, 0, head), _rows(thicker, 0, head), remember=remember)]
+        tock = time.perf_counter()
+        if head < len(images):
+            parts.append(run(images[head:], _rows(parents, head), _rows(thicker, head), remember=remember))
+        counterfactuals, done = torch.cat(parts), time.perf_counter()
+        per_second = len(images) / max(done - tick, 1e-9)
         if row_seconds is not None:
+            steady = (len(images) - head) / max(done - tock, 1e-9) if head < len(images) else per_second
+            passes = AXIOM_PASSES - REPEATED_PASSES * remember
             left = row_seconds - (time.perf_counter() - started)
-            k = int(min(len(images), max(1, left * per_second // AXIOM_PASSES)))
+            k = int(min(len(images), max(1, left * steady // passes)))
         first = {key: v[:k] for key, v in parents.items()}
         axioms = axiom_scores(run, images[:k], first, {key: v[:k] for key, v in targets.items()}, parents_after)
     intended = truth.parents_after(parents, thicker)
@@ -225,6 +245,11 @@ def soundness_row(name: str, model, images, parents, targets, *, predictors, tru
            "counterfactuals_per_s": per_second, "workers": workers}
     row["seconds"], row["cpu_seconds"] = time.perf_counter() - started, _cpu_seconds() - cpu_started
     return row
+
+
+def _rows(values: Mapping, start: int, stop: int | None = None) -> dict:
+    """Rows ``start:stop`` of each ``(n,)`` value (a scalar stays as it is)."""
+    return {k: v[start:stop] if torch.is_tensor(v) and v.dim() else v for k, v in values.items()}
 
 
 def _cpu_seconds() -> float:
