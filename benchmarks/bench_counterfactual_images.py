@@ -23,8 +23,9 @@ A mechanism too slow for the axioms' 24 passes over all 1,000 digits within its 
 pass) runs them on the first ``axiom_digits`` digits; effectiveness and the ground truth
 always use all 1,000. ``--workers 2`` shares each mechanism's batches between 2 processes
 of one thread each (the goal is for 2 cores; the numbers are those of one worker, only the
-seconds change; ``cpu_seconds`` counts both); the DDIM mechanism runs in batches of 64
-(its UNet passes a second are highest there, ``benchmarks/REPORT.md``) and through its traced
+seconds change; ``cpu_seconds`` counts both); the DDIM mechanism runs in batches of 32
+(as cheap an image as 64 and 128, and the two workers end each pass closer together,
+``benchmarks/REPORT.md``) and through its traced
 and frozen UNet (:class:`workbench.latents.diffusion.fast_unet.FastUNet`, the same noise to
 float rounding; ``--teaching-unet`` runs the teaching forward instead), and, being
 deterministic, has the two axiom passes that repeat its effectiveness pass answered from
@@ -56,7 +57,7 @@ GOALS = {"composition_10": 1.0, "thickness_within_10pct": 0.90, "digit_kept": 0.
          "truth_ratio": 1 / 3, "seconds": 15 * 60}
 TOY = "toy: IntensityScaling"
 ROW_BUDGET_S = 14 * 60                 # a margin under the 15-minute goal
-BATCH_SIZE = {"ddim_digits": 64}       # the others: the table's default
+BATCH_SIZE = {"ddim_digits": 32}       # the others: the table's default
 COMPOSITION_GOAL_FOR = ("ground truth", TOY, "flow_digits", "ddim_digits")
 SHOWN = ("workers", "axiom_digits", "composition_1", "composition_10", "reversibility", "commutativity", "thickness_within_10pct",
          "thickness_within_10pct_predictor", "thickness_mae", "intensity_mae", "digit_kept", "truth_l1",
