@@ -63,13 +63,19 @@ class SweepExplorer(widgets.VBox):
         self.metrics = sorted(table["metric"].unique())
         self.groupings = [g for g in GROUPINGS if g in table.columns]
         self.controls = {
-            "metric": widgets.Dropdown(options=self.metrics, description="metric"),
-            "by": widgets.Dropdown(options=self.groupings, description="group by"),
+            "metric": widgets.Dropdown(options=self.metrics, description="metric",
+                                       layout=widgets.Layout(width="230px")),
+            "by": widgets.Dropdown(options=self.groupings, description="group by",
+                                   layout=widgets.Layout(width="230px")),
             "kind": widgets.ToggleButtons(options=["box", "violin"], description="plot",
-                                          style={"button_width": "64px"}),
+                                          style={"button_width": "64px", "description_width": "32px"},
+                                          layout=widgets.Layout(display="flex", align_items="center",
+                                                               margin="0 0 0 24px")),
         }
         self.image = widgets.Image(format="png", layout=widgets.Layout(height="auto"))
-        super().__init__([widgets.HBox(list(self.controls.values())), self.image])
+        # one row of controls (wrapping onto a second only where the page is narrow)
+        row = widgets.HBox(list(self.controls.values()), layout=widgets.Layout(flex_flow="row wrap"))
+        super().__init__([row, self.image])
         for name, control in self.controls.items():
             widgets.link((control, "value"), (self, name))
         self.metric = self.metrics[0]
