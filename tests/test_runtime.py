@@ -75,7 +75,26 @@ def test_seed_everything_reproduces_torch_numpy_python_and_pyro():
     assert torch.equal(first[3], second[3])
 
 
-@pytest.mark.parametrize("bad", [-1, 1.5, "7", True])
+def test_seed_everything_draws_as_pyro_s_own_seeding_and_takes_64_bit_seeds():
+    import random
+
+    import numpy as np
+
+    def draw():
+        return (torch.rand(3).tolist(), np.random.rand(3).tolist(), random.random(),
+                float(pyro.sample("x", dist.Normal(0.0, 1.0))))
+
+    pyro.set_rng_seed(12345)
+    theirs = draw()
+    wb.seed_everything(12345)
+    assert draw() == theirs
+    wb.seed_everything(2**40 + 3)                # NumPy alone cannot take it: reduced for NumPy
+    big = draw()
+    wb.seed_everything(2**40 + 3)
+    assert draw() == big and big[1] == (np.random.seed(3) or np.random.rand(3).tolist())
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, "7", True, 2**64])
 def test_bad_seed_is_rejected(bad):
     with pytest.raises(errors.WorkbenchInputError, match="seed"):
         wb.seed_everything(bad)

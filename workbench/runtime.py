@@ -164,23 +164,27 @@ def using_device(requested: str | torch.device):
 
 
 def seed_everything(seed: int) -> None:
-    """Seed Python, NumPy, torch (CPU and CUDA) and Pyro, and clear Pyro's param store.
+    """Seed Python, NumPy, torch (CPU and CUDA) and so Pyro, and clear Pyro's param store.
+
+    Pyro draws from torch's generator, so seeding torch seeds Pyro (``pyro.set_rng_seed``
+    would only seed the same three generators again, and NumPy's with no reduction).
 
     Parameters
     ----------
     seed : int
-        A non-negative integer.
+        A whole number from 0 to ``2**64 - 1`` (torch's range; NumPy gets ``seed % 2**32``).
 
     Raises
     ------
     WorkbenchInputError
-        If ``seed`` is negative, a bool or not an integer.
+        If ``seed`` is negative, too large, a bool or not an integer.
 
     Examples
     --------
     >>> seed_everything(3); first = (random.random(), np.random.rand(), torch.rand(1).item())
     >>> seed_everything(3); first == (random.random(), np.random.rand(), torch.rand(1).item())
     True
+    >>> seed_everything(2**40)                  # beyond NumPy's 32 bits: reduced for NumPy
     >>> seed_everything(-1)
     Traceback (most recent call last):
     ...
@@ -188,13 +192,14 @@ def seed_everything(seed: int) -> None:
     """
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
         raise WorkbenchInputError(f"seed must be a non-negative integer, got {seed!r}.")
+    if seed >= 2**64:
+        raise WorkbenchInputError(f"seed must be below 2**64 (torch's seeds are 64-bit), got {seed!r}.")
     import pyro
 
     seed = int(seed)
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
-    pyro.set_rng_seed(seed)
     pyro.clear_param_store()
 
 
