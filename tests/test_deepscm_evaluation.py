@@ -111,12 +111,14 @@ def test_two_workers_give_the_row_of_one():
                               tolerance=1e-3, device="cpu").eval()
     images, parents = evaluation_digits(6, SEED)
     targets = draw_targets(parents, SEED)
-    rows = [soundness_row("tiny", tiny, images, parents, targets, predictors=ORACLE, batch_size=3, workers=w)
-            for w in (1, 2)]
     timing = ("counterfactuals_per_s", "seconds", "cpu_seconds", "workers")
-    serial, parallel = ({k: v for k, v in row.items() if k not in timing} for row in rows)
-    assert serial == parallel
-    assert (rows[0]["workers"], rows[1]["workers"]) == (1, 2) and serial["composition_10"] > 0
+    for fast in (False, True):                 # the teaching UNet, and FastUNet traced in each worker
+        tiny.fast = fast
+        rows = [soundness_row("tiny", tiny, images, parents, targets, predictors=ORACLE, batch_size=3, workers=w)
+                for w in (1, 2)]
+        serial, parallel = ({k: v for k, v in row.items() if k not in timing} for row in rows)
+        assert serial == parallel
+        assert (rows[0]["workers"], rows[1]["workers"]) == (1, 2) and serial["composition_10"] > 0
     with pytest.raises(MetricInputError, match="picklable"):
         BatchRunner(lambda x, pa, do: x, 2, workers=2)
 
