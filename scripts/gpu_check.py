@@ -17,7 +17,9 @@ one training loop are timed (throughput; the loss must stay finite). The checks 
   (log-density, abduction, a counterfactual), within 1e-4; training steps.
 * ``diffusion``: DDPM and the diffusion autoencoder: the training loss's UNet call on the
   same draws (2e-3), the DDIM sampler and DDIM inversion from the same noise (1e-3,
-  compared in full float32: a chain of calls amplifies TF32's rounding); training steps.
+  compared in full float32: a chain of calls amplifies TF32's rounding); training steps;
+  ``FastUNet`` (the traced, frozen, channels-last forward of the DDIM counterfactual
+  table) on the device against the teaching UNet on the CPU (2e-3).
 * ``deepscm``: every image mechanism ``workbench.deepscm`` exports: a counterfactual
   (abduction, then prediction under new parents), within 1e-3; training steps.
 * ``data``: samplers (linear, nonlinear and discrete SCMs, an intervention: sample means

@@ -7,6 +7,7 @@ import torch
 import workbench as wb
 from workbench.latents import train
 from workbench.latents.diffusion import DIFFUSION_MODELS, build_diffusion, invert_ddim, sample_ddim
+from workbench.latents.diffusion.fast_unet import FastUNet
 from workbench.latents.diffusion.schedule import q_sample
 
 from .core import compare, guarded, training_steps, twins
@@ -51,6 +52,14 @@ def _one_kind(kind, device, side, steps, ddim_steps, n):
                         lambda: invert_ddim(cpu, images, condition(cpu, images), steps=ddim_steps),
                         lambda: invert_ddim(dev, on["x"], condition(dev, on["x"]), steps=ddim_steps),
                         device, CHAIN_TOLERANCE, repeats=1, exact=True))
+    if kind == "ddpm":      # the speed path of the DDIM counterfactuals: traced, frozen, channels-last
+        fast = FastUNet(dev.unet)
+        rows.append(compare("diffusion", f"FastUNet forward on the device vs the teaching UNet on the CPU "
+                            f"({n} images)",
+                            lambda: cpu.unet(q_sample(cpu.schedule, cpu.to_model(images), t, noise), t),
+                            lambda: fast(q_sample(dev.schedule, dev.to_model(on["x"]), on["t"], on["noise"]),
+                                         on["t"]),
+                            device, NETWORK_TOLERANCE))
     rows.append(training_steps("diffusion", f"{kind} {steps} training steps",
                                lambda m: train(m, images, steps=steps, batch_size=16, progress=False),
                                cpu, dev, device))
