@@ -214,13 +214,14 @@ def read_run_folder(folder) -> dict | None:
     >>> read_run_folder(folder) is None
     True
     """
+    from workbench.errors import CheckpointError
+    from workbench.latents.checkpoint import verified_bytes
+
     folder = Path(folder)
     try:
         entry = json.loads((folder / MANIFEST_FILE).read_text())["models"]["model"]
         row, sha = entry["row"], entry["sha256"]
-        weights = (folder / WEIGHTS_FILE).read_bytes()
-    except (OSError, ValueError, KeyError, TypeError):
+        verified_bytes(folder / WEIGHTS_FILE, sha, "a run folder")    # missing or altered: raises
+    except (CheckpointError, OSError, ValueError, KeyError, TypeError):
         return None
-    if not isinstance(row, dict) or row.get("weights_sha256") != sha:
-        return None
-    return row if hashlib.sha256(weights).hexdigest() == sha else None
+    return row if isinstance(row, dict) and row.get("weights_sha256") == sha else None
