@@ -22,7 +22,12 @@ Rows:
   time, ``peer_s`` the sum of the runs' own times (each run times its data, training and
   scoring); goal: ``ratio`` >= 0.95 (keys, results rows, run folders with their SHA-256
   manifest, the executor: at most 5 % more than the runs). ``agree``: 99 finished rows
-  and one recorded error. Best of 2 in full mode.
+  and one recorded error. Best of 2 in full mode. The sweep folder is on the disk (the
+  temporary folder), whose price for creating a file the notes give as measured just
+  before: this machine's ext4 has no journal, and then the kernel looks at every inode
+  freed in the last minute or so whenever it creates one, so the price depends on what
+  was deleted nearby just before. The notes add the same sweep with its folder in memory
+  (``/dev/shm``), and this script deletes its sweep folders only when it ends.
 - ``threads``: the same fixed workload on 1 thread (the default on 2 CPUs, see
   :func:`workbench.threads.default_threads`) and on 2, on the machine as it is: what
   leaving a CPU to the rest costs a training step when nothing else runs.
@@ -129,8 +134,28 @@ def _comparable(root):
     return wide[cols].sort_values("key").reset_index(drop=True)
 
 
+_SCRATCH: dict = {}    # {where: this run's folder there}; every sweep goes in one, removed at the end
+
+
+def _new_root(where: str | None = None) -> str:
+    """A new sweep folder under ``where`` (default: the temporary folder), kept until
+    :func:`_remove_scratch`: deleting folders between rows would make the next row pay for
+    it (on a disk without a journal, ext4 looks at every inode freed in the last minute
+    whenever it creates a file; see the bookkeeping row)."""
+    if where not in _SCRATCH:
+        _SCRATCH[where] = tempfile.mkdtemp(prefix="bench_sweeps_", dir=where)
+    return tempfile.mkdtemp(dir=_SCRATCH[where])
+
+
+def _remove_scratch() -> None:
+    import shutil
+
+    while _SCRATCH:
+        shutil.rmtree(_SCRATCH.popitem()[1], ignore_errors=True)
+
+
 def _fresh_run(sweep, executor) -> tuple[float, str]:
-    root = tempfile.mkdtemp(prefix="bench_sweeps_")
+    root = _new_root()
     begin = time.perf_counter()
     sweep.run(root, executor=executor, progress=False)
     return time.perf_counter() - begin, root
@@ -138,14 +163,10 @@ def _fresh_run(sweep, executor) -> tuple[float, str]:
 
 def _warm_this_process() -> None:
     """One tiny run here: imports, torch's first optimizer, allocator (as warm_worker does there)."""
-    import shutil
-
-    shutil.rmtree(_fresh_run(_short_sweep(1, 2, 16, 32, 64), "serial")[1])
+    _fresh_run(_short_sweep(1, 2, 16, 32, 64), "serial")
 
 
 def dask_rows(quick: bool) -> list[dict]:
-    import shutil
-
     from distributed import Client
 
     from workbench.sweeps import ResultStore
@@ -176,8 +197,6 @@ def dask_rows(quick: bool) -> list[dict]:
     own = sum(r["seconds"] for r in ResultStore(dask_root).rows())
     serial_own = sum(r["seconds"] for r in ResultStore(serial_root).rows())
     agree = _comparable(serial_root).equals(_comparable(dask_root))
-    for root in (serial_root, dask_root):
-        shutil.rmtree(root, ignore_errors=True)
     overhead = (run_s * 2 - own) / n
     return [
         _row("dask vs serial", f"{n} short runs ({steps} steps, {serial_own / n:.2f} s each serially), "
@@ -222,8 +241,26 @@ def _fresh_startup(method: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def bookkeeping_rows(quick: bool) -> list[dict]:
-    from workbench.sweeps import ResultStore, Sweep, run_sweep
+def _creation_us(where: str | None) -> float:
+    """Median microseconds to create an empty file in a new folder under ``where``.
+
+    What the disk charges for the three creations of each run folder at this moment: on
+    ext4 without a journal (this machine's disk) the kernel skips every inode freed in
+    the last minute or so, reading each, so the price depends on what anyone deleted
+    nearby just before (Linux, fs/ext4/ialloc.c, ``recently_deleted``). The files stay
+    until the run ends: removing them would raise the price for the next row.
+    """
+    folder = _new_root(where)
+    times = []
+    for i in range(40):
+        start = time.perf_counter()
+        os.close(os.open(os.path.join(folder, str(i)), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+        times.append(time.perf_counter() - start)
+    return sorted(times)[len(times) // 2] * 1e6
+
+
+def _bookkeeping_sweep(quick: bool):
+    from workbench.sweeps import Sweep
 
     seeds = 19 if quick else 99
     ok = Sweep(models={"vae": {}}, seeds=list(range(seeds)), metrics=["mig", "mcc"],
@@ -235,27 +272,51 @@ def bookkeeping_rows(quick: bool) -> list[dict]:
         def runs(self):
             return ok.runs()[: seeds // 2] + bad.runs() + ok.runs()[seeds // 2:]
 
-    _warm_this_process()
+    return Both(), seeds
+
+
+def _best_bookkeeping(sweep, repeats: int, where: str | None = None):
+    """``(wall, runs' own time, rows, report, time writing run folders)`` of the best of ``repeats``."""
+    from workbench.sweeps import ResultStore, run_sweep
+
     best = None
-    for _ in range(1 if quick else 2):           # best of 2: the machine is shared
-        with tempfile.TemporaryDirectory() as root, _timing_artefacts() as artefacts_s:
+    for _ in range(repeats):                     # best of 2: the machine is shared
+        root = _new_root(where)
+        with _timing_artefacts() as artefacts_s:
             start = time.perf_counter()
-            report = run_sweep(Both(), root, executor="serial", progress=False)
+            report = run_sweep(sweep, root, executor="serial", progress=False)
             wall = time.perf_counter() - start
-            rows = ResultStore(root).rows()
+        rows = ResultStore(root).rows()
         own = sum(r["seconds"] for r in rows)
         if best is None or own / wall > best[1] / best[0]:
             best = (wall, own, rows, report, artefacts_s[0])
-    wall, own, rows, report, artefacts_s = best
+    return best
+
+
+def bookkeeping_rows(quick: bool) -> list[dict]:
+    sweep, seeds = _bookkeeping_sweep(quick)
+    _warm_this_process()
+    memory = "/dev/shm" if os.path.isdir("/dev/shm") else None     # Linux's file system in memory
+    disk_us = _creation_us(None)
+    memory_us = _creation_us(memory) if memory else None
+    wall, own, rows, report, artefacts_s = _best_bookkeeping(sweep, 1 if quick else 2)
+    in_memory = ""
+    if memory:
+        m_wall, m_own, m_rows, _, _ = _best_bookkeeping(sweep, 1, where=memory)
+        in_memory = (f"; the same with the sweep folder in memory ({memory}): ratio {m_own / m_wall:.3f}, "
+                     f"bookkeeping {(m_wall - m_own) / len(m_rows) * 1e3:.1f} ms a run")
     good = sum(r["status"] == "ok" for r in rows)
     failed = [r for r in rows if r["status"] == "error"]
     agree = good == seeds and len(failed) == 1 and report.failed == 1
+    creation = f"creating a file here took {disk_us:.0f} us just before" + (
+        f" ({memory_us:.0f} us in memory)" if memory_us is not None else "")
     return [_row("bookkeeping", f"{seeds + 1} tiny runs, 1 forced failure, serial", wall,
                  "the runs' own time", own, agree,
                  f"{good} rows + {len(failed)} error ({failed[0]['error'][:40] if failed else ''}...); "
                  f"bookkeeping {(wall - own) / len(rows) * 1e3:.1f} ms a run, of which writing the run "
                  f"folder (weights, SHA-256 manifest with the row) {artefacts_s / good * 1e3:.1f} ms; "
-                 f"runs {own / len(rows) * 1e3:.0f} ms each; goal ratio >= 0.95")]
+                 f"runs {own / len(rows) * 1e3:.0f} ms each; sweep folder on the disk, {creation}"
+                 f"{in_memory}; goal ratio >= 0.95")]
 
 
 @contextlib.contextmanager
@@ -343,8 +404,11 @@ def load_rows(quick: bool) -> list[dict]:
 def run(quick: bool = False) -> list[dict]:
     global VERDICT
     before = _load()
-    rows = ([machine_row(quick)] + dask_rows(quick) + bookkeeping_rows(quick) + [threads_row(quick)]
-            + load_rows(quick))
+    try:
+        rows = ([machine_row(quick)] + dask_rows(quick) + bookkeeping_rows(quick) + [threads_row(quick)]
+                + load_rows(quick))
+    finally:
+        _remove_scratch()
     ceiling = rows[0]["ratio"]
     busy = float(before.split("/")[0]) > BUSY_LOAD or ceiling < FULL_CEILING
     VERDICT = (f"load average before {before}, after {_load()}; 2-process ceiling {ceiling:.2f}x: "

@@ -149,6 +149,22 @@ def test_a_run_stopped_mid_training_resumes_from_its_checkpoint(tmp_path, monkey
     assert row["weights_sha256"] == ResultStore(reference).rows()[0]["weights_sha256"]
 
 
+def test_run_one_told_not_to_look_runs_again_and_writes_the_same_folder(tmp_path):
+    from workbench.sweeps import task
+
+    config = tiny_sweep(seeds=(0,), vae={}).runs()[0]
+    first = task.run_one(config, tmp_path)
+    folder = tmp_path / "runs" / first["key"]
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    assert task.run_one(config, tmp_path)["recovered"] is True          # it looks by default
+    again = task.run_one(config, tmp_path, look_for_finished=False)     # as run_sweep calls it
+    assert "recovered" not in again and again["weights_sha256"] == first["weights_sha256"]
+    after = {p.name: p.read_bytes() for p in folder.iterdir()}
+    assert after.keys() == before.keys()
+    assert after["model.safetensors"] == before["model.safetensors"]
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == [first["key"]]
+
+
 def test_artefacts_that_fail_their_hash_are_run_again(tmp_path):
     sweep = tiny_sweep(seeds=(0,), vae={})
     sweep.run(tmp_path, executor="serial", progress=False)

@@ -56,8 +56,10 @@ def test_a_run_folder_is_what_save_pretrained_writes_and_loads_verified(tmp_path
     save_pretrained(model, "model", {"run": "abc", "row": {**row, "weights_sha256": sha}},
                     directory=tmp_path / "reference", durable=False)
     folder, reference = tmp_path / "runs" / "abc", tmp_path / "reference"
-    for name in (WEIGHTS_FILE, MANIFEST_FILE):
-        assert (folder / name).read_bytes() == (reference / name).read_bytes(), name
+    assert (folder / WEIGHTS_FILE).read_bytes() == (reference / WEIGHTS_FILE).read_bytes()
+    # the same manifest, on one line (json's C encoder; save_pretrained indents it)
+    written, expected = ((f / MANIFEST_FILE).read_text() for f in (folder, reference))
+    assert json.loads(written) == json.loads(expected) and "\n" not in written
     assert read_run_folder(folder) == {**row, "weights_sha256": sha}
     loaded = load_pretrained("model", directory=folder)         # checks the SHA-256 first
     assert all(torch.equal(a, b) for a, b in zip(loaded.state_dict().values(),

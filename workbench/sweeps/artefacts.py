@@ -3,7 +3,7 @@
 ``<root>/runs/<key>/`` holds ``model.safetensors`` and ``manifest.json``: the format of
 :func:`workbench.latents.save_pretrained` (so :func:`~workbench.latents.load_pretrained`
 reads it and checks the hash), whose entry also holds the run's row under ``"row"``
-(with the weights' SHA-256, as in ``results.jsonl``). The two files are written in a
+(with the weights' SHA-256, as in ``results.jsonl``); the manifest is on one line. The two files are written in a
 partial folder that is renamed into place as the last step: the folder is either
 complete or absent, whenever the process is killed. Inside that folder a plain write
 is enough (the rename is the commit point), so no file gets a temporary name of its
@@ -150,6 +150,12 @@ def _move_into_place(partial: Path, final: Path) -> None:
         os.replace(partial, final)
 
 
+def _manifest_json(manifest: dict) -> bytes:
+    """The manifest on one line: json's C encoder writes that (``indent`` falls back to
+    its pure-Python encoder, which cost 0.1 ms a run here); any JSON reader reads it."""
+    return json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode()
+
+
 def write_run_folder(final, model, row: dict) -> str:
     """Write ``final`` (weights; manifest with ``row``) atomically; return the weights' SHA-256.
 
@@ -186,7 +192,7 @@ def write_run_folder(final, model, row: dict) -> str:
     _new_folder(partial)
     try:
         _write_new(partial / WEIGHTS_FILE, parts)
-        _write_new(partial / MANIFEST_FILE, [json.dumps(manifest, indent=1, sort_keys=True).encode()])
+        _write_new(partial / MANIFEST_FILE, [_manifest_json(manifest)])
         _move_into_place(partial, final)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)

@@ -137,7 +137,8 @@ def run_sweep(sweep, root, *, executor="auto", progress: bool = True, retry_fail
     report.executor = getattr(runner, "name", type(runner).__name__)
     bar = tqdm(total=len(todo), disable=not progress, desc="sweep", unit="run")
     try:
-        for config, result in runner.map(functools.partial(run_one, root=str(root)), todo):
+        run = functools.partial(run_one, root=str(root), look_for_finished=False)   # looked above
+        for config, result in runner.map(run, todo):
             row = result if isinstance(result, dict) else _error_row(config, result)
             store.append(row)
             report.ran += 1

@@ -156,11 +156,14 @@ def finished_row(root, key: str) -> dict | None:
     return row if row is not None and row.get("key") == key and row.get("status") == "ok" else None
 
 
-def run_one(config: dict, root) -> dict:
+def run_one(config: dict, root, *, look_for_finished: bool = True) -> dict:
     """Run one configuration; return its row (``status`` ``"ok"`` or ``"error"``).
 
     A run whose artefacts are already complete in ``root`` is not trained again: its
-    saved row is returned (``recovered`` is then true).
+    saved row is returned (``recovered`` is then true). :func:`~workbench.sweeps.run_sweep`
+    has looked already when it hands a run out, so it passes ``look_for_finished=False``
+    (a run folder that appears meanwhile, from a second sweep on the same folder, is
+    replaced by an identical one).
 
     Examples
     --------
@@ -181,7 +184,7 @@ def run_one(config: dict, root) -> dict:
     """
     root = Path(root)
     key = run_key(config)
-    saved = finished_row(root, key)
+    saved = finished_row(root, key) if look_for_finished else None
     if saved is not None:
         return {**saved, "recovered": True}
     row = _row(config, key)
