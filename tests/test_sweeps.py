@@ -64,6 +64,24 @@ def test_bad_grids_are_typed_errors(bad, match):
         Sweep(**bad).runs()
 
 
+@pytest.mark.parametrize("bad, hint", [
+    ({"models": {"vea": {}}}, "(did you mean 'vae'?)"),
+    ({"metrics": ["mgi"]}, "(did you mean 'mig'?)"),
+    ({"datasets": ["sprite"]}, "(did you mean 'sprites'?)"),
+    ({"training": {"stpes": 3}}, "(did you mean 'steps'?)"),
+])
+def test_a_near_miss_gets_the_name_it_probably_meant(bad, hint):
+    with pytest.raises(SweepConfigError) as caught:
+        Sweep(**bad)
+    assert hint in str(caught.value)
+
+
+def test_a_far_miss_gets_no_guess():
+    with pytest.raises(SweepConfigError) as caught:
+        Sweep(metrics=["zzzz"])
+    assert "did you mean" not in str(caught.value) and "use one of" in str(caught.value)
+
+
 def test_sweep_writes_rows_artefacts_and_a_rerun_skips_them(tmp_path):
     sweep = tiny_sweep(seeds=(0,))
     first = sweep.run(tmp_path, executor="serial", progress=False)

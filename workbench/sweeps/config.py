@@ -30,6 +30,7 @@ import itertools
 import math
 from dataclasses import dataclass, field
 
+from workbench.errors import did_you_mean
 from workbench.latents.vae import MODELS
 from workbench.metrics.suite import TABLE_METRICS
 from workbench.sweeps.errors import SweepConfigError
@@ -68,6 +69,18 @@ def _hyper_value(name: str, value):
     return float(value)          # 4 and 4.0 are the same setting, and get the same key
 
 
+def _guess(name, known) -> str:
+    """`` (did you mean 'mig'?)`` for a near miss of a known name, else nothing.
+
+    Examples
+    --------
+    >>> _guess("mgi", ["mig", "sap"]), _guess("zzz", ["mig", "sap"])
+    (" (did you mean 'mig'?)", '')
+    """
+    guess = did_you_mean(str(name), [str(k) for k in known])
+    return f" (did you mean {guess!r}?)" if guess is not None else ""
+
+
 @dataclass
 class Sweep:
     """A grid of runs: data sets x models x hyperparameters x seeds, and the metrics.
@@ -103,7 +116,7 @@ class Sweep:
     >>> Sweep(models={"vea": {}})
     Traceback (most recent call last):
     ...
-    workbench.sweeps.errors.SweepConfigError: Unknown model kind 'vea' for a sweep: use one of ['beta_tcvae', 'beta_vae', 'vae'] (models built from a latent_dim; others, such as causal_vae, need labels).
+    workbench.sweeps.errors.SweepConfigError: Unknown model kind 'vea' (did you mean 'vae'?) for a sweep: use one of ['beta_tcvae', 'beta_vae', 'vae'] (models built from a latent_dim; others, such as causal_vae, need labels).
     """
 
     models: dict = field(default_factory=lambda: {"vae": {}})
@@ -121,16 +134,19 @@ class Sweep:
         for kind, grid in self.models.items():
             if kind not in sweepable_models():
                 raise SweepConfigError(
-                    f"Unknown model kind {kind!r} for a sweep: use one of {sorted(sweepable_models())} "
-                    "(models built from a latent_dim; others, such as causal_vae, need labels).")
+                    f"Unknown model kind {kind!r}{_guess(kind, sweepable_models())} for a sweep: use one "
+                    f"of {sorted(sweepable_models())} (models built from a latent_dim; others, such as "
+                    "causal_vae, need labels).")
             if not isinstance(grid, dict):
                 raise SweepConfigError(f"models[{kind!r}] must be a dict of hyperparameter lists.")
         for name in _as_list(self.datasets, "datasets"):
             if name not in DATASETS:
-                raise SweepConfigError(f"Unknown data set {name!r}: use one of {sorted(DATASETS)}.")
+                raise SweepConfigError(f"Unknown data set {name!r}{_guess(name, DATASETS)}: use one of "
+                                       f"{sorted(DATASETS)}.")
         for name in list(_as_list(self.metrics, "metrics")) + list(self.metric_options):
             if name not in TABLE_METRICS:
-                raise SweepConfigError(f"Unknown metric {name!r}: use one of {sorted(TABLE_METRICS)}.")
+                raise SweepConfigError(f"Unknown metric {name!r}{_guess(name, TABLE_METRICS)}: use one of "
+                                       f"{sorted(TABLE_METRICS)}.")
         for seed in _as_list(self.seeds, "seeds"):
             if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
                 raise SweepConfigError(f"Seeds must be non-negative integers, got {seed!r}.")
@@ -138,7 +154,8 @@ class Sweep:
                                    ("data", self.data, DEFAULT_DATA)]:
             unknown = sorted(set(given) - set(known))
             if unknown:
-                raise SweepConfigError(f"Unknown {name} setting(s) {unknown}: use {sorted(known)}.")
+                raise SweepConfigError(f"Unknown {name} setting(s) {unknown}{_guess(unknown[0], known)}: "
+                                       f"use {sorted(known)}.")
 
     def runs(self) -> list[dict]:
         """One configuration per run: data set, then model, hyperparameters, then seed."""
