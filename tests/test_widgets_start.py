@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from workbench.errors import WidgetValueError
+from workbench.errors import WidgetValueError, WorkbenchInputError
 from workbench.widgets.start import ConfoundingExplorer, observational_slope, sample_confounded
 
 
@@ -64,3 +64,33 @@ def test_observational_is_read_only():
     w = ConfoundingExplorer(n=50)
     with pytest.raises(Exception):
         w.observational = 3.0
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"n": -10}, "number of samples"),
+    ({"n": 0}, "number of samples"),
+    ({"n": 2.5}, "number of samples"),
+    ({"n": True}, "number of samples"),
+    ({"seed": -1}, "seed must be"),
+    ({"seed": 2**64}, "seed must be"),
+    ({"confounding": float("nan")}, "confounding must be a finite number"),
+    ({"effect": float("inf")}, "effect must be a finite number"),
+    ({"effect": "0.5"}, "effect must be a finite number"),
+])
+def test_bad_sample_settings_are_typed_errors(kwargs, match):
+    args = {"confounding": 1.0, "effect": 0.5, **kwargs}
+    with pytest.raises(WorkbenchInputError, match=match):
+        sample_confounded(**args)
+
+
+def test_numpy_integers_and_floats_are_accepted_and_draw_the_same_samples():
+    import numpy as np
+
+    plain = sample_confounded(1.0, 0.5, n=7, seed=3)
+    from_numpy = sample_confounded(np.float64(1.0), np.float32(0.5), n=np.int64(7), seed=np.int32(3))
+    assert all(torch.equal(plain[k], from_numpy[k]) for k in plain)
+
+
+def test_the_explorer_refuses_a_bad_sample_size_before_building_anything():
+    with pytest.raises(WorkbenchInputError, match="number of samples"):
+        ConfoundingExplorer(n=-1)

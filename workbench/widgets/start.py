@@ -23,13 +23,14 @@ True
 from __future__ import annotations
 
 import math
+import numbers
 
 import altair as alt
 import ipywidgets as widgets
 import torch
 import traitlets
 
-from workbench.errors import WidgetValueError
+from workbench.errors import NonFiniteValueError, WidgetValueError, WorkbenchInputError
 from workbench.widgets.controls import FiniteFloatSlider
 
 __all__ = ["observational_slope", "sample_confounded", "ConfoundingExplorer"]
@@ -49,6 +50,14 @@ def observational_slope(confounding: float, effect: float) -> float:
     return float(effect) + c * c / (c * c + 1.0)
 
 
+def _check_samples(n, seed) -> None:
+    """``n`` a whole number of at least 1 and ``seed`` a non-negative whole number, or a typed error."""
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+        raise WorkbenchInputError(f"n is the number of samples: a whole number of at least 1, got {n!r}.")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < 2**64:
+        raise WorkbenchInputError(f"seed must be a whole number from 0 to 2**64 - 1, got {seed!r}.")
+
+
 def sample_confounded(confounding: float, effect: float, n: int = 300,
                       seed: int = 0) -> dict[str, torch.Tensor]:
     """Draw ``n`` samples of (Z, X, Y); the same seed gives the same noise.
@@ -58,8 +67,17 @@ def sample_confounded(confounding: float, effect: float, n: int = 300,
     >>> data = sample_confounded(1.0, 0.5, n=10)
     >>> sorted(data), data["X"].shape
     (['X', 'Y', 'Z'], torch.Size([10]))
+    >>> sample_confounded(1.0, 0.5, n=-10)
+    Traceback (most recent call last):
+    ...
+    workbench.errors.WorkbenchInputError: n is the number of samples: a whole number of at least 1, got -10.
     """
-    g = torch.Generator().manual_seed(seed)
+    _check_samples(n, seed)
+    for name, value in (("confounding", confounding), ("effect", effect)):
+        if isinstance(value, (bool, str)) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+            raise NonFiniteValueError(f"{name} must be a finite number, got {value!r}.")
+    g = torch.Generator().manual_seed(int(seed))
+    n = int(n)
     z, ex, ey = torch.randn(3, n, generator=g)
     x = confounding * z + ex
     y = effect * x + confounding * z + ey
@@ -95,6 +113,7 @@ class ConfoundingExplorer(widgets.VBox):
     observational = traitlets.Float(read_only=True)
 
     def __init__(self, n: int = 300, seed: int = 0):
+        _check_samples(n, seed)              # before any widget is built
         self._n, self._seed = n, seed
         self.confounding_slider = FiniteFloatSlider(
             value=1.0, min=-LIMIT, max=LIMIT, step=0.1, description="confounding c",
