@@ -3,9 +3,9 @@
 ``<root>/runs/<key>/`` holds ``model.safetensors`` and ``manifest.json``: the format of
 :func:`workbench.latents.save_pretrained` (so :func:`~workbench.latents.load_pretrained`
 reads it and checks the hash), whose entry also holds the run's row under ``"row"``
-(with the weights' SHA-256, as in ``results.jsonl``); the manifest is on one line. The two files are written in a
-partial folder that is renamed into place as the last step: the folder is either
-complete or absent, whenever the process is killed. Inside that folder a plain write
+(with the weights' SHA-256, as in ``results.jsonl``); the manifest is on one line. The
+two files are written in a partial folder that is renamed into place as the last step:
+the folder is either complete or absent, whenever the process is killed. Inside that folder a plain write
 is enough (the rename is the commit point), so no file gets a temporary name of its
 own. :func:`read_run_folder` gives the row back only if the weights still match.
 
