@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -195,36 +194,59 @@ def test_artefacts_that_fail_their_hash_are_run_again(tmp_path):
 
 
 KILLED_SWEEP = textwrap.dedent("""
-    import sys
+    import os, signal, sys
+    import workbench.latents
+    from workbench.sweeps import task
     from tests.sweeps_fixtures import tiny_sweep
-    tiny_sweep(seeds=(0, 1, 2)).run(sys.argv[1], executor="serial", progress=False)
+
+    root, where = sys.argv[1], sys.argv[2]
+    calls = {"train": 0, "save": 0}
+
+    def die():
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    def wrap(name, module, attribute):
+        real = getattr(module, attribute)
+        def wrapped(*args, **kwargs):
+            out = real(*args, **kwargs)
+            calls[name] += 1
+            if where == name and calls[name] == 4:
+                die()
+            return out
+        setattr(module, attribute, wrapped)
+
+    wrap("train", workbench.latents, "train")           # trained, nothing written yet
+    wrap("save", task, "_save_artefacts")               # artefacts written, row not yet
+    on_row = (lambda row: die() if len(open(root + "/results.jsonl").readlines()) == 3
+              else None) if where == "row" else None    # between two runs
+    tiny_sweep(seeds=(0, 1, 2)).run(root, executor="serial", progress=False, on_row=on_row)
 """)
 
 
-def test_a_sweep_killed_mid_way_resumes_to_the_uninterrupted_results(tmp_path):
-    reference = tmp_path / "reference"
-    tiny_sweep(seeds=(0, 1, 2)).run(reference, executor="serial", progress=False)
+@pytest.fixture(scope="module")
+def six_run_reference(tmp_path_factory):
+    root = tmp_path_factory.mktemp("reference")
+    tiny_sweep(seeds=(0, 1, 2)).run(root, executor="serial", progress=False)
+    return root
+
+
+@pytest.mark.parametrize("where, recovered", [("row", 0), ("train", 0), ("save", 1)],
+                         ids=["between-runs", "in-a-run", "after-its-artefacts"])
+def test_a_sweep_killed_mid_way_resumes_to_the_uninterrupted_results(
+        six_run_reference, tmp_path, where, recovered):
     killed = tmp_path / "killed"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
-    proc = subprocess.Popen([sys.executable, "-c", KILLED_SWEEP, str(killed)], cwd=ROOT, env=env)
-    try:
-        deadline = time.monotonic() + 240
-        results = killed / "results.jsonl"
-        while time.monotonic() < deadline and proc.poll() is None:
-            if results.exists() and len(results.read_text().splitlines()) >= 3:
-                break
-            time.sleep(0.05)
-        proc.send_signal(signal.SIGKILL)
-    finally:
-        proc.wait(timeout=60)
-    rows = ResultStore(killed).rows()
-    assert 3 <= len(rows) < 6, "the kill should land half-way"
+    done = subprocess.run([sys.executable, "-c", KILLED_SWEEP, str(killed), where],
+                          cwd=ROOT, env=env, timeout=240)
+    assert done.returncode == -signal.SIGKILL, "the sweep should die by SIGKILL half-way"
+    assert len(ResultStore(killed).rows()) == 3
     report = tiny_sweep(seeds=(0, 1, 2)).run(killed, executor="serial", progress=False)
-    assert report.skipped + report.recovered == len(rows) and report.total == 6
+    assert (report.total, report.skipped, report.recovered, report.ran) == \
+        (6, 3, recovered, 3 - recovered)
     keys = [row["key"] for row in ResultStore(killed).rows()]
     assert sorted(keys) == sorted(set(keys)) == sorted(tiny_sweep(seeds=(0, 1, 2)).keys())
     pd.testing.assert_frame_equal(comparable(sweeps.wide_table(killed)),
-                                  comparable(sweeps.wide_table(reference)))
+                                  comparable(sweeps.wide_table(six_run_reference)))
 
 
 def test_rank_correlation_of_two_orderings():
