@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 NOTEBOOK_RUNS = ARTIFACTS / "notebook_runs"
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Close the pyplot figures a test opened, so a worker does not accumulate them."""
+    yield
+    if "matplotlib.pyplot" in sys.modules:          # never import pyplot just to close it
+        sys.modules["matplotlib.pyplot"].close("all")
 
 
 def pytest_sessionstart(session):

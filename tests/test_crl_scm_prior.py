@@ -78,10 +78,10 @@ def test_acyclicity_penalty_closed_form():
     prior = LatentSCM(2, structure="learn", mechanism="linear")
     with torch.no_grad():
         prior.weight.copy_(torch.tensor([[0.0, 0.6], [0.0, 0.0]]))
-        assert abs(float(prior.acyclicity())) < 1e-6                       # a DAG
+        assert abs(prior.acyclicity().item()) < 1e-6                       # a DAG
         prior.weight.copy_(torch.tensor([[0.0, 0.6], [0.5, 0.0]]))         # a 2-cycle
         # tr exp([[0, a^2], [b^2, 0]]) - 2 = 2 cosh(ab) - 2
-        assert float(prior.acyclicity()) == pytest.approx(2 * math.cosh(0.3) - 2, abs=1e-5)
+        assert prior.acyclicity().item() == pytest.approx(2 * math.cosh(0.3) - 2, abs=1e-5)
     graph = prior.graph(threshold=0.1)                     # the cycle is cut at its weaker edge
     assert list(graph.edges) == [(0, 1)] and graph.graph["cut"] == [(1, 0)]
 
@@ -95,7 +95,7 @@ def test_learned_adjacency_stays_acyclic_when_trained():
     data = torch.stack([x0, x1, x2], 1)
     torch.manual_seed(0)
     prior = LatentSCM(3, structure="learn", hidden=8)
-    start = float(prior.acyclicity())
+    start = prior.acyclicity().item()
     opt = torch.optim.Adam(prior.parameters(), lr=1e-2)
     for _ in range(200):
         h = prior.acyclicity()
@@ -118,7 +118,7 @@ def test_order_structure_is_upper_triangular_after_training():
         loss.backward()
         opt.step()
     assert torch.equal(torch.tril(prior.adjacency.detach()), torch.zeros(3, 3))
-    assert float(prior.acyclicity()) == pytest.approx(0.0, abs=1e-6)
+    assert prior.acyclicity().item() == pytest.approx(0.0, abs=1e-6)
 
 
 def test_structure_and_intervention_input_errors():
