@@ -25,7 +25,7 @@ import torch
 
 from workbench.deepscm.evaluation import as_generator
 from workbench.metrics.soundness import DigitsGroundTruth, digit_morphometrics, pixel_l1
-from workbench.metrics.soundness.generators import check_interventions
+from workbench.metrics.soundness.generators import check_images, check_interventions
 
 __all__ = ["compare_counterfactuals"]
 
@@ -61,7 +61,8 @@ def compare_counterfactuals(generators: Mapping, images, parents, interventions,
     shown = {"factual": images}
     for name, model in generators.items():
         with torch.no_grad():
-            shown[str(name)] = as_generator(model)(images, dict(parents), interventions).detach().cpu()
+            out = as_generator(model)(images, dict(parents), interventions).detach().cpu()
+        shown[str(name)] = check_images(out, f"{name}'s counterfactuals", like=torch.as_tensor(images))
     shown["ground truth"] = true_images
     return {label: {"image": x, "truth_l1": pixel_l1(x, true_images),
                     "thickness": measure["thickness"](x, parents), "intensity": measure["intensity"](x, parents)}

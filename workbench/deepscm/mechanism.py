@@ -165,6 +165,7 @@ class IntensityScaling(ImageMechanism):
     def abduct(self, images, parents):
         """The stroke at full brightness: ``255 * image / intensity``."""
         images = check_images(images)
+        check_parents(parents, len(images))
         return (images / self._scale(parents, images)).clamp(0.0, 255.0 / 64.0)
 
     def predict(self, noise, parents):

@@ -34,6 +34,7 @@ from workbench.datasets.pendulum import render_pendulum
 from workbench.datasets.raster import pixel_grid
 from workbench.deepscm.pendulum_parents import PENDULUM_VARIABLES, SHADOWS, MIN_LENGTH, pendulum_parent_data
 from workbench.metrics.soundness import pixel_l1
+from workbench.metrics.soundness.generators import check_images
 
 __all__ = ["held_out_pendulums", "true_counterfactual", "colour_mask", "pendulum_mask", "shadow_strip",
            "measure_shadow", "region_scores", "evaluate_pendulum", "evaluate_parents"]
@@ -158,6 +159,10 @@ def region_scores(factual: torch.Tensor, generated: torch.Tensor, truth: torch.T
     >>> s["pixel_l1"], s["pendulum_change_true"], s["shadow_change"] > 0
     (0.0, 0.0, True)
     """
+    factual = check_images(factual, "factual")
+    generated, truth = check_images(generated, "generated", like=factual), check_images(truth, "truth", like=factual)
+    if reconstruction is not None:
+        reconstruction = check_images(reconstruction, "reconstruction", like=factual)
     regions = {"pendulum": pendulum_mask(factual) | pendulum_mask(truth),
                "shadow": shadow_strip(factual.shape[-1]),
                "sun": colour_mask(factual, SUN) | colour_mask(truth, SUN)}

@@ -36,6 +36,8 @@ torch.Size([4, 3, 32, 32])
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from workbench.errors import ShapeError, UnknownVariableError, WorkbenchInputError
@@ -93,7 +95,7 @@ class CausalVAE(VAE):
                  acyclicity: float = 10.0, sparsity: float = 0.04, hidden: int = 32, factor_mean=None,
                  factor_std=None, device=None):
         names = [str(n) for n in factor_names]
-        if not names or len(set(names)) != len(names):
+        if isinstance(factor_names, str) or not names or len(set(names)) != len(names):
             raise WorkbenchInputError(f"factor_names must be distinct names, got {factor_names!r}.")
         super().__init__(image_shape, len(names), beta, device=device)
         self.factor_names = names
@@ -120,6 +122,10 @@ class CausalVAE(VAE):
     def to_concepts(self, factors: torch.Tensor) -> torch.Tensor:
         """Standardise factor values ``(n, k)`` into concept units."""
         mean = torch.tensor(self.factor_mean, device=self.device)
+        factors = torch.as_tensor(factors, dtype=torch.float32, device=self.device)
+        if factors.dim() != 2 or factors.shape[1] != len(self.factor_names):
+            raise ShapeError(f"factors must be (n, {len(self.factor_names)}) with columns {self.factor_names}, "
+                             f"got shape {tuple(factors.shape)}.")
         return (torch.as_tensor(factors, dtype=torch.float32, device=self.device) - mean) / torch.tensor(
             self.factor_std, device=self.device)
 
@@ -168,7 +174,18 @@ class CausalVAE(VAE):
 
     # ----- interventions ----------------------------------------------------------
     def _interventions(self, interventions: dict) -> dict:
-        return {self.concept_index(name): float(value) for name, value in interventions.items()}
+        out = {}
+        for name, value in interventions.items():
+            index = self.concept_index(name)
+            try:
+                number = math.nan if isinstance(value, (bool, str)) else float(value)
+            except (TypeError, ValueError, RuntimeError):
+                number = math.nan
+            if not math.isfinite(number):
+                raise WorkbenchInputError(f"do({name} = ...) must be one finite number in {name}'s own units, "
+                                          f"got {value!r}.")
+            out[index] = number
+        return out
 
     @torch.no_grad()
     def intervene_concepts(self, x: torch.Tensor, interventions: dict) -> torch.Tensor:

@@ -49,7 +49,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from workbench.errors import CycleError, ShapeError, UnknownVariableError, WorkbenchInputError
+from workbench.datasets._random import check_count
+from workbench.errors import CycleError, NonFiniteValueError, ShapeError, UnknownVariableError, WorkbenchInputError
 
 __all__ = ["LatentSCM", "STRUCTURES"]
 
@@ -151,17 +152,19 @@ class LatentSCM(nn.Module):
 
     def log_prob(self, z: torch.Tensor) -> torch.Tensor:
         """``sum_j log N(z_j; mean_j(z), sigma_j^2)`` per row: the SCM's density for a DAG."""
+        self._check_concepts(z, finite=False)   # in the training loss: no device sync here
         scale = self.log_scale.exp()
         residual = (z - self.mean(z)) / scale
         return (-0.5 * residual ** 2 - self.log_scale - 0.5 * math.log(2 * math.pi)).sum(dim=1)
 
     def noise_of(self, z: torch.Tensor) -> torch.Tensor:
         """Abduction: the exogenous ``e`` that gives ``z`` (``(z - mean(z)) / sigma``)."""
+        self._check_concepts(z)
         return (z - self.mean(z)) / self.log_scale.exp()
 
     def solve(self, noise: torch.Tensor, interventions: dict | None = None) -> torch.Tensor:
         """Concepts from exogenous noise ``(n, k)``, with ``do(z_i = value)`` for each item."""
-        interventions = self._check_interventions(interventions)
+        interventions = self._check_interventions(interventions, len(noise))
         scale = self.log_scale.exp()
         z = torch.zeros_like(noise)
         for _ in range(self.num_concepts):
@@ -173,6 +176,7 @@ class LatentSCM(nn.Module):
 
     def sample(self, n: int, generator=None, interventions: dict | None = None) -> torch.Tensor:
         """``n`` draws of the concepts, observational or under ``do`` interventions."""
+        n = check_count(n, "n")
         noise = torch.randn(n, self.num_concepts, generator=generator, device=self.weight.device)
         return self.solve(noise, interventions)
 
@@ -193,6 +197,10 @@ class LatentSCM(nn.Module):
         weakest edge, one at a time; the edges cut are in ``graph.graph["cut"]``.
         """
         names = list(names) if names is not None else list(range(self.num_concepts))
+        if len(names) != self.num_concepts:
+            raise ShapeError(f"names must name each of the {self.num_concepts} concepts, got {len(names)}: {names}.")
+        if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold < math.inf:
+            raise WorkbenchInputError(f"threshold must be a finite number >= 0 (e.g. 0.1), got {threshold!r}.")
         A = self.adjacency.detach().abs().cpu()
         graph = nx.DiGraph(cut=[])
         graph.add_nodes_from(names)
@@ -205,11 +213,28 @@ class LatentSCM(nn.Module):
             graph.graph["cut"].append((weakest[0], weakest[1]))
         return graph
 
-    def _check_interventions(self, interventions) -> dict:
+    def _check_concepts(self, z, finite: bool = True) -> None:
+        if not torch.is_tensor(z) or z.dim() != 2 or z.shape[1] != self.num_concepts:
+            got = tuple(z.shape) if torch.is_tensor(z) else type(z).__name__
+            raise ShapeError(f"z must be concepts of shape (n, {self.num_concepts}), got {got}.")
+        if finite and not torch.isfinite(z).all():
+            raise NonFiniteValueError("z contains NaN or infinite values; drop or fix those rows.")
+
+    def _check_interventions(self, interventions, n: int) -> dict:
         out = {}
         for index, value in (interventions or {}).items():
             if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < self.num_concepts:
                 raise UnknownVariableError(str(index), [str(i) for i in range(self.num_concepts)],
                                            what="concept index")
-            out[index] = torch.as_tensor(value, dtype=torch.float32, device=self.weight.device)
+            try:
+                value = torch.as_tensor(value, dtype=torch.float32, device=self.weight.device)
+            except (TypeError, ValueError, RuntimeError):
+                raise WorkbenchInputError(f"do(z_{index} = ...) must be a number or a tensor of numbers, "
+                                          f"got {value!r}.") from None
+            if value.dim() > 1 or (value.dim() == 1 and len(value) not in (1, n)):
+                raise ShapeError(f"do(z_{index} = ...) needs a number or one value per unit ({n}), "
+                                 f"got shape {tuple(value.shape)}.")
+            if not torch.isfinite(value).all():
+                raise NonFiniteValueError(f"do(z_{index} = ...) is not finite; give a finite value.")
+            out[index] = value
         return out

@@ -69,6 +69,19 @@ def _hyper_value(name: str, value):
     return float(value)          # 4 and 4.0 are the same setting, and get the same key
 
 
+def _hyperparameters(kind: str) -> list[str]:
+    """The keyword arguments of a model kind that a sweep may vary (not the ones it sets itself)."""
+    return sorted(set(inspect.signature(MODELS[kind]).parameters) - {"image_shape", "latent_dim", "device"})
+
+
+def _distinct(values: list, what: str) -> list:
+    repeated = sorted({repr(v) for v in values if values.count(v) > 1})
+    if repeated:
+        raise SweepConfigError(f"{what} repeat {', '.join(repeated)}: each would run the same configuration "
+                               "twice; list each value once.")
+    return values
+
+
 def _guess(name, known) -> str:
     """`` (did you mean 'mig'?)`` for a near miss of a known name, else nothing.
 
@@ -131,6 +144,9 @@ class Sweep:
     def __post_init__(self):
         from workbench.datasets import DATASETS
 
+        if not isinstance(self.models, dict):
+            raise SweepConfigError(f"models must be a dict {{model kind: {{hyperparameter: values}}}}, like "
+                                   f"{{'vae': {{}}, 'beta_vae': {{'beta': [4, 8]}}}}; got {self.models!r}.")
         for kind, grid in self.models.items():
             if kind not in sweepable_models():
                 raise SweepConfigError(
@@ -139,6 +155,18 @@ class Sweep:
                     "causal_vae, need labels).")
             if not isinstance(grid, dict):
                 raise SweepConfigError(f"models[{kind!r}] must be a dict of hyperparameter lists.")
+            for name in grid:
+                if name not in _hyperparameters(kind):
+                    raise SweepConfigError(f"{kind} has no hyperparameter {name!r}"
+                                           f"{_guess(name, _hyperparameters(kind))}: use one of "
+                                           f"{_hyperparameters(kind)}.")
+                _distinct([_hyper_value(name, v) if isinstance(v, (int, float)) and not isinstance(v, bool)
+                           else v for v in _as_list(grid[name], f"models[{kind!r}][{name!r}]")],
+                          f"models[{kind!r}][{name!r}]")
+        if isinstance(self.latent_dim, bool) or not isinstance(self.latent_dim, int) or self.latent_dim < 1:
+            raise SweepConfigError(f"latent_dim must be a positive integer, got {self.latent_dim!r}.")
+        _distinct(_as_list(self.seeds, "seeds"), "seeds")
+        _distinct(_as_list(self.metrics, "metrics"), "metrics")
         for name in _as_list(self.datasets, "datasets"):
             if name not in DATASETS:
                 raise SweepConfigError(f"Unknown data set {name!r}{_guess(name, DATASETS)}: use one of "
@@ -174,7 +202,7 @@ class Sweep:
                             "latent_dim": int(self.latent_dim), "seed": int(seed),
                             "training": {**DEFAULT_TRAINING, **self.training},
                             "data": {**DEFAULT_DATA, **self.data},
-                            "metrics": list(self.metrics),
+                            "metrics": list(_as_list(self.metrics, "metrics")),
                             "metric_options": dict(self.metric_options),
                         })
         return out

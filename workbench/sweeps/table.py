@@ -20,6 +20,7 @@ Examples
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 from workbench.sweeps.errors import SweepConfigError
 from workbench.sweeps.store import ResultStore
@@ -32,6 +33,9 @@ _ID = ["key", "dataset", "model"]
 def _rows(source) -> list[dict]:
     if isinstance(source, list):
         return source
+    if not isinstance(source, ResultStore) and not Path(source).is_dir():
+        raise SweepConfigError(f"There is no sweep folder at {str(source)!r}: check the path, or run the "
+                               "sweep into it first (sweep.run(folder)).")
     store = source if isinstance(source, ResultStore) else ResultStore(source)
     return store.latest()
 

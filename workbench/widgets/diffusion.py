@@ -70,6 +70,10 @@ class DenoisingScrubber(widgets.VBox):
 
     def __init__(self, trajectory, index: int = 0, scale: int = 5):
         self.trajectory, self.index, self.scale = trajectory, int(index), int(scale)
+        batch = trajectory.x_t.shape[1]
+        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < batch:
+            raise WidgetValueError(f"index = {index!r} is outside 0..{batch - 1} (the trajectory holds {batch} "
+                                   "sample(s)); pick one of them.")
         n = len(trajectory.timesteps)
         self.slider = widgets.IntSlider(value=0, min=0, max=n - 1, description="step",
                                         continuous_update=True)
@@ -131,6 +135,8 @@ class InversionViewer(widgets.VBox):
     STEP_CHOICES = (2, 5, 10, 20, 50, 100)
 
     def __init__(self, model, images: torch.Tensor, steps: int = 20, scale: int = 3):
+        if steps not in self.STEP_CHOICES:
+            raise WidgetValueError(f"steps = {steps!r} is not one of {list(self.STEP_CHOICES)}.")
         self.model, self.images, self.scale = model, images[:6].cpu(), int(scale)
         self.results: dict[int, tuple] = {}
         self.slider = widgets.SelectionSlider(options=self.STEP_CHOICES, value=steps, description="steps",
@@ -224,6 +230,9 @@ class SemanticEditSlider(widgets.VBox):
                  steps: int = 20, scale: int = 5):
         self.model, self.regressor, self.delta, self.name = model, regressor, delta, str(name)
         self.limit, self.steps, self.scale = float(limit), int(steps), int(scale)
+        if not 0 < self.limit < float("inf"):
+            raise WidgetValueError(f"limit = {limit!r} must be a positive finite number: the slider runs "
+                                   "from -limit to +limit.")
         self.z_sem, self.x_T = encode(model, image.unsqueeze(0), steps=self.steps)    # abduction, once
         self.original = image.cpu()
         self.slider = widgets.FloatSlider(value=0.0, min=-self.limit, max=self.limit, step=0.1,

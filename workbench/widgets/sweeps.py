@@ -30,7 +30,7 @@ import traitlets
 
 from workbench.errors import WidgetValueError
 from workbench.plots.latents import figure_to_png
-from workbench.plots.sweeps import score_distributions
+from workbench.plots.sweeps import _check_table, score_distributions
 
 __all__ = ["SweepExplorer"]
 
@@ -59,6 +59,7 @@ class SweepExplorer(widgets.VBox):
     kind = traitlets.Unicode("box")
 
     def __init__(self, table):
+        _check_table(table, ("metric", "score", "seed", "setting"))
         self.table = table
         self.metrics = sorted(table["metric"].unique())
         self.groupings = [g for g in GROUPINGS if g in table.columns]

@@ -24,8 +24,11 @@ Examples
 
 from __future__ import annotations
 
+import math
+
 import torch
 
+from workbench.errors import NonFiniteValueError, ShapeError
 from workbench.latents.diffusion.samplers import decode_ddim, invert_ddim
 
 __all__ = ["encode", "decode", "reconstruct", "inversion_mse", "abduct", "counterfactual", "edit"]
@@ -159,4 +162,9 @@ def edit(model, z_sem: torch.Tensor, x_T: torch.Tensor, delta, amount: float, st
     True
     """
     delta = torch.as_tensor(delta, dtype=torch.float32, device=z_sem.device)
+    if delta.shape != z_sem.shape[-1:]:
+        raise ShapeError(f"delta must have one entry per z_sem dimension ({z_sem.shape[-1]}), "
+                         f"got shape {tuple(delta.shape)}.")
+    if not math.isfinite(float(amount)) or not torch.isfinite(delta).all():
+        raise NonFiniteValueError(f"amount and delta must be finite, got amount={amount!r}.")
     return decode_ddim(model, x_T, z_sem + float(amount) * delta, steps=steps)

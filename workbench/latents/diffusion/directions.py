@@ -40,7 +40,7 @@ import torch
 
 from workbench.errors import ShapeError, UnknownVariableError, WorkbenchInputError
 from workbench.latents.diffusion.autoencoder import decode, encode
-from workbench.latents.diffusion.schedule import q_sample
+from workbench.latents.diffusion.schedule import check_timesteps, q_sample
 from workbench.latents.diffusion.samplers import standard_normal
 
 __all__ = ["PrincipalDirections", "principal_directions", "h_space_codes", "LinearProbe",
@@ -75,7 +75,11 @@ class PrincipalDirections:
 
     def scores(self, codes) -> torch.Tensor:
         """Coordinates of ``codes`` along the components, in standard deviations."""
-        return (_matrix(codes, min_rows=1) - self.mean) @ self.components.T / self.scale
+        codes = _matrix(codes, min_rows=1)
+        if codes.shape[1] != len(self.mean):
+            raise ShapeError(f"codes must have {len(self.mean)} columns like those the directions were "
+                             f"fitted on, got shape {tuple(codes.shape)}.")
+        return (codes - self.mean) @ self.components.T / self.scale
 
 
 def principal_directions(codes, k: int = 5) -> PrincipalDirections:
@@ -91,7 +95,7 @@ def principal_directions(codes, k: int = 5) -> PrincipalDirections:
     ([0, 1], 1.0)
     """
     codes = _matrix(codes)
-    if not 1 <= int(k) <= min(codes.shape):
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= min(codes.shape):
         raise WorkbenchInputError(f"k must be between 1 and {min(codes.shape)}, got {k!r}.")
     mean = codes.mean(0)
     _, s, vh = torch.linalg.svd(codes - mean, full_matrices=False)
@@ -112,6 +116,8 @@ def h_space_codes(model, images: torch.Tensor, t: int = 500, condition=None, gen
     >>> h.shape[0], h.dim()
     (3, 2)
     """
+    if check_timesteps(t, model.schedule.num_steps).shape != (1,):
+        raise WorkbenchInputError(f"t must be one timestep (an int), got {t!r}.")
     x0 = model.to_model(model.check_images(images))
     noise = standard_normal(x0.shape, generator, x0.device)
     x_t = q_sample(model.schedule, x0, torch.tensor([int(t)]), noise)
@@ -156,6 +162,8 @@ def fit_probes(codes, factors, names, ridge: float = 1e-6) -> list[LinearProbe]:
     if len(codes) != len(factors) or factors.shape[1] != len(names):
         raise ShapeError(f"codes {tuple(codes.shape)}, factors {tuple(factors.shape)} and "
                          f"{len(names)} names do not match.")
+    if isinstance(ridge, bool) or not isinstance(ridge, (int, float)) or not 0 <= ridge < float("inf"):
+        raise WorkbenchInputError(f"ridge must be a finite number >= 0 (a small penalty like 1e-6), got {ridge!r}.")
     design = torch.cat([codes, torch.ones(len(codes), 1, dtype=codes.dtype)], 1)
     gram = design.T @ design + ridge * len(codes) * torch.eye(design.shape[1], dtype=codes.dtype)
     coef = torch.linalg.solve(gram, design.T @ factors)
@@ -250,5 +258,7 @@ def factor_correlations(scores, factors) -> torch.Tensor:
     tensor([[1., 0.]], dtype=torch.float64)
     """
     a, b = _matrix(scores, "scores"), _matrix(factors, "factors")
+    if len(a) != len(b):
+        raise ShapeError(f"scores and factors need one row per image each, got {len(a)} and {len(b)} rows.")
     a, b = (a - a.mean(0)) / a.std(0).clamp(min=1e-12), (b - b.mean(0)) / b.std(0).clamp(min=1e-12)
     return (a.T @ b / (len(a) - 1)).abs()

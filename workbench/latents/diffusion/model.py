@@ -134,8 +134,13 @@ class DiffusionModel(nn.Module):
         if not torch.is_tensor(x) or x.dim() != 4 or tuple(x.shape[1:]) != self.image_shape:
             got = tuple(x.shape) if torch.is_tensor(x) else type(x).__name__
             raise ShapeError(f"Expected images of shape (n, {', '.join(map(str, self.image_shape))}), got {got}.")
+        if len(x) == 0:
+            raise ShapeError("Got 0 images; pass at least one.")
         if not torch.isfinite(x).all():
             raise NonFiniteValueError("Images contain NaN or infinite values.")
+        if float(x.min()) < -0.5 or float(x.max()) > 1.5:
+            raise WorkbenchInputError(f"Images must be grey levels in [0, 1], got values from {float(x.min()):g} "
+                                      f"to {float(x.max()):g}; divide 0-255 images by 255.")
         return x.to(self.device, torch.float32)
 
     def condition_for(self, n: int, condition) -> torch.Tensor | None:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import torch
 
-from workbench.errors import ShapeError, WorkbenchInputError
+from workbench.errors import NonFiniteValueError, ShapeError, WorkbenchInputError
 from workbench.latents.diffusion.steps import clipped_noise, ddim_inverse_step, ddim_step, ddpm_step, predict_x0
 
 __all__ = ["ddim_timesteps", "sample_ddim", "sample_ddpm", "invert_ddim", "decode_ddim",
@@ -134,6 +134,10 @@ def _start(model, n, x_T, generator):
         if x_T.dim() != 4 or tuple(x_T.shape[1:]) != tuple(model.image_shape):
             raise ShapeError(f"x_T must have shape (n, {', '.join(map(str, model.image_shape))}), "
                              f"got {tuple(x_T.shape)}.")
+        if n is not None and n != len(x_T):
+            raise ShapeError(f"n={n!r} but x_T holds {len(x_T)} starting point(s); give one of n and x_T.")
+        if not torch.isfinite(x_T).all():
+            raise NonFiniteValueError("x_T contains NaN or infinite values; start from finite noise.")
         return x_T
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise WorkbenchInputError(f"Give n (a positive number of samples) or x_T; got n={n!r}.")

@@ -126,6 +126,30 @@ def _check_steps(num_steps) -> None:
         raise WorkbenchInputError(f"num_steps must be an integer >= 2, got {num_steps!r}.")
 
 
+def check_timesteps(t, num_steps: int) -> torch.Tensor:
+    """``t`` as a 1-D long tensor, or a typed error unless each entry is a whole number in ``0..T-1``.
+
+    Examples
+    --------
+    >>> check_timesteps(3, 10)
+    tensor([3])
+    >>> check_timesteps(2.5, 10)
+    Traceback (most recent call last):
+    ...
+    workbench.errors.WorkbenchInputError: timesteps must be whole numbers in 0..9, got [2.5].
+    """
+    values = torch.as_tensor(t)
+    whole = not isinstance(t, bool) and values.dtype != torch.bool and not values.is_complex() and (
+        not values.is_floating_point() or bool((values == values.round()).all()))
+    if not whole:
+        shown = values.reshape(-1)[:6].tolist()
+        raise WorkbenchInputError(f"timesteps must be whole numbers in 0..{num_steps - 1}, got {shown}.")
+    values = values.to(torch.long).reshape(-1)
+    if (values < 0).any() or (values >= num_steps).any():
+        raise WorkbenchInputError(f"timesteps must lie in 0..{num_steps - 1}.")
+    return values
+
+
 def _gather(values: torch.Tensor, t: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     """``values[t]`` (computed in float64) shaped to broadcast over images like ``like``."""
     out = values[t.cpu()].to(like.device, like.dtype)
@@ -166,12 +190,10 @@ def q_sample(schedule: NoiseSchedule, x0: torch.Tensor, t: torch.Tensor, noise: 
     ...
     workbench.errors.WorkbenchInputError: timesteps must lie in 0..1.
     """
-    t = torch.as_tensor(t, dtype=torch.long).reshape(-1)
+    t = check_timesteps(t, schedule.num_steps)
     if len(t) not in (1, len(x0)) or noise.shape != x0.shape:
         raise ShapeError(f"t must have 1 or {len(x0)} entries and noise the shape of x0 "
                          f"{tuple(x0.shape)}; got {tuple(t.shape)} and {tuple(noise.shape)}.")
-    if (t < 0).any() or (t >= schedule.num_steps).any():
-        raise WorkbenchInputError(f"timesteps must lie in 0..{schedule.num_steps - 1}.")
     a = schedule.alpha_bar                     # square roots in float64, then the images' dtype
     return _gather(a.sqrt(), t, x0) * x0 + _gather((1 - a).sqrt(), t, x0) * noise
 
@@ -193,6 +215,8 @@ def iterated_noising(schedule: NoiseSchedule, x0: torch.Tensor, t: int, generato
     >>> abs(x.mean().item() - a ** 0.5) < 0.02, abs(x.var().item() - (1 - a)) < 0.02
     (True, True)
     """
+    if check_timesteps(t, schedule.num_steps).shape != (1,):
+        raise WorkbenchInputError(f"t must be one timestep (an int), got {t!r}.")
     x = x0
     for s in range(int(t) + 1):
         eps = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)

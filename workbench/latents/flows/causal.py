@@ -75,7 +75,13 @@ class CausalFlow(nn.Module):
     def __init__(self, variables: Sequence[str], edges: Sequence[Sequence[str]] = (), *, flow: str = "maf",
                  transforms: int = 1, hidden: Sequence[int] = (32, 32, 32), bins: int = 8, device=None):
         super().__init__()
+        if isinstance(variables, str) or len(set(variables)) != len(variables):
+            raise WorkbenchInputError(f"variables must be a list of distinct names, like ['x1', 'x2'], "
+                                      f"got {variables!r}.")
         graph = dag([tuple(e) for e in edges], nodes=list(variables))
+        for v in graph:
+            if v not in variables:
+                raise UnknownVariableError(v, variables)  # an edge names a variable not listed
         if len(variables) < 2:
             raise WorkbenchInputError("A causal flow needs at least two variables.")
         self.variables = list(topological_order(graph))
@@ -189,7 +195,11 @@ class CausalFlow(nn.Module):
             raise WorkbenchInputError("do must name at least one intervention, e.g. do={'x1': 0.5}.")
         out = []
         for v, a in do.items():
-            value = torch.as_tensor(a, dtype=torch.get_default_dtype(), device=self.device)
+            try:
+                value = torch.as_tensor(a, dtype=torch.get_default_dtype(), device=self.device)
+            except (TypeError, ValueError, RuntimeError):
+                raise WorkbenchInputError(f"do({v}=...) must be a number or a tensor of numbers, "
+                                          f"got {a!r}.") from None
             if value.dim() > 1 or (value.dim() == 1 and value.shape[0] not in (1, n)):
                 raise ShapeError(f"do({v}=...) needs a number or one value per unit ({n}), got shape "
                                  f"{tuple(value.shape)}.")

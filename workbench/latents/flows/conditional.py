@@ -111,6 +111,9 @@ class ConditionalFlow(nn.Module):
         if flow not in FLOW_KINDS:
             raise WorkbenchInputError(f"Unknown flow {flow!r}; choose one of {sorted(FLOW_KINDS)}.")
         self.flow_kind, self.transforms = flow, _positive_int("transforms", transforms)
+        if not isinstance(hidden, (list, tuple)):
+            raise WorkbenchInputError(f"hidden must be a sequence of layer widths, like (32, 32), got {hidden!r}; "
+                                      "for one hidden layer write a 1-tuple, like (16,).")
         self.hidden = tuple(_positive_int("hidden width", h) for h in hidden)
         self.bins = _positive_int("bins", bins, minimum=2)
         options = {"hidden_features": self.hidden}
@@ -171,6 +174,8 @@ class ConditionalFlow(nn.Module):
         (1000.0, 0.75)
         """
         x, c = self._check(x, c)
+        if x.dim() != 2 or x.shape[0] == 0:
+            raise ShapeError(f"x must be (n, {self.features}) with at least one row, got shape {tuple(x.shape)}.")
         for name, t, loc, scale in (("x", x, self.x_loc, self.x_scale), ("context", c, self.c_loc, self.c_scale)):
             if t is None or t.shape[-1] == 0:
                 continue

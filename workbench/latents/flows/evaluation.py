@@ -35,6 +35,7 @@ import torch
 from workbench.datasets.causal_flows import log_density
 from workbench.errors import ShapeError
 from workbench.latents.flows.causal import CausalFlow
+from workbench.latents.flows.conditional import check_finite_data
 from workbench.scm import SCM, counterfactual
 
 __all__ = ["mmd", "intervention_values", "evaluate_causal_flow"]
@@ -57,6 +58,10 @@ def mmd(x: torch.Tensor, y: torch.Tensor, sigma: float | None = None) -> float:
     x, y = torch.as_tensor(x, dtype=torch.float64), torch.as_tensor(y, dtype=torch.float64)
     if x.dim() != 2 or y.dim() != 2 or x.shape[1] != y.shape[1]:
         raise ShapeError(f"mmd needs two (n, d) samples of one dimension, got {tuple(x.shape)} and {tuple(y.shape)}.")
+    if len(x) < 2 or len(y) < 2:
+        raise ShapeError(f"mmd needs at least 2 points in each sample, got {len(x)} and {len(y)}.")
+    check_finite_data("x", x)
+    check_finite_data("y", y)
     if sigma is None:
         sigma = float(torch.median(torch.pdist(x)) + torch.median(torch.pdist(y)))
     k = lambda a, b: torch.exp(-torch.cdist(a, b) ** 2 / (2 * sigma ** 2)).mean()  # noqa: E731

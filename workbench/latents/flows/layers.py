@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import torch
 from torch.distributions.transforms import AffineTransform
 
-from workbench.datasets._random import as_numpy_rng
+from workbench.datasets._random import as_numpy_rng, check_count
 from workbench.latents.flows.conditional import ConditionalFlow
 
 __all__ = ["two_moons", "two_moons_flow", "FlowStages", "flow_stages"]
@@ -45,6 +45,7 @@ def two_moons(n: int, noise: float = 0.08, seed: int = 0) -> torch.Tensor:
     >>> bool((two_moons(3, seed=1) == two_moons(3, seed=1)).all())
     True
     """
+    n = check_count(n, "n")
     rng = as_numpy_rng(seed)
     angle = rng.uniform(0, math.pi, n)
     upper = rng.integers(0, 2, n).astype(bool)
@@ -121,6 +122,7 @@ def flow_stages(flow: ConditionalFlow, *, n_points: int = 1000, grid_lines: int 
     if flow.features != 2 or flow.context != 0:
         from workbench.errors import ShapeError
         raise ShapeError("flow_stages draws unconditional 2-D flows (features=2, context=0).")
+    n_points = check_count(n_points, "n_points")
     layers = list(flow.net(None).transform.transforms)   # x -> z order, after standardising
     unscale = AffineTransform(flow.x_loc, flow.x_scale, event_dim=1)
     steps = [(f"layer {k} inverted", layer.inv) for k, layer in reversed(list(enumerate(layers, 1)))]

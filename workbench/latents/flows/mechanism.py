@@ -40,7 +40,7 @@ import torch
 from torch.distributions.transforms import ReshapeTransform
 
 from workbench.errors import ShapeError, UnknownVariableError, WorkbenchInputError
-from workbench.latents.flows.conditional import ConditionalFlow, build_flow
+from workbench.latents.flows.conditional import ConditionalFlow, build_flow, check_finite_data
 from workbench.latents.training import TrainResult, train
 from workbench.scm import fast as scm_fast
 from workbench.scm import spec as scm_spec
@@ -106,6 +106,9 @@ class FlowMechanism(Mechanism):
     def __init__(self, parents: Sequence[str] = (), *, flow: str = "nsf", transforms: int = 3,
                  hidden: Sequence[int] = (32, 32), bins: int = 8, net: ConditionalFlow | None = None,
                  device=None):
+        if isinstance(parents, str):
+            raise WorkbenchInputError(f"parents must be a list of names, like [{parents!r}], not the string "
+                                      f"{parents!r} (a string would be read letter by letter).")
         self.parents = tuple(parents)
         if len(set(self.parents)) != len(self.parents):
             raise WorkbenchInputError(f"Parents {self.parents} repeat a name; list each once.")
@@ -129,14 +132,25 @@ class FlowMechanism(Mechanism):
                              f"({', '.join(self.parents) or 'none'}), got shape {tuple(pa.shape)}.")
         return pa if self.parents else None
 
+    def _batch(self, name: str, value: torch.Tensor, pa: torch.Tensor) -> torch.Tensor:
+        value = torch.as_tensor(value, dtype=torch.get_default_dtype(), device=self.net.device)
+        pa_shape = torch.as_tensor(pa).shape[:-1]
+        try:
+            torch.broadcast_shapes(value.shape, pa_shape)
+        except RuntimeError:
+            raise ShapeError(f"{name} has shape {tuple(value.shape)} but pa has {tuple(pa_shape)} unit(s); "
+                             f"pass one {name} per row of pa.") from None
+        return value
+
     def __call__(self, pa: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
         """``v = T^{-1}(u; pa)``."""
-        u = torch.as_tensor(u, dtype=torch.get_default_dtype(), device=self.net.device)
+        u = self._batch("u", u, pa)
         return self.net.transform(self._context(pa)).inv(u.unsqueeze(-1)).squeeze(-1)
 
     def abduct(self, value: torch.Tensor, pa: torch.Tensor) -> torch.Tensor:
         """Exact abduction: ``u = T(value; pa)``."""
-        value = torch.as_tensor(value, dtype=torch.get_default_dtype(), device=self.net.device)
+        value = self._batch("value", value, pa)
+        check_finite_data("value", value)
         return self.net.transform(self._context(pa))(value.unsqueeze(-1)).squeeze(-1)
 
     def distribution(self, pa: torch.Tensor) -> dist.TransformedDistribution:

@@ -152,7 +152,11 @@ def check_interventions(interventions: Mapping, parents: Mapping[str, torch.Tens
     for name, value in dict(interventions).items():
         if name not in parents:
             raise UnknownVariableError(name, parents, what="parent")
-        value = torch.as_tensor(value, dtype=torch.float32)
+        try:
+            value = torch.as_tensor(value, dtype=torch.float32)
+        except (TypeError, ValueError, RuntimeError):
+            raise MetricInputError(f"do({name} = ...) must be a number or one number per image, "
+                                   f"got {value!r}.") from None
         if value.dim() == 0:
             value = value.expand(n)
         out[name] = check_parents({name: value}, n)[name]
