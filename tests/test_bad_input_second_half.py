@@ -349,3 +349,25 @@ def test_sweep_explorer_of_a_table_that_is_not_tidy():
     from workbench.widgets.sweeps import SweepExplorer
     with raises(SweepConfigError, "missing columns"):
         SweepExplorer(pd.DataFrame())
+
+
+# ----------------------------------------------------------------------------- second pass
+def test_linear_schedule_betas_out_of_order_are_not_clamped():
+    with raises(WorkbenchInputError, "beta_start < beta_end < 1"):
+        wd.NoiseSchedule.linear(10, beta_end=1.5)
+
+
+def test_latent_scm_needs_hidden_units():
+    with raises(WorkbenchInputError, "hidden must be a positive integer"):
+        LatentSCM(3, hidden=0)
+
+
+def test_causal_vae_intervene_on_0_255_float_images(causal_vae):
+    with raises(WorkbenchInputError, "divide 0-255 float images by 255"):
+        causal_vae.intervene(torch.rand(2, 3, 16, 16) * 255, {"phi": 1.0})
+
+
+def test_renderer_scm_intervention_not_a_number():
+    from workbench.deepscm.pendulum_evaluation import held_out_pendulums, true_counterfactual
+    with raises(WorkbenchInputError, "must be a number"):
+        true_counterfactual(held_out_pendulums(4, seed=1), {"phi": "2.1"})

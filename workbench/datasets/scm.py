@@ -199,7 +199,11 @@ class ImageSCM:
         values: dict[str, torch.Tensor] = {}
         for m in self.mechanisms:
             if m.name in interventions:
-                v = torch.as_tensor(interventions[m.name], dtype=torch.float32)
+                try:
+                    v = torch.as_tensor(interventions[m.name], dtype=torch.float32)
+                except (TypeError, ValueError, RuntimeError):
+                    raise WorkbenchInputError(f"Intervention on {m.name!r} must be a number or a tensor of "
+                                              f"numbers, got {interventions[m.name]!r}.") from None
                 if v.dim() > 1 or (v.dim() == 1 and len(v) not in (1, n)):
                     raise ShapeError(
                         f"Intervention on {m.name!r} has shape {tuple(v.shape)}; give a "

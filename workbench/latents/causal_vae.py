@@ -190,7 +190,10 @@ class CausalVAE(VAE):
     @torch.no_grad()
     def intervene_concepts(self, x: torch.Tensor, interventions: dict) -> torch.Tensor:
         """Concepts of ``x`` after ``do(name = value)`` (values in the factors' units)."""
-        x = x.float() / 255 if x.dtype == torch.uint8 else x
+        x = x.float() / 255 if x.dtype == torch.uint8 else torch.as_tensor(x)
+        if x.numel() and (float(x.min()) < -0.5 or float(x.max()) > 1.5):
+            raise WorkbenchInputError(f"Images must be in [0, 1], got values from {float(x.min()):g} to "
+                                      f"{float(x.max()):g}; divide 0-255 float images by 255.")
         units = {i: (v - self.factor_mean[i]) / self.factor_std[i]
                  for i, v in self._interventions(interventions).items()}
         return self.prior.counterfactual(self.encode(x)[0], units)

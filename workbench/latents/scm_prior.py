@@ -120,6 +120,9 @@ class LatentSCM(nn.Module):
             raise WorkbenchInputError(f"num_concepts must be a positive integer, got {num_concepts!r}.")
         if mechanism not in ("mlp", "linear"):
             raise UnknownVariableError(mechanism, ("mlp", "linear"), what="mechanism")
+        if isinstance(hidden, bool) or not isinstance(hidden, int) or hidden < 1:
+            raise WorkbenchInputError(f"hidden must be a positive integer (units of each mechanism's layer), "
+                                      f"got {hidden!r}.")
         k = num_concepts
         self.num_concepts, self.mechanism = k, mechanism
         self.register_buffer("allowed", _allowed_edges(k, structure))

@@ -86,6 +86,9 @@ class NoiseSchedule:
         so the last ``alpha_bar`` stays near 0 and ``x_T`` is close to pure noise.
         """
         _check_steps(num_steps)
+        if not 0 < beta_start < beta_end < 1:
+            raise WorkbenchInputError(f"Need 0 < beta_start < beta_end < 1, got beta_start={beta_start!r}, "
+                                      f"beta_end={beta_end!r} (DDPM's are 1e-4 and 0.02).")
         scale = 1000 / num_steps
         return cls(torch.linspace(beta_start * scale, min(beta_end * scale, 0.999), num_steps,
                                   dtype=torch.float64), "linear")
