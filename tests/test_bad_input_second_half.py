@@ -371,3 +371,17 @@ def test_renderer_scm_intervention_not_a_number():
     from workbench.deepscm.pendulum_evaluation import held_out_pendulums, true_counterfactual
     with raises(WorkbenchInputError, "must be a number"):
         true_counterfactual(held_out_pendulums(4, seed=1), {"phi": "2.1"})
+
+
+@pytest.mark.parametrize("n", [0, -1])
+def test_domain_scm_sample_count(n):
+    from workbench.latents.domain_counterfactuals import LatentDomainSCM
+    with raises(WorkbenchInputError, "n_per_domain must be a positive integer"):
+        LatentDomainSCM(n_domains=2, latent_dim=3, scale_samples=100).sample(n)
+
+
+@pytest.mark.parametrize("x, error", [(torch.zeros(3, 6), ShapeError), (torch.full((1, 2, 3, 6), NAN), NonFiniteValueError)])
+def test_domain_counterfactual_layouts(x, error):
+    from workbench.latents.domain_counterfactuals import identity_counterfactuals
+    with pytest.raises(error):
+        identity_counterfactuals(x)

@@ -25,6 +25,16 @@ __all__ = ["domain_counterfactual_error", "all_counterfactuals", "true_counterfa
            "identity_counterfactuals", "compare_counterfactuals"]
 
 
+def _check_layout(x) -> torch.Tensor:
+    x = torch.as_tensor(x)
+    if x.dim() != 4:
+        raise ShapeError(f"x must be (R, D, n, m): R replicas, D domains (row d seen in domain d), n samples, "
+                         f"m coordinates, like data.test_x; got shape {tuple(x.shape)}.")
+    if not torch.isfinite(x).all():
+        raise NonFiniteValueError("x holds NaN or infinite values; pass finite numbers.")
+    return x
+
+
 def domain_counterfactual_error(estimated: torch.Tensor, true: torch.Tensor) -> torch.Tensor:
     """Average over ordered domain pairs ``d != d'`` of the counterfactual MSE.
 
@@ -70,6 +80,7 @@ def all_counterfactuals(model, x: torch.Tensor) -> torch.Tensor:
     >>> all_counterfactuals(DomainModel(2, 3, k=1, replicas=2), torch.randn(2, 2, 5, 3)).shape
     torch.Size([2, 2, 2, 5, 3])
     """
+    x = _check_layout(x)
     n_domains, n = x.shape[1], x.shape[2]
     out = []
     with torch.no_grad():
@@ -105,6 +116,7 @@ def identity_counterfactuals(x: torch.Tensor) -> torch.Tensor:
     >>> identity_counterfactuals(torch.randn(1, 3, 5, 2)).shape
     torch.Size([1, 3, 3, 5, 2])
     """
+    x = _check_layout(x)
     return x.unsqueeze(2).expand(-1, -1, x.shape[1], -1, -1)
 
 

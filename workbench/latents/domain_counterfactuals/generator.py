@@ -38,6 +38,7 @@ import math
 import numpy as np
 import torch
 
+from workbench.datasets._random import check_count
 from workbench.latents.domain_counterfactuals.checks import (
     check_domain_index, check_domains, check_matrix,
 )
@@ -162,6 +163,7 @@ class LatentDomainSCM:
     # -- data and ground truth --------------------------------------------------------
     def sample(self, n_per_domain: int, seed=0, observed: bool = True):
         """``n_per_domain`` draws from every domain: ``(x, domains, noise)``, domain-major."""
+        n_per_domain = check_count(n_per_domain, "n_per_domain")
         rng = np.random.default_rng(seed)
         noise = torch.tensor(rng.standard_normal((self.n_domains * n_per_domain, self.latent_dim)),
                              dtype=torch.float32)
