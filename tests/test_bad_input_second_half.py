@@ -385,3 +385,14 @@ def test_domain_counterfactual_layouts(x, error):
     from workbench.latents.domain_counterfactuals import identity_counterfactuals
     with pytest.raises(error):
         identity_counterfactuals(x)
+
+
+def test_causal_flow_generate_from_nan_noise():
+    flow = flows.CausalFlow(["x", "y"], [("x", "y")], hidden=(8,))
+    with raises(NonFiniteValueError, "u has"):
+        flow.generate(torch.full((2, 2), NAN))
+
+
+def test_reconstruct_condition_misspelt(tiny_autoencoder):
+    with raises(WorkbenchInputError, "condition must be 'semantic'"):
+        wd.reconstruct(tiny_autoencoder, torch.rand(1, 1, 8, 8), steps=2, condition="semantc")

@@ -28,7 +28,7 @@ import math
 
 import torch
 
-from workbench.errors import NonFiniteValueError, ShapeError
+from workbench.errors import NonFiniteValueError, ShapeError, WorkbenchInputError
 from workbench.latents.diffusion.samplers import decode_ddim, invert_ddim
 
 __all__ = ["encode", "decode", "reconstruct", "inversion_mse", "abduct", "counterfactual", "edit"]
@@ -125,7 +125,10 @@ def reconstruct(model, images: torch.Tensor, steps: int = 50, condition="semanti
     ...             decode(model, *encode(model, images, steps=5), steps=5))
     True
     """
-    c = _semantic(model, images) if isinstance(condition, str) and condition == "semantic" else condition
+    if isinstance(condition, str) and condition != "semantic":
+        raise WorkbenchInputError(f"condition must be 'semantic' (the image's own z_sem), None or a tensor, "
+                                  f"got {condition!r}.")
+    c = _semantic(model, images) if isinstance(condition, str) else condition
     return decode_ddim(model, invert_ddim(model, images, c, steps=steps), c, steps=steps)
 
 

@@ -183,6 +183,7 @@ class CausalFlow(nn.Module):
         u = torch.as_tensor(u, dtype=torch.get_default_dtype(), device=self.device)
         if u.dim() != 2 or u.shape[1] != len(self.variables):
             raise ShapeError(f"u must be (n, {len(self.variables)}), got shape {tuple(u.shape)}.")
+        check_finite_data("u", u)
         return self.net.transform().inv(u)
 
     def sample(self, n: int, generator=None) -> torch.Tensor:
