@@ -126,8 +126,7 @@ class CausalVAE(VAE):
         if factors.dim() != 2 or factors.shape[1] != len(self.factor_names):
             raise ShapeError(f"factors must be (n, {len(self.factor_names)}) with columns {self.factor_names}, "
                              f"got shape {tuple(factors.shape)}.")
-        return (torch.as_tensor(factors, dtype=torch.float32, device=self.device) - mean) / torch.tensor(
-            self.factor_std, device=self.device)
+        return (factors - mean) / torch.tensor(self.factor_std, device=self.device)
 
     def to_factors(self, concepts: torch.Tensor) -> torch.Tensor:
         """Concepts ``(n, k)`` back in the factors' own units."""

@@ -35,6 +35,8 @@ True
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
@@ -136,11 +138,12 @@ class DiffusionModel(nn.Module):
             raise ShapeError(f"Expected images of shape (n, {', '.join(map(str, self.image_shape))}), got {got}.")
         if len(x) == 0:
             raise ShapeError("Got 0 images; pass at least one.")
-        if not torch.isfinite(x).all():
+        low, high = torch.stack(torch.aminmax(x.float())).tolist()    # one device sync (NaN propagates)
+        if not (math.isfinite(low) and math.isfinite(high)):
             raise NonFiniteValueError("Images contain NaN or infinite values.")
-        if float(x.min()) < -0.5 or float(x.max()) > 1.5:
-            raise WorkbenchInputError(f"Images must be grey levels in [0, 1], got values from {float(x.min()):g} "
-                                      f"to {float(x.max()):g}; divide 0-255 images by 255.")
+        if low < -0.5 or high > 1.5:
+            raise WorkbenchInputError(f"Images must hold values in [0, 1], got values from {low:g} to {high:g}; "
+                                      "divide 0-255 images by 255.")
         return x.to(self.device, torch.float32)
 
     def condition_for(self, n: int, condition) -> torch.Tensor | None:
