@@ -156,3 +156,24 @@ def test_response_probes_predict_the_decoders_change_to_first_order():
     actual = _Brightness().predict(decode(model, z + move, x_T, steps=5)).mean(0) - base
     predicted = torch.stack([p.predict(move[None].double())[0] for p in probes]).float()
     assert torch.allclose(predicted, actual, rtol=0.2, atol=1e-4)
+
+
+def test_sampling_from_fresh_noise_given_z_sem_needs_clipping():
+    """Notebook 08's denoising scrubber: clipped DDIM from new noise, given an image's z_sem,
+    lands near that image and its guess of x_0 is close half-way; unclipped, this model's
+    first guesses fall far below the data range and a faint digit fades to black."""
+    from workbench.latents.diffusion import sample_ddim
+
+    model = load_pretrained("diffae_digits", device="cpu")
+    images, _ = Digits().sample(300, generator=1)        # the notebook's images
+    start = torch.randn(1, 1, 32, 32, generator=torch.Generator().manual_seed(4))
+    faint, bright = images[1:2], images[3:4]              # a five at 0.25, a nine at 1.0
+    assert float(faint.max()) < 0.3 and float(bright.max()) == 1.0
+    for image in (faint, bright):
+        out, path = sample_ddim(model, x_T=start, steps=50, condition=model.encode(image),
+                                clip=True, trajectory=True)
+        black = float(image.abs().mean())                 # the error of an all-black guess
+        assert float((out - image).abs().mean()) < 0.4 * black
+        assert float((path.x0_hat[25] - image).abs().mean()) < 0.6 * black    # t = 480
+    unclipped = sample_ddim(model, x_T=start, steps=50, condition=model.encode(faint))
+    assert float(unclipped.max()) < 0.01
