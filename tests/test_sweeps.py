@@ -57,6 +57,16 @@ def test_keys_differ_by_setting_and_ints_equal_floats():
     ({"models": {"beta_vae": {"beta": [float("nan")]}}}, "finite number"),
     ({"training": {"step": 3}}, "Unknown training setting"),
     ({"datasets": ["mnist"]}, "Unknown data set 'mnist'"),
+    ({"training": {"steps": 0}}, r"training\['steps'\] must be a whole number >= 1, got 0"),
+    ({"training": {"steps": 2.5}}, r"training\['steps'\] must be a whole number"),
+    ({"training": {"batch_size": True}}, r"training\['batch_size'\] must be a whole number"),
+    ({"training": {"lr": -1e-3}}, r"training\['lr'\] must be a positive finite number"),
+    ({"training": {"lr": float("inf")}}, r"training\['lr'\] must be a positive finite number"),
+    ({"data": {"n_train": 0}}, r"data\['n_train'\] must be a whole number >= 1"),
+    ({"data": {"seed": -1}}, r"data\['seed'\] must be a whole number >= 0"),
+    ({"data": {"image_size": 15}}, "power of two"),                 # was pooled to 16 silently
+    ({"data": {"image_size": 8}}, "power of two"),
+    ({"datasets": ["digits"], "data": {"image_size": 64}}, "larger than digits's 32-pixel"),
 ])
 def test_bad_grids_are_typed_errors(bad, match):
     with pytest.raises(SweepConfigError, match=match):

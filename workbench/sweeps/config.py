@@ -82,6 +82,31 @@ def _distinct(values: list, what: str) -> list:
     return values
 
 
+_AT_LEAST = {"steps": 1, "batch_size": 1, "kl_warmup": 0, "n_train": 1, "n_eval": 2,
+             "seed": 0}   # the other whole-number settings and their smallest sensible value
+
+
+def _check_setting(group: str, key: str, value) -> None:
+    """A typed error now, rather than a failed row for every run, for a bad setting value.
+
+    Examples
+    --------
+    >>> _check_setting("training", "steps", 0)
+    Traceback (most recent call last):
+    ...
+    workbench.sweeps.errors.SweepConfigError: training['steps'] must be a whole number >= 1, got 0.
+    """
+    if key == "lr":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
+            raise SweepConfigError(f"{group}['lr'] must be a positive finite number (e.g. 1e-3), got {value!r}.")
+    elif key == "image_size":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 16 or value & (value - 1):
+            raise SweepConfigError(f"data['image_size'] must be a power of two from 16 (the models' "
+                                   f"smallest input) up to the data set's own size, got {value!r}.")
+    elif isinstance(value, bool) or not isinstance(value, int) or value < _AT_LEAST[key]:
+        raise SweepConfigError(f"{group}[{key!r}] must be a whole number >= {_AT_LEAST[key]}, got {value!r}.")
+
+
 def _guess(name, known) -> str:
     """`` (did you mean 'mig'?)`` for a near miss of a known name, else nothing.
 
@@ -184,6 +209,14 @@ class Sweep:
             if unknown:
                 raise SweepConfigError(f"Unknown {name} setting(s) {unknown}{_guess(unknown[0], known)}: "
                                        f"use {sorted(known)}.")
+            for key, value in given.items():
+                _check_setting(name, key, value)
+        size = {**DEFAULT_DATA, **self.data}["image_size"]
+        for name in _as_list(self.datasets, "datasets"):
+            side = DATASETS[name]().image_shape[-1]
+            if size > side:      # the images would stay at their own size, not the one asked for
+                raise SweepConfigError(f"data['image_size'] = {size} is larger than {name}'s {side}-pixel "
+                                       f"images: use a power of two from 16 to {side}.")
 
     def runs(self) -> list[dict]:
         """One configuration per run: data set, then model, hyperparameters, then seed."""
